@@ -1,0 +1,17 @@
+#include "CArch.h"
+#include <sched.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+int arch_sched_getcpu(void) { return sched_getcpu(); }
+int arch_gettid(void) { return (int)syscall(SYS_gettid); }
+int arch_online_cpus(void) { return (int)sysconf(_SC_NPROCESSORS_ONLN); }
+
+#include <pthread.h>
+#include <string.h>
+void arch_set_thread_name(const char *name) {
+    char buf[16];
+    strncpy(buf, name, 15);
+    buf[15] = 0;
+    pthread_setname_np(pthread_self(), buf);
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Topology
+
+/// What `numastress topology` prints: a modelled machine, its distances and where its logical
+/// CPUs run on the host. The JSON form is versioned (`schema`) and documented in docs/TOPOLOGY-JSON.md.
+public struct TopologyReport: Codable, Sendable, Equatable {
+    public static let schema = "numastress.topology/1"
+
+    public struct Node: Codable, Sendable, Equatable {
+        public var index: Int
+        public var osIndex: Int
+        public var memoryBytes: UInt64
+        public var cpus: [Int]
+        public var cpusOS: [Int]
+        public var memoryOnly: Bool
+    }
+    public struct Mapping: Codable, Sendable, Equatable {
+        public var hostPUs: [Int]
+        public var hostNodes: [Int]
+        public var oversubscription: Int
+        public var ratio: String
+        enum CodingKeys: String, CodingKey {
+            case hostPUs = "hostPus", hostNodes, oversubscription, ratio
+        }
+    }
+    public struct Distances: Codable, Sendable, Equatable {
+        public var origin: String
+        public var values: [[Int]]
+    }
+
+    public var schema: String
+    public var source: String
+    public var nodes: [Node]
+    public var packages: Int
+    public var cores: Int
+    public var pus: [PU]
+    public var caches: [Cache]
+    public var distances: Distances
+    public var mapping: Mapping
+    public var notes: [String]
+
+    public init(machine: Machine, mapping: CPUMapping) {
+        schema = Self.schema
+        source = machine.source
+        nodes = machine.nodes.map { n in
+            Node(index: n.logicalIndex, osIndex: n.osIndex, memoryBytes: n.memoryBytes, cpus: n.pus,
+                 cpusOS: n.pus.map { machine.pus[$0].osIndex }, memoryOnly: n.isMemoryOnly)
+        }
+        packages = machine.packages.count
+        cores = machine.cores.count
+        pus = machine.pus
+        caches = machine.caches
+        distances = Distances(origin: machine.distances.origin.rawValue, values: machine.distances.values)
+        self.mapping = Mapping(hostPUs: mapping.hostPU, hostNodes: mapping.hostNode,
+                               oversubscription: mapping.oversubscription, ratio: mapping.ratioDescription)
+        notes = machine.notes
+    }
+
+    /// Loads `source`, maps it onto the host and builds the report.
+    public static func make(source: TopologySource, distances: [[Int]]? = nil) throws -> TopologyReport {
+        let machine = try TopologyLoader.load(source, distances: distances)
+        let mapping = CPUMapping(model: machine, host: HostBinding.shared.machine, modelIsHost: source.isHost)
+        return TopologyReport(machine: machine, mapping: mapping)
+    }
+
+    public func json() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try! enc.encode(self), as: UTF8.self)
+    }
+
+    /// `numactl --hardware` layout (OS indexes, MB), then a tree summary and the CPU mapping.
+    public func text() -> String {
+        var out = ""
+        let ids = nodes.map(\.osIndex)
+        out += "available: \(nodes.count) nodes (\(Self.ranges(ids)))\n"
+        for n in nodes {
+            out += "node \(n.osIndex) cpus:" + n.cpusOS.sorted().map { " \($0)" }.joined() + "\n"
+            out += "node \(n.osIndex) size: \(n.memoryBytes >> 20) MB\n"
+        }
+        out += "node distances:\nnode " + ids.map { String(format: "%3d ", $0) }.joined() + "\n"
+        for (i, row) in distances.values.enumerated() {
+            out += String(format: "%3d: ", ids[i]) + row.map { String(format: "%3d ", $0) }.joined() + "\n"
+        }
+        out += "\ndistances: \(distances.origin)\n"
+        out += "\nsource \(source): \(packages) package(s), \(nodes.count) node(s), \(cores) core(s), \(pus.count) PU(s)\n"
+        for n in nodes {
+            let gib = Double(n.memoryBytes) / Double(1 << 30)
+            let kind = n.memoryOnly ? " memory-only" : ""
+            out += String(format: "  node L#%d (P#%d)%@ %.1f GiB, cpus %@\n", n.index, n.osIndex, kind, gib,
+                          n.cpus.isEmpty ? "-" : Self.ranges(n.cpus))
+        }
+        if !caches.isEmpty {
+            out += "  caches: " + caches.map { "\($0.name) \($0.sizeBytes >> 10) KiB x\($0.count)" }.joined(separator: ", ") + "\n"
+        }
+        out += "\ncpu mapping (\(mapping.ratio)): logical cpu -> host PU\n"
+        let pairs = mapping.hostPUs.enumerated().map { "\($0.offset)->\($0.element)" }
+        stride(from: 0, to: pairs.count, by: 12).forEach { out += "  " + pairs[$0..<min($0 + 12, pairs.count)].joined(separator: " ") + "\n" }
+        for note in notes { out += "note: \(note)\n" }
+        return out
+    }
+
+    /// "0-3,8,10-11", like cpulist files.
+    static func ranges(_ xs: [Int]) -> String {
+        let s = xs.sorted()
+        var parts: [String] = []
+        var i = 0
+        while i < s.count {
+            var j = i
+            while j + 1 < s.count && s[j + 1] == s[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(s[i])" : "\(s[i])-\(s[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+}

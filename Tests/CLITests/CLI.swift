@@ -1,0 +1,41 @@
+import Foundation
+
+/// Runs the built `numastress` binary the way a user does and captures what it says.
+enum CLI {
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    static var binary: URL {
+        // The test bundle sits next to the products in .build/<config>/.
+        var dir = Bundle.main.bundleURL
+        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("numastress").path) {
+            dir.deleteLastPathComponent()
+        }
+        let candidate = dir.appendingPathComponent("numastress")
+        if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+        for t in Bundle.allBundles { let u = t.bundleURL.deletingLastPathComponent().appendingPathComponent("numastress"); if FileManager.default.fileExists(atPath: u.path) { return u } }
+        return URL(fileURLWithPath: ".build/debug/numastress")
+    }
+
+    static func run(_ args: [String], cwd: String? = nil) throws -> Outcome {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                       stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Folder of the repository (for Configs/ and test fixtures).
+    static var repoRoot: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+}

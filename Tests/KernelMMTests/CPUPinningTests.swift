@@ -1,0 +1,50 @@
+import Testing
+import Foundation
+@testable import KernelMM
+import Topology
+
+/// Every logical CPU is an actor whose jobs run on its own pthread bound to its mapped host PU
+/// (kthread_bind semantics): sched_getcpu() inside the actor must always answer that PU.
+@Suite(.serialized) struct CPUPinningTests {
+    static func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+
+    @Test("Each CPU actor runs on the PU it is bound to")
+    func pinnedPerPU() async throws {
+        let host = HostBinding.shared.machine
+        let cpus = host.pus.map { CPU(id: $0.logicalIndex, node: $0.node, hostPU: $0.osIndex) }
+        defer { cpus.forEach { $0.shutdown() } }
+        for cpu in cpus {
+            #expect(cpu.executor.isBound)
+            for _ in 0..<50 {
+                let pu = await cpu.currentHostPU()
+                #expect(pu == cpu.hostPU)
+            }
+        }
+    }
+
+    @Test("N actors on this host spread round-robin as the mapping says")
+    func oversubscribedSpread() async throws {
+        let host = HostBinding.shared.machine
+        let model = try TopologyLoader.load(.synthetic("pack:2 [numa] core:3 pu:1"))
+        let map = CPUMapping(model: model, host: host, modelIsHost: false)
+        let cpus = model.pus.map { CPU(id: $0.logicalIndex, node: $0.node, hostPU: map.hostPU[$0.logicalIndex]) }
+        defer { cpus.forEach { $0.shutdown() } }
+        try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for cpu in cpus { group.addTask { (cpu.id, await cpu.run { HostBinding.currentPU() }) } }
+            for try await (id, pu) in group { #expect(pu == map.hostPU[id], "cpu \(id)") }
+        }
+    }
+
+    @Test("Shutdown joins every thread: none is left behind")
+    func cleanShutdown() async throws {
+        let before = Self.threadCount()
+        for _ in 0..<3 {
+            let cpus = (0..<4).map { CPU(id: $0, node: 0, hostPU: HostBinding.shared.machine.pus[$0 % HostBinding.shared.machine.pus.count].osIndex) }
+            for cpu in cpus { _ = await cpu.run { 1 } }
+            cpus.forEach { $0.shutdown() }
+        }
+        #expect(Self.threadCount() <= before)
+    }
+}

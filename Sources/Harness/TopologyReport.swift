@@ -11,7 +11,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         public var osIndex: Int
         public var memoryBytes: UInt64
         public var cpus: [Int]
-        public var cpusOS: [Int]
+        public var cpusOs: [Int]
         public var memoryOnly: Bool
     }
     public struct Mapping: Codable, Sendable, Equatable {
@@ -44,7 +44,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         source = machine.source
         nodes = machine.nodes.map { n in
             Node(index: n.logicalIndex, osIndex: n.osIndex, memoryBytes: n.memoryBytes, cpus: n.pus,
-                 cpusOS: n.pus.map { machine.pus[$0].osIndex }, memoryOnly: n.isMemoryOnly)
+                 cpusOs: n.pus.map { machine.pus[$0].osIndex }, memoryOnly: n.isMemoryOnly)
         }
         packages = machine.packages.count
         cores = machine.cores.count
@@ -65,7 +65,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
 
     public func json() -> String {
         let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         enc.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try! enc.encode(self), as: UTF8.self)
     }
@@ -76,7 +76,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         let ids = nodes.map(\.osIndex)
         out += "available: \(nodes.count) nodes (\(Self.ranges(ids)))\n"
         for n in nodes {
-            out += "node \(n.osIndex) cpus:" + n.cpusOS.sorted().map { " \($0)" }.joined() + "\n"
+            out += "node \(n.osIndex) cpus:" + n.cpusOs.sorted().map { " \($0)" }.joined() + "\n"
             out += "node \(n.osIndex) size: \(n.memoryBytes >> 20) MB\n"
         }
         out += "node distances:\nnode " + ids.map { String(format: "%3d ", $0) }.joined() + "\n"

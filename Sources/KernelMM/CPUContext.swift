@@ -1,0 +1,114 @@
+import CArch
+
+/// Per-CPU state of one logical CPU, as `DEFINE_PER_CPU` data plus `current->preempt_count`:
+/// PCP lists, event counters and the drain request flag. Only the owning CPU (its actor, or
+/// the deterministic scheduler's single thread) touches it, except the drain flag, which
+/// others set atomically. Hot fields live in unsafe memory so that the fast paths pay no
+/// exclusivity checks.
+public final class CPUContext: @unchecked Sendable {
+    public let id: Int
+    /// Modelled node of this CPU (`numa_node_id()`).
+    public let node: Int
+    @usableFromInline let hot: UnsafeMutablePointer<Hot>
+    /// PCP lists: `[zone][order]`, see `PerCPUPages`.
+    @usableFromInline let pcp: UnsafeMutablePointer<PCPList>
+    /// Event counters per zone (`vm_event_states`, per zone): summed in reports.
+    @usableFromInline let events: UnsafeMutablePointer<ZoneEvents>
+    public let zoneCount: Int
+    /// Set by other threads (reclaim), cleared by the owner.
+    @usableFromInline let drainFlag: UnsafeMutablePointer<UInt32>
+
+    @usableFromInline struct Hot {
+        @usableFromInline var preemptCount: Int = 0
+        @usableFromInline init() {}
+    }
+
+    public init(id: Int, node: Int, zoneCount: Int) {
+        self.id = id
+        self.node = node
+        self.zoneCount = zoneCount
+        hot = .allocate(capacity: 1)
+        hot.initialize(to: Hot())
+        drainFlag = .allocate(capacity: 1)
+        drainFlag.initialize(to: 0)
+        pcp = .allocate(capacity: zoneCount * PerCPUPages.orders)
+        pcp.initialize(repeating: PCPList(), count: zoneCount * PerCPUPages.orders)
+        events = .allocate(capacity: zoneCount)
+        events.initialize(repeating: ZoneEvents(), count: zoneCount)
+    }
+
+    deinit { hot.deallocate(); drainFlag.deallocate(); pcp.deallocate(); events.deallocate() }
+
+    /// Depth of atomic sections (spin locks held, atomic-context work), as `preempt_count()`.
+    @inlinable public var preemptCount: Int {
+        get { hot.pointee.preemptCount }
+        set { hot.pointee.preemptCount = newValue }
+    }
+
+    @inlinable public var inAtomic: Bool { hot.pointee.preemptCount > 0 }
+
+    /// Runs `body` as atomic context (interrupt or spin-locked code): sleeping in it is a bug.
+    @inlinable public func atomicSection<R>(_ body: () throws -> R) rethrows -> R {
+        hot.pointee.preemptCount += 1
+        defer { hot.pointee.preemptCount -= 1 }
+        return try body()
+    }
+
+    /// Asks the owner to drain its PCP lists at its next allocator call (`drain_all_pages()`
+    /// queues work on each CPU rather than reaching into its lists).
+    public func requestDrain() { arch_store_release_u32(drainFlag, 1) }
+
+    @inlinable var drainPending: Bool { arch_load_relaxed_u32(drainFlag) != 0 }
+
+    @usableFromInline func clearDrainRequest() { arch_store_release_u32(drainFlag, 0) }
+
+    public func resetEvents() { events.update(repeating: ZoneEvents(), count: zoneCount) }
+}
+
+/// Per-CPU, per-zone event counters (`/proc/vmstat` style): pgalloc, pgfree, failures by GFP
+/// class, fallbacks, watermark hits, PCP refills and drains.
+public struct ZoneEvents: Sendable, Codable, Equatable {
+    public var allocs: [UInt64] { [allocAtomic, allocNowait, allocBlocking] }
+    public var allocAtomic: UInt64 = 0
+    public var allocNowait: UInt64 = 0
+    public var allocBlocking: UInt64 = 0
+    public var failAtomic: UInt64 = 0
+    public var failNowait: UInt64 = 0
+    public var failBlocking: UInt64 = 0
+    public var frees: UInt64 = 0
+    /// Served by a lower zone than the mask's highest (Normal → DMA32 → DMA).
+    public var zoneFallbacks: UInt64 = 0
+    /// Served by another node than the preferred one.
+    public var nodeFallbacks: UInt64 = 0
+    /// Zone skipped because its watermark check failed.
+    public var watermarkHits: UInt64 = 0
+    public var pcpRefills: UInt64 = 0
+    public var pcpDrains: UInt64 = 0
+    public var directReclaims: UInt64 = 0
+    public var sleeps: UInt64 = 0
+
+    public init() {}
+
+    @inlinable mutating func countAlloc(_ c: GFPClass) {
+        switch c { case .atomic: allocAtomic &+= 1; case .nowait: allocNowait &+= 1; case .blocking: allocBlocking &+= 1 }
+    }
+    @inlinable mutating func countFailure(_ c: GFPClass) {
+        switch c { case .atomic: failAtomic &+= 1; case .nowait: failNowait &+= 1; case .blocking: failBlocking &+= 1 }
+    }
+
+    public var failures: UInt64 { failAtomic + failNowait + failBlocking }
+    public var totalAllocs: UInt64 { allocAtomic + allocNowait + allocBlocking }
+
+    public static func + (a: ZoneEvents, b: ZoneEvents) -> ZoneEvents {
+        var r = ZoneEvents()
+        r.allocAtomic = a.allocAtomic + b.allocAtomic; r.allocNowait = a.allocNowait + b.allocNowait
+        r.allocBlocking = a.allocBlocking + b.allocBlocking
+        r.failAtomic = a.failAtomic + b.failAtomic; r.failNowait = a.failNowait + b.failNowait
+        r.failBlocking = a.failBlocking + b.failBlocking
+        r.frees = a.frees + b.frees; r.zoneFallbacks = a.zoneFallbacks + b.zoneFallbacks
+        r.nodeFallbacks = a.nodeFallbacks + b.nodeFallbacks; r.watermarkHits = a.watermarkHits + b.watermarkHits
+        r.pcpRefills = a.pcpRefills + b.pcpRefills; r.pcpDrains = a.pcpDrains + b.pcpDrains
+        r.directReclaims = a.directReclaims + b.directReclaims; r.sleeps = a.sleeps + b.sleeps
+        return r
+    }
+}

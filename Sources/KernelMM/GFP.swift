@@ -1,0 +1,152 @@
+/// Allocation-context flags with the bit values of include/linux/gfp_types.h (Linux 6.x, where
+/// bit 0x200 — the old __GFP_ATOMIC — is unused), the composites of the same header, parsing of
+/// `"GFP_KERNEL | __GFP_ZERO"` and printing like the kernel's `%pGg`.
+public struct GFP: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    // Zone modifiers.
+    public static let dma = GFP(rawValue: 0x01)            // __GFP_DMA
+    public static let highmem = GFP(rawValue: 0x02)        // __GFP_HIGHMEM
+    public static let dma32 = GFP(rawValue: 0x04)          // __GFP_DMA32
+    public static let movable = GFP(rawValue: 0x08)        // __GFP_MOVABLE
+    // Action and reclaim modifiers.
+    public static let reclaimable = GFP(rawValue: 0x10)    // __GFP_RECLAIMABLE
+    public static let high = GFP(rawValue: 0x20)           // __GFP_HIGH
+    public static let io = GFP(rawValue: 0x40)             // __GFP_IO
+    public static let fs = GFP(rawValue: 0x80)             // __GFP_FS
+    public static let zero = GFP(rawValue: 0x100)          // __GFP_ZERO
+    public static let directReclaim = GFP(rawValue: 0x400) // __GFP_DIRECT_RECLAIM
+    public static let kswapdReclaim = GFP(rawValue: 0x800) // __GFP_KSWAPD_RECLAIM
+    public static let write = GFP(rawValue: 0x1000)        // __GFP_WRITE
+    public static let nowarn = GFP(rawValue: 0x2000)       // __GFP_NOWARN
+    public static let retryMayfail = GFP(rawValue: 0x4000) // __GFP_RETRY_MAYFAIL
+    public static let nofail = GFP(rawValue: 0x8000)       // __GFP_NOFAIL
+    public static let noretry = GFP(rawValue: 0x10000)     // __GFP_NORETRY
+    public static let memalloc = GFP(rawValue: 0x20000)    // __GFP_MEMALLOC
+    public static let comp = GFP(rawValue: 0x40000)        // __GFP_COMP
+    public static let nomemalloc = GFP(rawValue: 0x80000)  // __GFP_NOMEMALLOC
+    public static let hardwall = GFP(rawValue: 0x100000)   // __GFP_HARDWALL
+    public static let thisnode = GFP(rawValue: 0x200000)   // __GFP_THISNODE
+    public static let account = GFP(rawValue: 0x400000)    // __GFP_ACCOUNT
+    public static let zerotags = GFP(rawValue: 0x800000)   // __GFP_ZEROTAGS
+
+    public static let reclaim: GFP = [.directReclaim, .kswapdReclaim]          // __GFP_RECLAIM
+    public static let zoneMask: GFP = [.dma, .highmem, .dma32, .movable]        // GFP_ZONEMASK
+
+    // Composites, include/linux/gfp_types.h.
+    public static let atomic: GFP = [.high, .kswapdReclaim]                    // GFP_ATOMIC 0x820
+    public static let kernel: GFP = [.reclaim, .io, .fs]                       // GFP_KERNEL 0xcc0
+    public static let kernelAccount: GFP = [.kernel, .account]                 // GFP_KERNEL_ACCOUNT
+    public static let nowait: GFP = [.kswapdReclaim]                           // GFP_NOWAIT 0x800
+    public static let noio: GFP = [.reclaim]                                   // GFP_NOIO 0xc00
+    public static let nofs: GFP = [.reclaim, .io]                              // GFP_NOFS 0xc40
+    public static let user: GFP = [.reclaim, .io, .fs, .hardwall]              // GFP_USER
+    public static let dmaZone: GFP = [.dma]                                    // GFP_DMA
+    public static let dma32Zone: GFP = [.dma32]                                // GFP_DMA32
+    public static let highuser: GFP = [.user, .highmem]                        // GFP_HIGHUSER
+    public static let highuserMovable: GFP = [.highuser, .movable]             // GFP_HIGHUSER_MOVABLE
+    public static let transhugeLight: GFP =
+        GFP([.highuserMovable, .comp, .nomemalloc, .nowarn]).subtracting(.reclaim)  // GFP_TRANSHUGE_LIGHT
+    public static let transhuge: GFP = [.transhugeLight, .directReclaim]       // GFP_TRANSHUGE
+
+    /// The caller may sleep: it may block on a sleeping lock, reclaim and wait for free pages.
+    @inlinable public var allowsBlocking: Bool { contains(.directReclaim) }
+}
+
+/// A GFP mask the kernel would refuse or warn about.
+public struct GFPError: Error, Sendable, CustomStringConvertible, Equatable {
+    public let message: String
+    public var description: String { message }
+}
+
+extension GFP {
+    /// Names in the order of `__def_gfpflag_names` (include/trace/events/mmflags.h): composites
+    /// first, so that `%pGg` prints the largest name that covers a set of bits.
+    public static let names: [(String, GFP)] = [
+        ("GFP_TRANSHUGE", .transhuge), ("GFP_TRANSHUGE_LIGHT", .transhugeLight),
+        ("GFP_HIGHUSER_MOVABLE", .highuserMovable), ("GFP_HIGHUSER", .highuser), ("GFP_USER", .user),
+        ("GFP_KERNEL_ACCOUNT", .kernelAccount), ("GFP_KERNEL", .kernel), ("GFP_NOFS", .nofs),
+        ("GFP_ATOMIC", .atomic), ("GFP_NOIO", .noio), ("GFP_NOWAIT", .nowait), ("GFP_DMA", .dmaZone),
+        ("__GFP_HIGHMEM", .highmem), ("GFP_DMA32", .dma32Zone), ("__GFP_HIGH", .high), ("__GFP_IO", .io),
+        ("__GFP_FS", .fs), ("__GFP_NOWARN", .nowarn), ("__GFP_RETRY_MAYFAIL", .retryMayfail),
+        ("__GFP_NOFAIL", .nofail), ("__GFP_NORETRY", .noretry), ("__GFP_COMP", .comp), ("__GFP_ZERO", .zero),
+        ("__GFP_NOMEMALLOC", .nomemalloc), ("__GFP_MEMALLOC", .memalloc), ("__GFP_THISNODE", .thisnode),
+        ("__GFP_RECLAIMABLE", .reclaimable), ("__GFP_MOVABLE", .movable), ("__GFP_ACCOUNT", .account),
+        ("__GFP_WRITE", .write), ("__GFP_RECLAIM", .reclaim), ("__GFP_DIRECT_RECLAIM", .directReclaim),
+        ("__GFP_KSWAPD_RECLAIM", .kswapdReclaim), ("__GFP_ZEROTAGS", .zerotags),
+        // Accepted when parsing; covered by the composites above when printing.
+        ("__GFP_DMA", .dma), ("__GFP_DMA32", .dma32), ("__GFP_HARDWALL", .hardwall),
+    ]
+
+    /// The flag names as `%pGg` prints them: "GFP_KERNEL|__GFP_ZERO", "none" for 0.
+    public var flagNames: String {
+        var rest = rawValue
+        var parts: [String] = []
+        for (name, mask) in Self.names where mask.rawValue != 0 && rest & mask.rawValue == mask.rawValue {
+            parts.append(name)
+            rest &= ~mask.rawValue
+        }
+        if rest != 0 { parts.append(String(format: "%#x", rest)) }
+        return parts.isEmpty ? "none" : parts.joined(separator: "|")
+    }
+
+    /// `mode:0xcc0(GFP_KERNEL)`, as warn_alloc() and the OOM report print a mask.
+    public var modeString: String { String(format: "mode:%#x(%@)", rawValue, flagNames) }
+
+    /// Parses `"GFP_KERNEL | __GFP_ZERO"`, a hex number, or a mix, then validates.
+    public static func parse(_ text: String) throws -> GFP {
+        let byName = Dictionary(names.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        var gfp = GFP()
+        let parts = text.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !parts.isEmpty, !parts.contains(where: \.isEmpty) else {
+            throw GFPError(message: "empty GFP mask \"\(text)\" (expected e.g. GFP_KERNEL | __GFP_ZERO)")
+        }
+        for p in parts {
+            if let f = byName[p] { gfp.formUnion(f); continue }
+            if p.hasPrefix("0x"), let v = UInt32(p.dropFirst(2), radix: 16) { gfp.formUnion(GFP(rawValue: v)); continue }
+            let close = byName.keys.filter { $0.hasSuffix(p.replacingOccurrences(of: "__GFP_", with: "").replacingOccurrences(of: "GFP_", with: "")) }.sorted()
+            throw GFPError(message: "unknown GFP flag \(p)" + (close.isEmpty ? " (expected GFP_KERNEL, GFP_ATOMIC, __GFP_ZERO…)" : " (did you mean \(close[0])?)"))
+        }
+        try gfp.validate()
+        return gfp
+    }
+
+    /// Refuses masks the kernel treats as bugs: two zone modifiers at once (GFP_ZONE_BAD in
+    /// include/linux/gfp.h), __GFP_NOFAIL with __GFP_NORETRY, __GFP_NOFAIL that cannot reclaim
+    /// (both WARN_ON_ONCE in __alloc_pages_slowpath), and bits no flag uses.
+    public func validate() throws {
+        let zones = intersection([.dma, .dma32, .highmem])
+        if zones.rawValue.nonzeroBitCount > 1 {
+            throw GFPError(message: "invalid GFP mask \(modeString): more than one zone modifier (GFP_ZONE_BAD)")
+        }
+        if contains(.nofail) && contains(.noretry) {
+            throw GFPError(message: "invalid GFP mask \(modeString): __GFP_NOFAIL contradicts __GFP_NORETRY")
+        }
+        if contains(.nofail) && !contains(.directReclaim) {
+            throw GFPError(message: "invalid GFP mask \(modeString): __GFP_NOFAIL needs __GFP_DIRECT_RECLAIM")
+        }
+        let known = Self.names.reduce(GFP()) { $0.union($1.1) }
+        if !subtracting(known).isEmpty {
+            throw GFPError(message: String(format: "invalid GFP mask %@: unknown bits %#x", modeString, subtracting(known).rawValue))
+        }
+    }
+}
+
+/// How the run groups allocations for counters and latency: the three behaviours GFP selects.
+public enum GFPClass: Int, CaseIterable, Sendable, Codable, CustomStringConvertible {
+    /// No direct reclaim, may use reserves (__GFP_HIGH): GFP_ATOMIC.
+    case atomic
+    /// No direct reclaim, no reserves: GFP_NOWAIT.
+    case nowait
+    /// May sleep and reclaim: GFP_KERNEL, GFP_NOFS, GFP_NOIO, GFP_USER…
+    case blocking
+
+    @inlinable public init(_ gfp: GFP) {
+        if gfp.contains(.directReclaim) { self = .blocking } else { self = gfp.contains(.high) ? .atomic : .nowait }
+    }
+
+    public var description: String { ["atomic", "nowait", "blocking"][rawValue] }
+}
+
+import Foundation

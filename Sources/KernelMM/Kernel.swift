@@ -1,0 +1,193 @@
+import CArch
+import Foundation
+import Topology
+
+/// The modelled machine's memory management: nodes with zones over real arenas, zonelists from
+/// the distance matrix, the logical CPUs' per-CPU state, reclaim (shrinkers, kswapd) and the
+/// kernel log. Created once per run; every allocator entry point takes the calling CPU's
+/// context, as kernel code has `smp_processor_id()`.
+public final class Kernel: @unchecked Sendable {
+    public let machine: Topology.Machine
+    public let mapping: CPUMapping
+    public let config: MemoryConfig
+    public let nodes: [Node]
+    /// All zones, by global index (`node * 3 + type`).
+    public let zones: [Zone]
+    public let cpus: [CPUContext]
+    public let log: KernelLog
+    /// `zonelists[node][highestZone]`: the zones an allocation tries, in order (node order:
+    /// all usable zones of the nearest node, highest first, then the next node…).
+    let zonelists: [[[Int]]]
+    let freeWait = FreeWaitQueue()
+    private let shrinkerLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var shrinkers: [Shrinker] = []
+    /// One reclaimer per node at a time: kswapd and direct reclaimers take turns.
+    private let reclaimLocks: [KernelLock]
+
+    public init(machine: Topology.Machine, mapping: CPUMapping, config: MemoryConfig, log: KernelLog = KernelLog()) throws {
+        try config.validate(nodes: machine.nodes.count)
+        self.machine = machine
+        self.mapping = mapping
+        self.config = config
+        self.log = log
+        pthread_mutex_init(shrinkerLock, nil)
+        let hostNodes = HostBinding.shared.machine.nodes.map(\.osIndex)
+        let sizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
+        let totalPages = sizes.reduce(0, +) * machine.nodes.count
+        var nodes: [Node] = []
+        var pfn = 0
+        for n in machine.nodes.indices {
+            // Model node n is bound to the host node its CPUs run on, else round-robin.
+            let cpusHere = machine.cpus(ofNode: n)
+            let hostNode = cpusHere.first.map { mapping.hostNode[$0] } ?? hostNodes[n % hostNodes.count]
+            let memory = try NodeMemory.map(bytes: config.perNodeBytes, hostNode: hostNode, prefault: config.prefault)
+            var offset = 0
+            var zones: [Zone] = []
+            for type in ZoneType.allCases {
+                let pages = sizes[type.rawValue]
+                let batch = config.pcpBatch ?? PerCPUPages.batch(zonePages: pages)
+                zones.append(Zone(node: n, type: type, startPFN: pfn, pages: pages, maxOrder: config.maxOrder,
+                                  base: memory.base + offset, lockPolicy: config.zoneLock, log: log,
+                                  watermarks: config.watermarks ?? Watermarks.computed(zonePages: pages, totalPages: totalPages),
+                                  lowmemReserve: Self.lowmemReserve(of: type, sizes: sizes),
+                                  pcpBatch: batch, pcpHigh: config.pcpHigh ?? PerCPUPages.high(batch: batch)))
+                pfn += pages
+                offset += pages * PAGE_SIZE
+            }
+            nodes.append(Node(id: n, zones: zones, memory: memory))
+        }
+        self.nodes = nodes
+        self.zones = nodes.flatMap(\.zones)
+        self.cpus = machine.pus.map { CPUContext(id: $0.logicalIndex, node: $0.node, zoneCount: nodes.count * ZoneType.allCases.count) }
+        self.reclaimLocks = nodes.map { KernelLock(name: "reclaim \($0.id)", policy: .mutex) }
+        self.zonelists = machine.nodes.indices.map { n in
+            ZoneType.allCases.map { highest in
+                machine.distances.fallbackOrder(from: n).flatMap { other in
+                    stride(from: highest.rawValue, through: 0, by: -1).map { other * ZoneType.allCases.count + $0 }
+                }
+            }
+        }
+        registerShrinker(PCPDrainShrinker(kernel: self))
+        if config.kswapd {
+            for node in nodes {
+                let pu = machine.cpus(ofNode: node.id).first.map { mapping.hostPU[$0] }
+                let k = Kswapd(node: node.id, kernel: self, hostPU: pu)
+                node.kswapd = k
+                k.start()
+            }
+        }
+    }
+
+    deinit {
+        shutdown()
+        pthread_mutex_destroy(shrinkerLock)
+        shrinkerLock.deallocate()
+    }
+
+    /// Stops kswapd threads and unmaps the arenas. Idempotent.
+    public func shutdown() {
+        for n in nodes { n.kswapd?.stop(); n.kswapd = nil }
+    }
+
+    private var arenasUnmapped = false
+    /// Returns the arenas to the host. Only after every user of the memory is done.
+    public func unmapArenas() {
+        guard !arenasUnmapped else { return }
+        arenasUnmapped = true
+        shutdown()
+        for n in nodes { n.memory.unmap() }
+    }
+
+    /// `setup_per_zone_lowmem_reserve()`: a zone keeps back from allocations that could have
+    /// used a higher zone the size of those higher zones divided by its ratio.
+    static func lowmemReserve(of type: ZoneType, sizes: [Int]) -> [Int] {
+        guard sizes[type.rawValue] > 0 else { return Array(repeating: 0, count: sizes.count) }
+        var reserve = Array(repeating: 0, count: sizes.count)
+        var upper = 0
+        for higher in ZoneType.allCases where higher.rawValue > type.rawValue {
+            upper += sizes[higher.rawValue]
+            reserve[higher.rawValue] = upper / type.lowmemReserveRatio
+        }
+        return reserve
+    }
+
+    // MARK: shrinkers and reclaim
+
+    public func registerShrinker(_ s: Shrinker) {
+        pthread_mutex_lock(shrinkerLock); shrinkers.append(s); pthread_mutex_unlock(shrinkerLock)
+    }
+
+    public func unregisterShrinker(_ s: Shrinker) {
+        pthread_mutex_lock(shrinkerLock); shrinkers.removeAll { $0 === s }; pthread_mutex_unlock(shrinkerLock)
+    }
+
+    var registeredShrinkers: [Shrinker] {
+        pthread_mutex_lock(shrinkerLock); defer { pthread_mutex_unlock(shrinkerLock) }
+        return shrinkers
+    }
+
+    /// `shrink_slab()` for one node: asks every shrinker in turn for `target` pages.
+    func shrinkNode(_ node: Int, target: Int, cpu: CPUContext?) -> Int {
+        var freed = 0
+        for s in registeredShrinkers where freed < target {
+            let n = s.count(node: node)
+            if n > 0 { freed += s.scan(node: node, count: Swift.min(n, Swift.max(target - freed, 1)), cpu: cpu) }
+        }
+        return freed
+    }
+
+    /// `balance_pgdat()`: reclaim on `node` until every zone is above its high watermark or a
+    /// pass frees nothing. Returns true when it had work to do.
+    @discardableResult
+    func balanceNode(_ node: Int, cpu: CPUContext?) -> Bool {
+        let lock = reclaimLocks[node]
+        lock.lock(mayBlock: true, cpu: cpu)
+        defer { lock.unlock(cpu: cpu) }
+        var didWork = false
+        for _ in 0..<8 {
+            let short = nodes[node].zones.filter { !$0.isEmpty && $0.freePages < $0.watermarks.high }
+            if short.isEmpty { break }
+            didWork = true
+            let target = short.reduce(0) { $0 + $1.watermarks.high - $1.freePages }
+            short.forEach { $0.countReclaimPass() }
+            if shrinkNode(node, target: target, cpu: cpu) == 0 { break }
+        }
+        return didWork
+    }
+
+    func wakeKswapd(node: Int) { nodes[node].kswapd?.wake() }
+
+    // MARK: lookups
+
+    /// `page_address()`.
+    @inlinable public func pageAddress(_ p: PageRef) -> UnsafeMutableRawPointer {
+        zones[Int(p.zone)].address(of: p.index)
+    }
+
+    /// `page_to_pfn()`.
+    public func pfn(_ p: PageRef) -> PFN { PFN(zones[Int(p.zone)].startPFN + Int(p.index)) }
+
+    /// `virt_to_page()`: nil for an address outside every arena.
+    public func virtToPage(_ address: UnsafeRawPointer) -> PageRef? {
+        for z in zones where !z.isEmpty && z.contains(address) {
+            return PageRef(zone: Int32(z.index), index: Int32((address - UnsafeRawPointer(z.base)) >> PAGE_SHIFT))
+        }
+        return nil
+    }
+
+    /// The `struct page` of a block, for the layers above (slab) that keep state in it.
+    @inlinable public func page(_ p: PageRef) -> UnsafeMutablePointer<Page> {
+        zones[Int(p.zone)].meta + Int(p.index)
+    }
+
+    /// Sum of the per-CPU events of a zone.
+    public func events(zone: Int) -> ZoneEvents {
+        cpus.reduce(ZoneEvents()) { $0 + $1.events[zone] }
+    }
+
+    /// Clears counters between warm-up and the measured phase.
+    public func resetCounters() {
+        cpus.forEach { $0.resetEvents() }
+        zones.forEach { $0.lock.resetStats() }
+    }
+}

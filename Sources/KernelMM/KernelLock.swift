@@ -1,0 +1,188 @@
+import CArch
+import Foundation
+
+/// One lock with a selectable policy behind one interface: `spin_lock_irqsave()` (test and
+/// test-and-set with PAUSE and exponential backoff, never sleeps) or `mutex_lock()` (a
+/// `pthread_mutex_t` in allocated memory that sleeps in the OS under contention).
+///
+/// A caller that may not sleep (no `__GFP_DIRECT_RECLAIM`) never blocks on the mutex: it spins
+/// on trylock. A caller that would sleep while inside an atomic section gets the kernel's
+/// "BUG: sleeping function called from invalid context" report and spins instead.
+public final class KernelLock: @unchecked Sendable {
+    public let name: String
+    public let policy: LockPolicy
+    @usableFromInline let word: UnsafeMutablePointer<UInt32>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let stats: UnsafeMutablePointer<LockStats>
+    @usableFromInline let waitHist: UnsafeMutablePointer<UInt64>
+    @usableFromInline let holdHist: UnsafeMutablePointer<UInt64>
+    @usableFromInline let log: KernelLog?
+    /// Set by schedule shaking and planted-delay tests: called right after each acquisition.
+    public var afterAcquire: (@Sendable () -> Void)?
+
+    public init(name: String, policy: LockPolicy, log: KernelLog? = nil) {
+        self.name = name
+        self.policy = policy
+        self.log = log
+        // Each lock word on its own cache line, so that two zones' locks never false-share.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        word = raw.bindMemory(to: UInt32.self, capacity: 1)
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        stats = .allocate(capacity: 1)
+        stats.initialize(to: LockStats())
+        waitHist = .allocate(capacity: LockStats.buckets)
+        waitHist.initialize(repeating: 0, count: LockStats.buckets)
+        holdHist = .allocate(capacity: LockStats.buckets)
+        holdHist.initialize(repeating: 0, count: LockStats.buckets)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        UnsafeMutableRawPointer(word).deallocate()
+        stats.deallocate(); waitHist.deallocate(); holdHist.deallocate()
+    }
+
+    /// Takes the lock. `mayBlock` says whether the caller may sleep (its GFP has
+    /// `__GFP_DIRECT_RECLAIM`); `cpu` (when known) is checked for an atomic section and, for
+    /// the spin policy, is put into one while the lock is held, as spin_lock disables preemption.
+    @inline(__always)
+    public func lock(mayBlock: Bool, cpu: CPUContext?) {
+        let t0 = Clock.ticks()
+        var contended = false, spins: UInt64 = 0, slept = false
+        if policy == .spin {
+            if !trySpin() { contended = true; spins = spinUntilAcquired() }
+            cpu?.preemptCount += 1
+        } else if pthread_mutex_trylock(mutex) != 0 {
+            contended = true
+            if mayBlock && cpu?.inAtomic == true { reportSleepInAtomic(cpu!) }
+            if mayBlock && cpu?.inAtomic != true {
+                pthread_mutex_lock(mutex)
+                slept = true
+            } else {
+                spins = spinOnTrylock()
+            }
+        }
+        let t1 = Clock.ticks()
+        if let hook = afterAcquire { hook() }
+        let s = stats
+        s.pointee.acquisitions &+= 1
+        s.pointee.acquiredAt = t1
+        if contended {
+            let wait = t1 &- t0
+            s.pointee.contended &+= 1
+            s.pointee.spins &+= spins
+            if slept { s.pointee.sleeps &+= 1 }
+            s.pointee.waitTicks &+= wait
+            if wait > s.pointee.maxWaitTicks { s.pointee.maxWaitTicks = wait }
+            waitHist[Self.bucket(wait)] &+= 1
+        } else {
+            waitHist[0] &+= 1
+        }
+    }
+
+    /// Tries once; never waits. Counts an acquisition on success.
+    @inline(__always)
+    public func tryLock(cpu: CPUContext?) -> Bool {
+        let ok = policy == .spin ? trySpin() : pthread_mutex_trylock(mutex) == 0
+        if ok {
+            if policy == .spin { cpu?.preemptCount += 1 }
+            stats.pointee.acquisitions &+= 1
+            stats.pointee.acquiredAt = Clock.ticks()
+            waitHist[0] &+= 1
+        }
+        return ok
+    }
+
+    @inline(__always)
+    public func unlock(cpu: CPUContext?) {
+        let hold = Clock.ticks() &- stats.pointee.acquiredAt
+        stats.pointee.holdTicks &+= hold
+        if hold > stats.pointee.maxHoldTicks { stats.pointee.maxHoldTicks = hold }
+        holdHist[Self.bucket(hold)] &+= 1
+        if policy == .spin {
+            arch_store_release_u32(word, 0)
+            cpu?.preemptCount -= 1
+        } else {
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Runs `body` with the lock held.
+    @inline(__always)
+    public func withLock<R>(mayBlock: Bool, cpu: CPUContext?, _ body: () throws -> R) rethrows -> R {
+        lock(mayBlock: mayBlock, cpu: cpu)
+        defer { unlock(cpu: cpu) }
+        return try body()
+    }
+
+    @inline(__always) func trySpin() -> Bool {
+        var expected: UInt32 = 0
+        return arch_cmpxchg_u32(word, &expected, 1)
+    }
+
+    /// Test-and-test-and-set: read until free (no cache-line ping-pong), then try; PAUSE with
+    /// exponential backoff between reads.
+    @inline(never) func spinUntilAcquired() -> UInt64 {
+        var spins: UInt64 = 0, backoff = 1
+        while true {
+            while arch_load_relaxed_u32(word) != 0 {
+                for _ in 0..<backoff { arch_cpu_relax() }
+                spins &+= UInt64(backoff)
+                if backoff < 64 { backoff <<= 1 }
+                if spins & 0xFFF == 0 { sched_yield() }  // oversubscribed hosts: let the holder run
+            }
+            if trySpin() { return spins }
+        }
+    }
+
+    @inline(never) func spinOnTrylock() -> UInt64 {
+        var spins: UInt64 = 0, backoff = 1
+        while pthread_mutex_trylock(mutex) != 0 {
+            for _ in 0..<backoff { arch_cpu_relax() }
+            spins &+= UInt64(backoff)
+            if backoff < 64 { backoff <<= 1 } else { sched_yield() }
+        }
+        return spins
+    }
+
+    @inline(never) func reportSleepInAtomic(_ cpu: CPUContext) {
+        log?.report(.sleepInAtomic, """
+            BUG: sleeping function called from invalid context at \(name)
+            in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: \(arch_gettid()), name: cpu\(cpu.id)
+            preempt_count: \(cpu.preemptCount), expected: 0
+            """)
+    }
+
+    @inline(__always) static func bucket(_ ticks: UInt64) -> Int {
+        min(LockStats.buckets - 1, 64 - ticks.leadingZeroBitCount)
+    }
+
+    /// The figures now, in nanoseconds. Read when no one holds the lock for exact values.
+    public func snapshot() -> LockSnapshot {
+        let s = stats.pointee
+        let toNS = { (t: UInt64) in Clock.ns(ticks: t) }
+        // Re-bucket tick histograms on nanosecond boundaries via each bucket's lower bound.
+        func nsHist(_ h: UnsafeMutablePointer<UInt64>) -> [UInt64] {
+            var out = [UInt64](repeating: 0, count: LockStats.buckets)
+            for i in 0..<LockStats.buckets where h[i] > 0 {
+                let lowTicks: UInt64 = i == 0 ? 0 : 1 << UInt64(i - 1)
+                out[Self.bucket(toNS(lowTicks))] += h[i]
+            }
+            return out
+        }
+        return LockSnapshot(name: name, policy: policy, acquisitions: s.acquisitions, contended: s.contended,
+                            spins: s.spins, sleeps: s.sleeps, waitNS: toNS(s.waitTicks), holdNS: toNS(s.holdTicks),
+                            maxWaitNS: toNS(s.maxWaitTicks), maxHoldNS: toNS(s.maxHoldTicks),
+                            waitHistogram: nsHist(waitHist), holdHistogram: nsHist(holdHist))
+    }
+
+    /// Clears the figures (between warm-up and the measured phase).
+    public func resetStats() {
+        stats.pointee = LockStats()
+        waitHist.update(repeating: 0, count: LockStats.buckets)
+        holdHist.update(repeating: 0, count: LockStats.buckets)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The kernel log (`printk` into the ring buffer read by `dmesg`), with a counter per kind of
+/// report, so that a run can fail on, or a test can assert on, e.g. "sleeping function called
+/// from invalid context". Thread-safe; reports are rare, so a plain pthread mutex is enough.
+public final class KernelLog: @unchecked Sendable {
+    public enum Kind: String, CaseIterable, Sendable, Codable {
+        case sleepInAtomic = "sleeping-in-atomic"
+        case allocationFailure = "page-allocation-failure"
+        case allocationStall = "page-allocation-stall"
+        case slabError = "slab-error"
+        case badPage = "bad-page"
+        case mmFault = "mm-fault"
+        case warning = "warning"
+    }
+
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var lines: [String] = []
+    private var counts: [Kind: Int] = [:]
+    /// Lines kept; older ones roll off, as in the ring buffer. Counts never roll off.
+    public let capacity: Int
+    /// Echo each report to stderr as it happens.
+    public var echo: Bool
+
+    public init(capacity: Int = 4096, echo: Bool = false) {
+        self.capacity = capacity
+        self.echo = echo
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit { pthread_mutex_destroy(lock); lock.deallocate() }
+
+    public func report(_ kind: Kind, _ text: String) {
+        pthread_mutex_lock(lock)
+        counts[kind, default: 0] += 1
+        lines.append(contentsOf: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        if lines.count > capacity { lines.removeFirst(lines.count - capacity) }
+        let echo = self.echo
+        pthread_mutex_unlock(lock)
+        if echo { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+
+    public func count(_ kind: Kind) -> Int {
+        pthread_mutex_lock(lock); defer { pthread_mutex_unlock(lock) }
+        return counts[kind, default: 0]
+    }
+
+    public var allCounts: [Kind: Int] {
+        pthread_mutex_lock(lock); defer { pthread_mutex_unlock(lock) }
+        return counts
+    }
+
+    public var text: String {
+        pthread_mutex_lock(lock); defer { pthread_mutex_unlock(lock) }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,52 @@
+/// A page frame number: index of a 4 KiB frame in the modelled physical address space.
+/// Each zone owns a contiguous PFN range (`zone_start_pfn`).
+public struct PFN: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var raw: Int
+    @inlinable public init(_ raw: Int) { self.raw = raw }
+    @inlinable public static func < (a: PFN, b: PFN) -> Bool { a.raw < b.raw }
+    public var description: String { String(format: "pfn:%#x", raw) }
+}
+
+/// Page flags we model, a subset of include/linux/page-flags.h.
+public struct PageFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Head of a free buddy block (`PageBuddy`); `order` holds the block order.
+    public static let buddy = PageFlags(rawValue: 1 << 0)
+    /// Sits on a per-CPU page list (not in the buddy free areas, not in use).
+    public static let pcp = PageFlags(rawValue: 1 << 1)
+    /// Head of an allocated block.
+    public static let head = PageFlags(rawValue: 1 << 2)
+    /// Used by the slab allocator (`PageSlab`).
+    public static let slab = PageFlags(rawValue: 1 << 3)
+    /// Mapped into a page table.
+    public static let mapped = PageFlags(rawValue: 1 << 4)
+}
+
+/// `struct page`, reduced to what the allocators need, 32 bytes, kept in one flat unsafe buffer
+/// per zone (the `mem_map` of FLATMEM), never an object per page. Links are zone-local indexes.
+public struct Page {
+    public var flags: PageFlags
+    /// Buddy order of a free block or of an allocation (valid on the head page).
+    public var order: Int8
+    /// PCP list it sits on, or the per-CPU owner of a slab.
+    public var owner: Int16
+    public var refcount: Int32
+    /// Next/prev in a free list or a slab partial list; -1 for none.
+    public var next: Int32
+    public var prev: Int32
+    /// Slab use: the cache id and an object counter; free for other users.
+    public var privateWord: UInt64
+
+    public init(flags: PageFlags = [], order: Int8 = 0, owner: Int16 = -1, refcount: Int32 = 0,
+                next: Int32 = -1, prev: Int32 = -1, privateWord: UInt64 = 0) {
+        self.flags = flags; self.order = order; self.owner = owner; self.refcount = refcount
+        self.next = next; self.prev = prev; self.privateWord = privateWord
+    }
+
+    public static var empty: Page { Page() }
+}
+
+/// Size of a base page, as on x86-64.
+public let PAGE_SHIFT = 12
+public let PAGE_SIZE = 1 << PAGE_SHIFT

@@ -1,0 +1,258 @@
+import CArch
+import Foundation
+
+/// The page allocator entry points (mm/page_alloc.c): `alloc_pages()` with its fast path
+/// (`get_page_from_freelist()` at the low watermark, PCP for orders 0–3) and slow path
+/// (`__alloc_pages_slowpath()`: wake kswapd, min watermark with the reserves GFP allows, direct
+/// reclaim, bounded wait for frees), and `free_pages()`.
+extension Kernel {
+    /// `alloc_pages_node(node, gfp, order)`; `node` nil means the CPU's own node.
+    public func allocPages(_ cpu: CPUContext, _ gfp: GFP, order: Int, node: Int? = nil) -> PageRef? {
+        if cpu.drainPending { _ = drainPCP(cpu) }
+        let nodeID = node ?? cpu.node
+        let highest = ZoneType.highest(for: gfp)
+        let zonelist = zonelists[nodeID][highest.rawValue]
+        if gfp.allowsBlocking && cpu.inAtomic { reportSleepInAtomic(cpu, at: "mm/page_alloc.c alloc_pages") }
+        if let p = getPageFromFreelist(cpu, gfp, order: order, zonelist: zonelist, node: nodeID,
+                                       highest: highest, flags: .wmarkLow) {
+            return prepNewPage(p, gfp: gfp, order: order)
+        }
+        return allocSlowPath(cpu, gfp, order: order, zonelist: zonelist, node: nodeID, highest: highest)
+    }
+
+    /// `__free_pages(page, order)`.
+    public func freePages(_ cpu: CPUContext, _ p: PageRef, order: Int) {
+        let z = zones[Int(p.zone)]
+        let m = z.meta + Int(p.index)
+        guard m.pointee.flags.contains(.head), Int(m.pointee.order) == order else {
+            reportBadPage(cpu, p, order: order, reason: m.pointee.flags.contains(.head)
+                          ? "freed with order \(order), allocated with order \(m.pointee.order)"
+                          : "page is not allocated (double free?)")
+            return
+        }
+        m.pointee.flags = []
+        m.pointee.refcount = 0
+        cpu.events[Int(p.zone)].frees &+= 1
+        if cpu.drainPending { _ = drainPCP(cpu) }
+        if order < PerCPUPages.orders {
+            let list = cpu.pcp + Int(p.zone) * PerCPUPages.orders + order
+            m.pointee.flags = .pcp
+            m.pointee.owner = Int16(truncatingIfNeeded: cpu.id)
+            m.pointee.next = list.pointee.head
+            list.pointee.head = p.index
+            list.pointee.count += 1
+            // A zone under pressure (below high, or someone waiting) gets its pages back at
+            // once, as ZONE_BELOW_HIGH shrinks pcp->high in Linux.
+            let pressure = z.freePages < z.watermarks.high || freeWait.hasWaiters
+            let high = pressure ? 0 : z.pcpHigh
+            if Int(list.pointee.count) > high {
+                let n = pressure ? Int(list.pointee.count) : Swift.max(Int(list.pointee.count) - high, z.pcpBatch)
+                z.lock.lock(mayBlock: false, cpu: cpu)
+                z.freePCPBulk(order: order, count: n, from: list)
+                z.lock.unlock(cpu: cpu)
+                cpu.events[Int(p.zone)].pcpDrains &+= 1
+                freeWait.pagesFreed()
+            }
+        } else {
+            z.lock.lock(mayBlock: false, cpu: cpu)
+            z.freeOneBlock(p.index, order: order)
+            z.lock.unlock(cpu: cpu)
+            freeWait.pagesFreed()
+        }
+    }
+
+    /// `__get_free_pages()`: the block's address.
+    public func getFreePages(_ cpu: CPUContext, _ gfp: GFP, order: Int) -> UnsafeMutableRawPointer? {
+        allocPages(cpu, gfp, order: order).map(pageAddress)
+    }
+
+    /// `get_zeroed_page()`.
+    public func getZeroedPage(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
+        getFreePages(cpu, gfp.union(.zero), order: 0)
+    }
+
+    /// `free_pages(addr, order)`.
+    public func freePages(_ cpu: CPUContext, address: UnsafeMutableRawPointer, order: Int) {
+        guard let p = virtToPage(address) else {
+            log.report(.badPage, "BUG: Bad page state: free_pages(\(address), \(order)) outside every zone, cpu\(cpu.id)")
+            return
+        }
+        freePages(cpu, p, order: order)
+    }
+
+    /// Empties the CPU's PCP lists into the buddy areas (`drain_local_pages()`). Owner only.
+    @discardableResult
+    public func drainPCP(_ cpu: CPUContext) -> Int {
+        cpu.clearDrainRequest()
+        var freed = 0
+        for z in zones where !z.isEmpty {
+            for order in 0..<PerCPUPages.orders {
+                let list = cpu.pcp + z.index * PerCPUPages.orders + order
+                guard list.pointee.count > 0 else { continue }
+                freed += Int(list.pointee.count) << order
+                z.lock.lock(mayBlock: false, cpu: cpu)
+                z.freePCPBulk(order: order, count: Int(list.pointee.count), from: list)
+                z.lock.unlock(cpu: cpu)
+                cpu.events[z.index].pcpDrains &+= 1
+            }
+        }
+        if freed > 0 { freeWait.pagesFreed() }
+        return freed
+    }
+
+    /// Pages sitting on all CPUs' PCP lists (for conservation checks and zoneinfo).
+    public func pcpPages(zone: Int) -> Int {
+        cpus.reduce(0) { sum, cpu in
+            (0..<PerCPUPages.orders).reduce(sum) { $0 + Int(cpu.pcp[zone * PerCPUPages.orders + $1].count) << $1 }
+        }
+    }
+
+    // MARK: fast path
+
+    @inline(__always)
+    func getPageFromFreelist(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: [Int], node: Int,
+                             highest: ZoneType, flags: AllocFlags) -> PageRef? {
+        let thisNode = gfp.contains(.thisnode)
+        for zi in zonelist {
+            let z = zones[zi]
+            if z.pages == 0 || (thisNode && z.node != node) { continue }
+            let mark = flags.contains(.wmarkLow) ? z.watermarks.low : z.watermarks.min
+            if !z.watermarkOK(order: order, mark: mark, highest: highest, flags: flags) {
+                cpu.events[zi].watermarkHits &+= 1
+                continue
+            }
+            if let i = rmqueue(cpu, z, order: order) {
+                let e = cpu.events + zi
+                e.pointee.countAlloc(GFPClass(gfp))
+                if z.type != highest { e.pointee.zoneFallbacks &+= 1 }
+                if z.node != node { e.pointee.nodeFallbacks &+= 1 }
+                return PageRef(zone: Int32(zi), index: i)
+            }
+        }
+        return nil
+    }
+
+    /// `rmqueue()`: orders 0–3 from the CPU's own list (refilled in a batch under the zone
+    /// lock when empty), larger orders from the buddy areas under the lock.
+    @inline(__always)
+    func rmqueue(_ cpu: CPUContext, _ z: Zone, order: Int) -> Int32? {
+        if order < PerCPUPages.orders {
+            let list = cpu.pcp + z.index * PerCPUPages.orders + order
+            if list.pointee.count == 0 {
+                let batch = Swift.max(z.pcpBatch >> order, 1)
+                z.lock.lock(mayBlock: false, cpu: cpu)
+                let got = z.rmqueueBulk(order: order, count: batch, into: list, cpu: cpu.id)
+                z.lock.unlock(cpu: cpu)
+                cpu.events[z.index].pcpRefills &+= 1
+                if got == 0 { return nil }
+            }
+            let i = list.pointee.head
+            list.pointee.head = z.meta[Int(i)].next
+            list.pointee.count -= 1
+            return i
+        }
+        z.lock.lock(mayBlock: false, cpu: cpu)
+        let i = z.rmqueueSmallest(order: order)
+        z.lock.unlock(cpu: cpu)
+        return i
+    }
+
+    @inline(__always)
+    func prepNewPage(_ p: PageRef, gfp: GFP, order: Int) -> PageRef {
+        let m = zones[Int(p.zone)].meta + Int(p.index)
+        m.pointee.flags = .head
+        m.pointee.order = Int8(order)
+        m.pointee.refcount = 1
+        m.pointee.owner = -1
+        m.pointee.next = -1
+        m.pointee.privateWord = 0
+        if gfp.contains(.zero) { memset(pageAddress(p), 0, PAGE_SIZE << order) }
+        return p
+    }
+
+    // MARK: slow path
+
+    @inline(never)
+    func allocSlowPath(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: [Int], node: Int,
+                       highest: ZoneType) -> PageRef? {
+        if gfp.contains(.kswapdReclaim) {
+            var woken = Set<Int>()
+            for zi in zonelist where zones[zi].pages > 0 && zones[zi].freePages < zones[zi].watermarks.low {
+                if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node) }
+            }
+        }
+        let flags = AllocFlags.slowPath(gfp)
+        func attempt() -> PageRef? {
+            getPageFromFreelist(cpu, gfp, order: order, zonelist: zonelist, node: node, highest: highest, flags: flags)
+                .map { prepNewPage($0, gfp: gfp, order: order) }
+        }
+        if let p = attempt() { return p }
+        // Without __GFP_DIRECT_RECLAIM (or in atomic context, already reported) never sleep.
+        guard gfp.allowsBlocking && !cpu.inAtomic else { return fail(cpu, gfp, order, zonelist, reason: nil) }
+
+        let start = Clock.monotonicNS()
+        var lastStallReport = start
+        var rounds = 0
+        let nodesToReclaim = Array(Set(zonelist.map { zones[$0].node })).sorted()
+        while true {
+            // Direct reclaim (`__alloc_pages_direct_reclaim()`): our own PCP first, then the
+            // shrinkers for SWAP_CLUSTER_MAX (32) pages or the order's worth.
+            cpu.events[zonelist[0]].directReclaims &+= 1
+            drainPCP(cpu)
+            for n in nodesToReclaim {
+                zones.filter { $0.node == n && $0.pages > 0 }.forEach { $0.countReclaimPass() }
+                _ = shrinkNode(n, target: Swift.max(32, 1 << order), cpu: cpu)
+            }
+            if let p = attempt() { return p }
+            if gfp.contains(.noretry) { return fail(cpu, gfp, order, zonelist, reason: "__GFP_NORETRY") }
+            // Costly orders give up after one reclaim round unless told to keep trying.
+            if order > 3 && rounds > 0 && !gfp.contains(.retryMayfail) && !gfp.contains(.nofail) {
+                return fail(cpu, gfp, order, zonelist, reason: "costly order")
+            }
+            // Sleep until someone frees (bounded slices), then try again.
+            let ticket = freeWait.ticket()
+            if let p = attempt() { freeWait.done(); return p }
+            cpu.events[zonelist[0]].sleeps &+= 1
+            _ = freeWait.wait(ticket: ticket, timeoutNS: 10_000_000)
+            freeWait.done()
+            if let p = attempt() { return p }
+            rounds += 1
+            let now = Clock.monotonicNS()
+            if now - start >= config.oomWaitNS {
+                if !gfp.contains(.nofail) { return fail(cpu, gfp, order, zonelist, reason: "out of memory") }
+                if now - lastStallReport >= 10_000_000_000 {
+                    lastStallReport = now
+                    log.report(.allocationStall, "cpu\(cpu.id): page allocation stalls for \((now - start) / 1_000_000)ms, order:\(order), \(gfp.modeString)")
+                }
+            }
+        }
+    }
+
+    @inline(never)
+    func fail(_ cpu: CPUContext, _ gfp: GFP, _ order: Int, _ zonelist: [Int], reason: String?) -> PageRef? {
+        cpu.events[zonelist[0]].countFailure(GFPClass(gfp))
+        if !gfp.contains(.nowarn) {
+            log.report(.allocationFailure, "cpu\(cpu.id): page allocation failure: order:\(order), \(gfp.modeString), nodemask=(null)" + (reason.map { " [\($0)]" } ?? ""))
+        }
+        return nil
+    }
+
+    @inline(never)
+    func reportSleepInAtomic(_ cpu: CPUContext, at site: String) {
+        log.report(.sleepInAtomic, """
+            BUG: sleeping function called from invalid context at \(site)
+            in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: \(arch_gettid()), name: cpu\(cpu.id)
+            preempt_count: \(cpu.preemptCount), expected: 0
+            """)
+    }
+
+    @inline(never)
+    func reportBadPage(_ cpu: CPUContext, _ p: PageRef, order: Int, reason: String) {
+        let m = page(p).pointee
+        log.report(.badPage, """
+            BUG: Bad page state in process cpu\(cpu.id)  pfn:\(String(pfn(p).raw, radix: 16))
+            page: refcount:\(m.refcount) order:\(m.order) flags:\(String(m.flags.rawValue, radix: 16))
+            page dumped because: \(reason)
+            """)
+    }
+}

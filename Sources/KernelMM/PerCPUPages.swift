@@ -1,0 +1,27 @@
+/// One per-CPU page list (`struct per_cpu_pages` list for one order): a LIFO stack of free
+/// blocks linked through `Page.next`, owned by one CPU. Pages here are neither in the buddy
+/// free areas nor in use, and do not count in NR_FREE_PAGES, as in Linux.
+public struct PCPList: Sendable {
+    public var head: Int32 = -1
+    public var count: Int32 = 0
+    public init() {}
+}
+
+/// Sizing of the per-CPU page lists (mm/page_alloc.c `zone_batchsize()`, `pageset_set_high`).
+public enum PerCPUPages {
+    /// Orders kept on PCP lists: 0 … PAGE_ALLOC_COSTLY_ORDER.
+    public static let orders = 4
+
+    /// `zone_batchsize()`: about a quarter of a 1/1024 of the zone, at most 1 MiB worth of
+    /// pages, rounded to 2^n - 1 (to avoid cache-colour aliasing), at least 1.
+    public static func batch(zonePages: Int) -> Int {
+        var batch = Swift.min(zonePages >> 10, (1 << 20) / PAGE_SIZE) / 4
+        if batch < 1 { return 1 }
+        batch = batch + batch / 2
+        let pow2 = 1 << (Int.bitWidth - 1 - batch.leadingZeroBitCount)
+        return Swift.max(pow2 - 1, 1)
+    }
+
+    /// The classic `high = 6 × batch` of pageset_set_batch().
+    public static func high(batch: Int) -> Int { 6 * batch }
+}

@@ -1,0 +1,44 @@
+/// Per-zone watermarks (`zone->_watermark[WMARK_MIN/LOW/HIGH]`), computed as
+/// `__setup_per_zone_wmarks()` does, or given by a config.
+public struct Watermarks: Sendable, Codable, Equatable {
+    public var min: Int
+    public var low: Int
+    public var high: Int
+
+    public init(min: Int, low: Int, high: Int) { self.min = min; self.low = low; self.high = high }
+
+    /// `min_free_kbytes = sqrt(lowmem_kbytes * 16)`, clamped to [128 KiB, 256 MiB]
+    /// (`calculate_min_free_kbytes()`), shared among zones by size; low and high add
+    /// `max(min/4, managed * watermark_scale_factor / 10000)` once and twice (factor 10).
+    public static func computed(zonePages: Int, totalPages: Int) -> Watermarks {
+        let lowmemKB = totalPages * (PAGE_SIZE / 1024)
+        let minFreeKB = Swift.min(Swift.max(Int(Double(lowmemKB * 16).squareRoot()), 128), 262_144)
+        let minPagesAll = minFreeKB / (PAGE_SIZE / 1024)
+        let minPages = totalPages == 0 ? 0 : minPagesAll * zonePages / totalPages
+        let delta = Swift.max(minPages / 4, zonePages * 10 / 10_000)
+        return Watermarks(min: minPages, low: minPages + delta, high: minPages + 2 * delta)
+    }
+}
+
+/// What an allocation attempt may dip into, `ALLOC_*` of mm/internal.h.
+public struct AllocFlags: OptionSet, Sendable {
+    public let rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// Check against the low watermark (fast path) instead of min (slow path).
+    public static let wmarkLow = AllocFlags(rawValue: 1 << 0)
+    /// `ALLOC_MIN_RESERVE` from __GFP_HIGH: may use half of min.
+    public static let minReserve = AllocFlags(rawValue: 1 << 1)
+    /// `ALLOC_NON_BLOCK`: the caller cannot reclaim, so with MIN_RESERVE a further quarter.
+    public static let nonBlock = AllocFlags(rawValue: 1 << 2)
+    /// `ALLOC_NO_WATERMARKS` (__GFP_MEMALLOC): ignore watermarks.
+    public static let noWatermarks = AllocFlags(rawValue: 1 << 3)
+
+    /// `gfp_to_alloc_flags()` for the slow path.
+    @inlinable public static func slowPath(_ gfp: GFP) -> AllocFlags {
+        var f: AllocFlags = []
+        if gfp.contains(.high) { f.insert(.minReserve) }
+        if !gfp.contains(.directReclaim) { f.insert(.nonBlock) }
+        if gfp.contains(.memalloc) && !gfp.contains(.nomemalloc) { f.insert(.noWatermarks) }
+        return f
+    }
+}

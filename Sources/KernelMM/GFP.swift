@@ -98,7 +98,7 @@ extension GFP {
     public static func parse(_ text: String) throws -> GFP {
         let byName = Dictionary(names.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
         var gfp = GFP()
-        let parts = text.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !parts.isEmpty, !parts.contains(where: \.isEmpty) else {
             throw GFPError(message: "empty GFP mask \"\(text)\" (expected e.g. GFP_KERNEL | __GFP_ZERO)")
         }

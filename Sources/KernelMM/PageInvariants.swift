@@ -1,0 +1,68 @@
+/// Consistency checks of the page allocator, the debug checks a test or a finished run switches
+/// on (in the spirit of CONFIG_DEBUG_VM and `check_free_page()`): free lists well formed, no
+/// overlapping or misaligned blocks, buddies merged where they must be, NR_FREE_PAGES equal to a
+/// recount, and page conservation (free + on PCP lists + allocated = present).
+extension Kernel {
+    public struct PageViolation: Sendable, CustomStringConvertible, Equatable {
+        public var zone: String
+        public var what: String
+        public var description: String { "zone \(zone): \(what)" }
+    }
+
+    /// Checks every zone. Call with no allocation running (end of run, tests).
+    /// `expectAllFree`: also require every page back and the free areas equal to boot time.
+    public func checkPages(expectAllFree: Bool) -> [PageViolation] {
+        var out: [PageViolation] = []
+        for z in zones where !z.isEmpty {
+            let name = "\(z.node) \(z.type)"
+            func bad(_ s: String) { out.append(PageViolation(zone: name, what: s)) }
+            z.lock.lock(mayBlock: true, cpu: nil)
+            var covered = [Bool](repeating: false, count: z.pages)
+            var free = 0
+            for order in 0...z.maxOrder {
+                var i = z.freeHead[order], prev: Int32 = -1, n = 0
+                while i >= 0 {
+                    let m = z.meta[Int(i)]
+                    if !m.flags.contains(.buddy) || Int(m.order) != order { bad("block \(i) on order-\(order) list without PageBuddy/order \(order)") }
+                    if m.prev != prev { bad("broken prev link at block \(i)") }
+                    if Int(i) & ((1 << order) - 1) != 0 { bad("block \(i) misaligned for order \(order)") }
+                    for p in Int(i)..<min(Int(i) + (1 << order), z.pages) {
+                        if covered[p] { bad("page \(p) in two free blocks") }
+                        covered[p] = true
+                    }
+                    let buddy = Int(i) ^ (1 << order)
+                    if order < z.maxOrder, buddy + (1 << order) <= z.pages,
+                       z.meta[buddy].flags.contains(.buddy), Int(z.meta[buddy].order) == order {
+                        bad("block \(i) and its buddy \(buddy) are both free at order \(order) but not merged")
+                    }
+                    free += 1 << order
+                    n += 1
+                    prev = i
+                    i = m.next
+                    if n > z.pages { bad("cycle in order-\(order) list"); break }
+                }
+                if n != z.freeBlocks[order] { bad("order \(order): \(n) blocks listed, nr_free says \(z.freeBlocks[order])") }
+            }
+            if free != z.freePages { bad("NR_FREE_PAGES \(z.freePages) but \(free) pages on free lists") }
+            let onPCP = pcpPages(zone: z.index)
+            var allocated = 0
+            var i = 0
+            while i < z.pages {
+                let m = z.meta[i]
+                if m.flags.contains(.head) { allocated += 1 << Int(m.order); i += 1 << Int(m.order); continue }
+                i += 1
+            }
+            if free + onPCP + allocated != z.pages {
+                bad("page conservation: free \(free) + pcp \(onPCP) + allocated \(allocated) != present \(z.pages)")
+            }
+            if expectAllFree {
+                if allocated != 0 { bad("\(allocated) page(s) still allocated") }
+                if onPCP != 0 { bad("\(onPCP) page(s) still on PCP lists") }
+                let now = (0...z.maxOrder).map { z.freeBlocks[$0] }
+                if now != z.initialFreeBlocks { bad("free areas \(now) differ from boot \(z.initialFreeBlocks)") }
+            }
+            z.lock.unlock(cpu: nil)
+        }
+        return out
+    }
+}

@@ -1,5 +1,5 @@
 /// The binary buddy allocator of one zone (mm/page_alloc.c). All functions expect `lock` held.
-extension Zone {
+extension ZoneCore {
     /// Models `__rmqueue_smallest()`: take the smallest free block of at least `order`, and
     /// split what is left over back into the free areas (`expand()`).
     @inline(__always)
@@ -11,7 +11,6 @@ extension Zone {
                 removeFromFreeArea(i, order: current)
                 expand(i, low: order, high: current)
                 adjustFree(-(1 << order))
-                meta[Int(i)].order = Int8(order)
                 return i
             }
             current += 1
@@ -37,8 +36,7 @@ extension Zone {
         adjustFree(1 << order)
         while order < maxOrder {
             let buddy = i ^ (1 << order)
-            guard buddy + (1 << order) <= pages,
-                  meta[buddy].flags.contains(.buddy), Int(meta[buddy].order) == order else { break }
+            guard buddy + (1 << order) <= pages, isFreeBuddy(buddy, order: order) else { break }
             removeFromFreeArea(Int32(buddy), order: order)
             i &= buddy
             order += 1
@@ -90,7 +88,7 @@ extension Zone {
         }
         if free <= min + reserve[highest.rawValue] { return false }
         if order == 0 { return true }
-        for o in order...maxOrder where freeBlocks[o] > 0 { return true }
+        for o in order...maxOrder where nrFreeBlocks(order: o) > 0 { return true }
         return false
     }
 }

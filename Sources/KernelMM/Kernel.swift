@@ -18,6 +18,11 @@ public final class Kernel: @unchecked Sendable {
     /// `zonelists[node][highestZone]`: the zones an allocation tries, in order (node order:
     /// all usable zones of the nearest node, highest first, then the next node…).
     let zonelists: [[[Int]]]
+    /// Hot-path copies: every zone's core, and the zonelists flattened
+    /// (`zonelistTable[(node * 3 + highest) * zoneCount + k]`, -1 terminated when short).
+    @usableFromInline let cores: UnsafeMutablePointer<ZoneCore>
+    @usableFromInline let zonelistTable: UnsafeMutablePointer<Int32>
+    @usableFromInline let zoneCount: Int
     let freeWait = FreeWaitQueue()
     private let shrinkerLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var shrinkers: [Shrinker] = []
@@ -59,12 +64,22 @@ public final class Kernel: @unchecked Sendable {
         self.nodes = nodes
         self.zones = nodes.flatMap(\.zones)
         self.cpus = machine.pus.map { CPUContext(id: $0.logicalIndex, node: $0.node, zoneCount: nodes.count * ZoneType.allCases.count) }
+        zoneCount = zones.count
+        cores = .allocate(capacity: zones.count)
+        cores.initialize(from: zones.map(\.core), count: zones.count)
         self.reclaimLocks = nodes.map { KernelLock(name: "reclaim \($0.id)", policy: .mutex) }
         self.zonelists = machine.nodes.indices.map { n in
             ZoneType.allCases.map { highest in
                 machine.distances.fallbackOrder(from: n).flatMap { other in
                     stride(from: highest.rawValue, through: 0, by: -1).map { other * ZoneType.allCases.count + $0 }
                 }
+            }
+        }
+        zonelistTable = .allocate(capacity: max(zonelists.count, 1) * ZoneType.allCases.count * zoneCount)
+        zonelistTable.initialize(repeating: -1, count: max(zonelists.count, 1) * ZoneType.allCases.count * zoneCount)
+        for (n, perZone) in zonelists.enumerated() {
+            for (h, list) in perZone.enumerated() {
+                for (k, zi) in list.enumerated() { zonelistTable[(n * ZoneType.allCases.count + h) * zoneCount + k] = Int32(zi) }
             }
         }
         registerShrinker(PCPDrainShrinker(kernel: self))
@@ -80,6 +95,8 @@ public final class Kernel: @unchecked Sendable {
 
     deinit {
         shutdown()
+        cores.deallocate()
+        zonelistTable.deallocate()
         pthread_mutex_destroy(shrinkerLock)
         shrinkerLock.deallocate()
     }
@@ -161,7 +178,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// `page_address()`.
     @inlinable public func pageAddress(_ p: PageRef) -> UnsafeMutableRawPointer {
-        zones[Int(p.zone)].address(of: p.index)
+        cores[Int(p.zone)].address(of: p.index)
     }
 
     /// `page_to_pfn()`.
@@ -177,7 +194,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// The `struct page` of a block, for the layers above (slab) that keep state in it.
     @inlinable public func page(_ p: PageRef) -> UnsafeMutablePointer<Page> {
-        zones[Int(p.zone)].meta + Int(p.index)
+        cores[Int(p.zone)].meta + Int(p.index)
     }
 
     /// Sum of the per-CPU events of a zone.

@@ -8,41 +8,109 @@ import Foundation
 /// A caller that may not sleep (no `__GFP_DIRECT_RECLAIM`) never blocks on the mutex: it spins
 /// on trylock. A caller that would sleep while inside an atomic section gets the kernel's
 /// "BUG: sleeping function called from invalid context" report and spins instead.
+///
+/// The class owns the memory; hot paths use `core`, a plain struct of pointers that costs no
+/// reference counting to pass around.
 public final class KernelLock: @unchecked Sendable {
     public let name: String
+    public let core: LockCore
+    let log: KernelLog?
+
+    public var policy: LockPolicy { core.policy }
+
+    public init(name: String, policy: LockPolicy, log: KernelLog? = nil) {
+        self.name = name
+        self.log = log
+        // Each lock word on its own cache line, so that two zones' locks never false-share.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        let stats = UnsafeMutablePointer<LockStats>.allocate(capacity: 1)
+        stats.initialize(to: LockStats())
+        let waitHist = UnsafeMutablePointer<UInt64>.allocate(capacity: LockStats.buckets)
+        waitHist.initialize(repeating: 0, count: LockStats.buckets)
+        let holdHist = UnsafeMutablePointer<UInt64>.allocate(capacity: LockStats.buckets)
+        holdHist.initialize(repeating: 0, count: LockStats.buckets)
+        core = LockCore(policy: policy, word: raw.bindMemory(to: UInt32.self, capacity: 1), mutex: mutex,
+                        stats: stats, waitHist: waitHist, holdHist: holdHist, owner: nil)
+        core.ownerSlot.pointee = Unmanaged.passUnretained(self)
+    }
+
+    deinit {
+        pthread_mutex_destroy(core.mutex)
+        core.mutex.deallocate()
+        UnsafeMutableRawPointer(core.word).deallocate()
+        core.stats.deallocate(); core.waitHist.deallocate(); core.holdHist.deallocate()
+        core.ownerSlot.deallocate()
+    }
+
+    @inline(__always) public func lock(mayBlock: Bool, cpu: CPUContext?) { core.lock(mayBlock: mayBlock, cpu: cpu) }
+    @inline(__always) public func tryLock(cpu: CPUContext?) -> Bool { core.tryLock(cpu: cpu) }
+    @inline(__always) public func unlock(cpu: CPUContext?) { core.unlock(cpu: cpu) }
+
+    /// Runs `body` with the lock held.
+    @inline(__always)
+    public func withLock<R>(mayBlock: Bool, cpu: CPUContext?, _ body: () throws -> R) rethrows -> R {
+        core.lock(mayBlock: mayBlock, cpu: cpu)
+        defer { core.unlock(cpu: cpu) }
+        return try body()
+    }
+
+    func reportSleepInAtomic(_ cpu: CPUContext) {
+        log?.report(.sleepInAtomic, """
+            BUG: sleeping function called from invalid context at \(name)
+            in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: \(arch_gettid()), name: cpu\(cpu.id)
+            preempt_count: \(cpu.preemptCount), expected: 0
+            """)
+    }
+
+    /// The figures now, in nanoseconds. Read when no one holds the lock for exact values.
+    public func snapshot() -> LockSnapshot {
+        let s = core.stats.pointee
+        let toNS = { (t: UInt64) in Clock.ns(ticks: t) }
+        // Re-bucket tick histograms on nanosecond boundaries via each bucket's lower bound.
+        func nsHist(_ h: UnsafeMutablePointer<UInt64>) -> [UInt64] {
+            var out = [UInt64](repeating: 0, count: LockStats.buckets)
+            for i in 0..<LockStats.buckets where h[i] > 0 {
+                let lowTicks: UInt64 = i == 0 ? 0 : 1 << UInt64(i - 1)
+                out[LockCore.bucket(toNS(lowTicks))] += h[i]
+            }
+            return out
+        }
+        return LockSnapshot(name: name, policy: policy, acquisitions: s.acquisitions, contended: s.contended,
+                            spins: s.spins, sleeps: s.sleeps, waitNS: toNS(s.waitTicks), holdNS: toNS(s.holdTicks),
+                            maxWaitNS: toNS(s.maxWaitTicks), maxHoldNS: toNS(s.maxHoldTicks),
+                            waitHistogram: nsHist(core.waitHist), holdHistogram: nsHist(core.holdHist))
+    }
+
+    /// Clears the figures (between warm-up and the measured phase).
+    public func resetStats() {
+        core.stats.pointee = LockStats()
+        core.waitHist.update(repeating: 0, count: LockStats.buckets)
+        core.holdHist.update(repeating: 0, count: LockStats.buckets)
+    }
+}
+
+/// The lock itself: policy and pointers to the lock word, the pthread mutex and the figures.
+/// Copying it copies pointers only.
+public struct LockCore: @unchecked Sendable {
     public let policy: LockPolicy
     @usableFromInline let word: UnsafeMutablePointer<UInt32>
     @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
     @usableFromInline let stats: UnsafeMutablePointer<LockStats>
     @usableFromInline let waitHist: UnsafeMutablePointer<UInt64>
     @usableFromInline let holdHist: UnsafeMutablePointer<UInt64>
-    @usableFromInline let log: KernelLog?
-    /// Set by schedule shaking and planted-delay tests: called right after each acquisition.
-    public var afterAcquire: (@Sendable () -> Void)?
+    /// The owning class, for the rare reports that need its name and log.
+    let ownerSlot: UnsafeMutablePointer<Unmanaged<KernelLock>?>
 
-    public init(name: String, policy: LockPolicy, log: KernelLog? = nil) {
-        self.name = name
-        self.policy = policy
-        self.log = log
-        // Each lock word on its own cache line, so that two zones' locks never false-share.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
-        word = raw.bindMemory(to: UInt32.self, capacity: 1)
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        stats = .allocate(capacity: 1)
-        stats.initialize(to: LockStats())
-        waitHist = .allocate(capacity: LockStats.buckets)
-        waitHist.initialize(repeating: 0, count: LockStats.buckets)
-        holdHist = .allocate(capacity: LockStats.buckets)
-        holdHist.initialize(repeating: 0, count: LockStats.buckets)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        UnsafeMutableRawPointer(word).deallocate()
-        stats.deallocate(); waitHist.deallocate(); holdHist.deallocate()
+    init(policy: LockPolicy, word: UnsafeMutablePointer<UInt32>, mutex: UnsafeMutablePointer<pthread_mutex_t>,
+         stats: UnsafeMutablePointer<LockStats>, waitHist: UnsafeMutablePointer<UInt64>,
+         holdHist: UnsafeMutablePointer<UInt64>, owner: Unmanaged<KernelLock>?) {
+        self.policy = policy; self.word = word; self.mutex = mutex; self.stats = stats
+        self.waitHist = waitHist; self.holdHist = holdHist
+        ownerSlot = .allocate(capacity: 1)
+        ownerSlot.initialize(to: owner)
     }
 
     /// Takes the lock. `mayBlock` says whether the caller may sleep (its GFP has
@@ -54,11 +122,12 @@ public final class KernelLock: @unchecked Sendable {
         var contended = false, spins: UInt64 = 0, slept = false
         if policy == .spin {
             if !trySpin() { contended = true; spins = spinUntilAcquired() }
-            cpu?.preemptCount += 1
+            if let cpu { cpu.hot.pointee.preemptCount += 1 }
         } else if pthread_mutex_trylock(mutex) != 0 {
             contended = true
-            if mayBlock && cpu?.inAtomic == true { reportSleepInAtomic(cpu!) }
-            if mayBlock && cpu?.inAtomic != true {
+            let atomic = cpu?.inAtomic == true
+            if mayBlock && atomic { reportSleepInAtomic(cpu!) }
+            if mayBlock && !atomic {
                 pthread_mutex_lock(mutex)
                 slept = true
             } else {
@@ -66,21 +135,23 @@ public final class KernelLock: @unchecked Sendable {
             }
         }
         let t1 = Clock.ticks()
-        if let hook = afterAcquire { hook() }
-        let s = stats
-        s.pointee.acquisitions &+= 1
-        s.pointee.acquiredAt = t1
+        stats.pointee.acquisitions &+= 1
+        stats.pointee.acquiredAt = t1
         if contended {
-            let wait = t1 &- t0
-            s.pointee.contended &+= 1
-            s.pointee.spins &+= spins
-            if slept { s.pointee.sleeps &+= 1 }
-            s.pointee.waitTicks &+= wait
-            if wait > s.pointee.maxWaitTicks { s.pointee.maxWaitTicks = wait }
-            waitHist[Self.bucket(wait)] &+= 1
+            recordContention(wait: t1 &- t0, spins: spins, slept: slept)
         } else {
             waitHist[0] &+= 1
         }
+    }
+
+    @inline(never) func recordContention(wait: UInt64, spins: UInt64, slept: Bool) {
+        let s = stats
+        s.pointee.contended &+= 1
+        s.pointee.spins &+= spins
+        if slept { s.pointee.sleeps &+= 1 }
+        s.pointee.waitTicks &+= wait
+        if wait > s.pointee.maxWaitTicks { s.pointee.maxWaitTicks = wait }
+        waitHist[Self.bucket(wait)] &+= 1
     }
 
     /// Tries once; never waits. Counts an acquisition on success.
@@ -88,7 +159,7 @@ public final class KernelLock: @unchecked Sendable {
     public func tryLock(cpu: CPUContext?) -> Bool {
         let ok = policy == .spin ? trySpin() : pthread_mutex_trylock(mutex) == 0
         if ok {
-            if policy == .spin { cpu?.preemptCount += 1 }
+            if policy == .spin, let cpu { cpu.hot.pointee.preemptCount += 1 }
             stats.pointee.acquisitions &+= 1
             stats.pointee.acquiredAt = Clock.ticks()
             waitHist[0] &+= 1
@@ -104,18 +175,10 @@ public final class KernelLock: @unchecked Sendable {
         holdHist[Self.bucket(hold)] &+= 1
         if policy == .spin {
             arch_store_release_u32(word, 0)
-            cpu?.preemptCount -= 1
+            if let cpu { cpu.hot.pointee.preemptCount -= 1 }
         } else {
             pthread_mutex_unlock(mutex)
         }
-    }
-
-    /// Runs `body` with the lock held.
-    @inline(__always)
-    public func withLock<R>(mayBlock: Bool, cpu: CPUContext?, _ body: () throws -> R) rethrows -> R {
-        lock(mayBlock: mayBlock, cpu: cpu)
-        defer { unlock(cpu: cpu) }
-        return try body()
     }
 
     @inline(__always) func trySpin() -> Bool {
@@ -149,40 +212,10 @@ public final class KernelLock: @unchecked Sendable {
     }
 
     @inline(never) func reportSleepInAtomic(_ cpu: CPUContext) {
-        log?.report(.sleepInAtomic, """
-            BUG: sleeping function called from invalid context at \(name)
-            in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: \(arch_gettid()), name: cpu\(cpu.id)
-            preempt_count: \(cpu.preemptCount), expected: 0
-            """)
+        ownerSlot.pointee?.takeUnretainedValue().reportSleepInAtomic(cpu)
     }
 
     @inline(__always) static func bucket(_ ticks: UInt64) -> Int {
         min(LockStats.buckets - 1, 64 - ticks.leadingZeroBitCount)
-    }
-
-    /// The figures now, in nanoseconds. Read when no one holds the lock for exact values.
-    public func snapshot() -> LockSnapshot {
-        let s = stats.pointee
-        let toNS = { (t: UInt64) in Clock.ns(ticks: t) }
-        // Re-bucket tick histograms on nanosecond boundaries via each bucket's lower bound.
-        func nsHist(_ h: UnsafeMutablePointer<UInt64>) -> [UInt64] {
-            var out = [UInt64](repeating: 0, count: LockStats.buckets)
-            for i in 0..<LockStats.buckets where h[i] > 0 {
-                let lowTicks: UInt64 = i == 0 ? 0 : 1 << UInt64(i - 1)
-                out[Self.bucket(toNS(lowTicks))] += h[i]
-            }
-            return out
-        }
-        return LockSnapshot(name: name, policy: policy, acquisitions: s.acquisitions, contended: s.contended,
-                            spins: s.spins, sleeps: s.sleeps, waitNS: toNS(s.waitTicks), holdNS: toNS(s.holdTicks),
-                            maxWaitNS: toNS(s.maxWaitTicks), maxHoldNS: toNS(s.maxHoldTicks),
-                            waitHistogram: nsHist(waitHist), holdHistogram: nsHist(holdHist))
-    }
-
-    /// Clears the figures (between warm-up and the measured phase).
-    public func resetStats() {
-        stats.pointee = LockStats()
-        waitHist.update(repeating: 0, count: LockStats.buckets)
-        holdHist.update(repeating: 0, count: LockStats.buckets)
     }
 }

@@ -11,8 +11,6 @@ public struct PFN: Hashable, Comparable, Sendable, CustomStringConvertible {
 public struct PageFlags: OptionSet, Sendable {
     public let rawValue: UInt32
     @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
-    /// Head of a free buddy block (`PageBuddy`); `order` holds the block order.
-    public static let buddy = PageFlags(rawValue: 1 << 0)
     /// Sits on a per-CPU page list (not in the buddy free areas, not in use).
     public static let pcp = PageFlags(rawValue: 1 << 1)
     /// Head of an allocated block.
@@ -25,10 +23,16 @@ public struct PageFlags: OptionSet, Sendable {
 
 /// `struct page`, reduced to what the allocators need, 32 bytes, kept in one flat unsafe buffer
 /// per zone (the `mem_map` of FLATMEM), never an object per page. Links are zone-local indexes.
+///
+/// Ownership, as in the kernel: `buddyOrder` (PageBuddy + buddy_order) changes only under the
+/// zone lock, and the zone lock holder reads it on any page while merging; every other field
+/// belongs to whoever owns the page (the allocating CPU, a PCP list's CPU, the slab).
 public struct Page {
     public var flags: PageFlags
-    /// Buddy order of a free block or of an allocation (valid on the head page).
+    /// Order of an allocation (valid on the head page).
     public var order: Int8
+    /// Order of the free block this page heads in the buddy free areas, or -1 (`PageBuddy`).
+    public var buddyOrder: Int8
     /// PCP list it sits on, or the per-CPU owner of a slab.
     public var owner: Int16
     public var refcount: Int32
@@ -40,7 +44,7 @@ public struct Page {
 
     public init(flags: PageFlags = [], order: Int8 = 0, owner: Int16 = -1, refcount: Int32 = 0,
                 next: Int32 = -1, prev: Int32 = -1, privateWord: UInt64 = 0) {
-        self.flags = flags; self.order = order; self.owner = owner; self.refcount = refcount
+        self.flags = flags; self.order = order; self.buddyOrder = -1; self.owner = owner; self.refcount = refcount
         self.next = next; self.prev = prev; self.privateWord = privateWord
     }
 

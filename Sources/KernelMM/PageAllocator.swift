@@ -11,7 +11,7 @@ extension Kernel {
         if cpu.drainPending { _ = drainPCP(cpu) }
         let nodeID = node ?? cpu.node
         let highest = ZoneType.highest(for: gfp)
-        let zonelist = zonelists[nodeID][highest.rawValue]
+        let zonelist = zonelistTable + (nodeID * ZoneType.allCases.count + highest.rawValue) * zoneCount
         if gfp.allowsBlocking && cpu.inAtomic { reportSleepInAtomic(cpu, at: "mm/page_alloc.c alloc_pages") }
         if let p = getPageFromFreelist(cpu, gfp, order: order, zonelist: zonelist, node: nodeID,
                                        highest: highest, flags: .wmarkLow) {
@@ -22,8 +22,8 @@ extension Kernel {
 
     /// `__free_pages(page, order)`.
     public func freePages(_ cpu: CPUContext, _ p: PageRef, order: Int) {
-        let z = zones[Int(p.zone)]
-        let m = z.meta + Int(p.index)
+        let z = cores + Int(p.zone)
+        let m = z.pointee.meta + Int(p.index)
         guard m.pointee.flags.contains(.head), Int(m.pointee.order) == order else {
             reportBadPage(cpu, p, order: order, reason: m.pointee.flags.contains(.head)
                           ? "freed with order \(order), allocated with order \(m.pointee.order)"
@@ -43,22 +43,29 @@ extension Kernel {
             list.pointee.count += 1
             // A zone under pressure (below high, or someone waiting) gets its pages back at
             // once, as ZONE_BELOW_HIGH shrinks pcp->high in Linux.
-            let pressure = z.freePages < z.watermarks.high || freeWait.hasWaiters
-            let high = pressure ? 0 : z.pcpHigh
-            if Int(list.pointee.count) > high {
-                let n = pressure ? Int(list.pointee.count) : Swift.max(Int(list.pointee.count) - high, z.pcpBatch)
-                z.lock.lock(mayBlock: false, cpu: cpu)
-                z.freePCPBulk(order: order, count: n, from: list)
-                z.lock.unlock(cpu: cpu)
-                cpu.events[Int(p.zone)].pcpDrains &+= 1
-                freeWait.pagesFreed()
-            }
+            let pressure = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
+            let high = pressure ? 0 : z.pointee.pcpHigh
+            if Int(list.pointee.count) > high { drainPCPList(cpu, z, list, order: order, pressure: pressure) }
         } else {
-            z.lock.lock(mayBlock: false, cpu: cpu)
-            z.freeOneBlock(p.index, order: order)
-            z.lock.unlock(cpu: cpu)
+            z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+            z.pointee.freeOneBlock(p.index, order: order)
+            z.pointee.lock.unlock(cpu: cpu)
             freeWait.pagesFreed()
         }
+    }
+
+    /// `free_pcppages_bulk()` when a list grew past high: a batch back to the buddy areas, or
+    /// all of it when the zone is under pressure.
+    @inline(never)
+    func drainPCPList(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
+                      order: Int, pressure: Bool) {
+        let count = Int(list.pointee.count)
+        let n = pressure ? count : Swift.max(count - z.pointee.pcpHigh, z.pointee.pcpBatch)
+        z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        z.pointee.freePCPBulk(order: order, count: n, from: list)
+        z.pointee.lock.unlock(cpu: cpu)
+        cpu.events[z.pointee.index].pcpDrains &+= 1
+        freeWait.pagesFreed()
     }
 
     /// `__get_free_pages()`: the block's address.
@@ -85,15 +92,16 @@ extension Kernel {
     public func drainPCP(_ cpu: CPUContext) -> Int {
         cpu.clearDrainRequest()
         var freed = 0
-        for z in zones where !z.isEmpty {
+        for zi in 0..<zoneCount where cores[zi].pages > 0 {
+            let z = cores + zi
             for order in 0..<PerCPUPages.orders {
-                let list = cpu.pcp + z.index * PerCPUPages.orders + order
+                let list = cpu.pcp + zi * PerCPUPages.orders + order
                 guard list.pointee.count > 0 else { continue }
                 freed += Int(list.pointee.count) << order
-                z.lock.lock(mayBlock: false, cpu: cpu)
-                z.freePCPBulk(order: order, count: Int(list.pointee.count), from: list)
-                z.lock.unlock(cpu: cpu)
-                cpu.events[z.index].pcpDrains &+= 1
+                z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+                z.pointee.freePCPBulk(order: order, count: Int(list.pointee.count), from: list)
+                z.pointee.lock.unlock(cpu: cpu)
+                cpu.events[zi].pcpDrains &+= 1
             }
         }
         if freed > 0 { freeWait.pagesFreed() }
@@ -110,22 +118,26 @@ extension Kernel {
     // MARK: fast path
 
     @inline(__always)
-    func getPageFromFreelist(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: [Int], node: Int,
-                             highest: ZoneType, flags: AllocFlags) -> PageRef? {
+    func getPageFromFreelist(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: UnsafeMutablePointer<Int32>,
+                             node: Int, highest: ZoneType, flags: AllocFlags) -> PageRef? {
         let thisNode = gfp.contains(.thisnode)
-        for zi in zonelist {
-            let z = zones[zi]
-            if z.pages == 0 || (thisNode && z.node != node) { continue }
-            let mark = flags.contains(.wmarkLow) ? z.watermarks.low : z.watermarks.min
-            if !z.watermarkOK(order: order, mark: mark, highest: highest, flags: flags) {
+        var k = 0
+        while k < zoneCount {
+            let zi = Int(zonelist[k])
+            k += 1
+            if zi < 0 { break }
+            let z = cores + zi
+            if z.pointee.pages == 0 || (thisNode && z.pointee.node != node) { continue }
+            let mark = flags.contains(.wmarkLow) ? z.pointee.watermarks.low : z.pointee.watermarks.min
+            if !z.pointee.watermarkOK(order: order, mark: mark, highest: highest, flags: flags) {
                 cpu.events[zi].watermarkHits &+= 1
                 continue
             }
             if let i = rmqueue(cpu, z, order: order) {
                 let e = cpu.events + zi
                 e.pointee.countAlloc(GFPClass(gfp))
-                if z.type != highest { e.pointee.zoneFallbacks &+= 1 }
-                if z.node != node { e.pointee.nodeFallbacks &+= 1 }
+                if z.pointee.type != highest { e.pointee.zoneFallbacks &+= 1 }
+                if z.pointee.node != node { e.pointee.nodeFallbacks &+= 1 }
                 return PageRef(zone: Int32(zi), index: i)
             }
         }
@@ -135,31 +147,36 @@ extension Kernel {
     /// `rmqueue()`: orders 0–3 from the CPU's own list (refilled in a batch under the zone
     /// lock when empty), larger orders from the buddy areas under the lock.
     @inline(__always)
-    func rmqueue(_ cpu: CPUContext, _ z: Zone, order: Int) -> Int32? {
+    func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int) -> Int32? {
         if order < PerCPUPages.orders {
-            let list = cpu.pcp + z.index * PerCPUPages.orders + order
-            if list.pointee.count == 0 {
-                let batch = Swift.max(z.pcpBatch >> order, 1)
-                z.lock.lock(mayBlock: false, cpu: cpu)
-                let got = z.rmqueueBulk(order: order, count: batch, into: list, cpu: cpu.id)
-                z.lock.unlock(cpu: cpu)
-                cpu.events[z.index].pcpRefills &+= 1
-                if got == 0 { return nil }
-            }
+            let list = cpu.pcp + z.pointee.index * PerCPUPages.orders + order
+            if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order) { return nil }
             let i = list.pointee.head
-            list.pointee.head = z.meta[Int(i)].next
+            list.pointee.head = z.pointee.meta[Int(i)].next
             list.pointee.count -= 1
             return i
         }
-        z.lock.lock(mayBlock: false, cpu: cpu)
-        let i = z.rmqueueSmallest(order: order)
-        z.lock.unlock(cpu: cpu)
+        z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        let i = z.pointee.rmqueueSmallest(order: order)
+        z.pointee.lock.unlock(cpu: cpu)
         return i
+    }
+
+    /// `rmqueue_bulk()` into an empty PCP list: one batch under the zone lock.
+    @inline(never)
+    func refillPCP(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
+                   order: Int) -> Bool {
+        let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
+        z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        let got = z.pointee.rmqueueBulk(order: order, count: batch, into: list, cpu: cpu.id)
+        z.pointee.lock.unlock(cpu: cpu)
+        cpu.events[z.pointee.index].pcpRefills &+= 1
+        return got > 0
     }
 
     @inline(__always)
     func prepNewPage(_ p: PageRef, gfp: GFP, order: Int) -> PageRef {
-        let m = zones[Int(p.zone)].meta + Int(p.index)
+        let m = cores[Int(p.zone)].meta + Int(p.index)
         m.pointee.flags = .head
         m.pointee.order = Int8(order)
         m.pointee.refcount = 1
@@ -173,11 +190,12 @@ extension Kernel {
     // MARK: slow path
 
     @inline(never)
-    func allocSlowPath(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: [Int], node: Int,
+    func allocSlowPath(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: UnsafeMutablePointer<Int32>, node: Int,
                        highest: ZoneType) -> PageRef? {
+        let zoneIDs = (0..<zoneCount).map { Int(zonelist[$0]) }.filter { $0 >= 0 }
         if gfp.contains(.kswapdReclaim) {
             var woken = Set<Int>()
-            for zi in zonelist where zones[zi].pages > 0 && zones[zi].freePages < zones[zi].watermarks.low {
+            for zi in zoneIDs where zones[zi].pages > 0 && zones[zi].freePages < zones[zi].watermarks.low {
                 if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node) }
             }
         }
@@ -188,38 +206,38 @@ extension Kernel {
         }
         if let p = attempt() { return p }
         // Without __GFP_DIRECT_RECLAIM (or in atomic context, already reported) never sleep.
-        guard gfp.allowsBlocking && !cpu.inAtomic else { return fail(cpu, gfp, order, zonelist, reason: nil) }
+        guard gfp.allowsBlocking && !cpu.inAtomic else { return fail(cpu, gfp, order, zoneIDs, reason: nil) }
 
         let start = Clock.monotonicNS()
         var lastStallReport = start
         var rounds = 0
-        let nodesToReclaim = Array(Set(zonelist.map { zones[$0].node })).sorted()
+        let nodesToReclaim = Array(Set(zoneIDs.map { zones[$0].node })).sorted()
         while true {
             // Direct reclaim (`__alloc_pages_direct_reclaim()`): our own PCP first, then the
             // shrinkers for SWAP_CLUSTER_MAX (32) pages or the order's worth.
-            cpu.events[zonelist[0]].directReclaims &+= 1
+            cpu.events[zoneIDs[0]].directReclaims &+= 1
             drainPCP(cpu)
             for n in nodesToReclaim {
                 zones.filter { $0.node == n && $0.pages > 0 }.forEach { $0.countReclaimPass() }
                 _ = shrinkNode(n, target: Swift.max(32, 1 << order), cpu: cpu)
             }
             if let p = attempt() { return p }
-            if gfp.contains(.noretry) { return fail(cpu, gfp, order, zonelist, reason: "__GFP_NORETRY") }
+            if gfp.contains(.noretry) { return fail(cpu, gfp, order, zoneIDs, reason: "__GFP_NORETRY") }
             // Costly orders give up after one reclaim round unless told to keep trying.
             if order > 3 && rounds > 0 && !gfp.contains(.retryMayfail) && !gfp.contains(.nofail) {
-                return fail(cpu, gfp, order, zonelist, reason: "costly order")
+                return fail(cpu, gfp, order, zoneIDs, reason: "costly order")
             }
             // Sleep until someone frees (bounded slices), then try again.
             let ticket = freeWait.ticket()
             if let p = attempt() { freeWait.done(); return p }
-            cpu.events[zonelist[0]].sleeps &+= 1
+            cpu.events[zoneIDs[0]].sleeps &+= 1
             _ = freeWait.wait(ticket: ticket, timeoutNS: 10_000_000)
             freeWait.done()
             if let p = attempt() { return p }
             rounds += 1
             let now = Clock.monotonicNS()
             if now - start >= config.oomWaitNS {
-                if !gfp.contains(.nofail) { return fail(cpu, gfp, order, zonelist, reason: "out of memory") }
+                if !gfp.contains(.nofail) { return fail(cpu, gfp, order, zoneIDs, reason: "out of memory") }
                 if now - lastStallReport >= 10_000_000_000 {
                     lastStallReport = now
                     log.report(.allocationStall, "cpu\(cpu.id): page allocation stalls for \((now - start) / 1_000_000)ms, order:\(order), \(gfp.modeString)")

@@ -23,7 +23,8 @@ extension Kernel {
                 var i = z.freeHead[order], prev: Int32 = -1, n = 0
                 while i >= 0 {
                     let m = z.meta[Int(i)]
-                    if !m.flags.contains(.buddy) || Int(m.order) != order { bad("block \(i) on order-\(order) list without PageBuddy/order \(order)") }
+                    if Int(m.buddyOrder) != order { bad("block \(i) on order-\(order) list without PageBuddy/order \(order)") }
+                    if !m.flags.isEmpty { bad("free block \(i) has flags \(m.flags.rawValue)") }
                     if m.prev != prev { bad("broken prev link at block \(i)") }
                     if Int(i) & ((1 << order) - 1) != 0 { bad("block \(i) misaligned for order \(order)") }
                     for p in Int(i)..<min(Int(i) + (1 << order), z.pages) {
@@ -31,8 +32,7 @@ extension Kernel {
                         covered[p] = true
                     }
                     let buddy = Int(i) ^ (1 << order)
-                    if order < z.maxOrder, buddy + (1 << order) <= z.pages,
-                       z.meta[buddy].flags.contains(.buddy), Int(z.meta[buddy].order) == order {
+                    if order < z.maxOrder, buddy + (1 << order) <= z.pages, z.isFreeBuddy(buddy, order: order) {
                         bad("block \(i) and its buddy \(buddy) are both free at order \(order) but not merged")
                     }
                     free += 1 << order
@@ -41,7 +41,7 @@ extension Kernel {
                     i = m.next
                     if n > z.pages { bad("cycle in order-\(order) list"); break }
                 }
-                if n != z.freeBlocks[order] { bad("order \(order): \(n) blocks listed, nr_free says \(z.freeBlocks[order])") }
+                if n != z.nrFreeBlocks(order: order) { bad("order \(order): \(n) blocks listed, nr_free says \(z.nrFreeBlocks(order: order))") }
             }
             if free != z.freePages { bad("NR_FREE_PAGES \(z.freePages) but \(free) pages on free lists") }
             let onPCP = pcpPages(zone: z.index)
@@ -58,7 +58,7 @@ extension Kernel {
             if expectAllFree {
                 if allocated != 0 { bad("\(allocated) page(s) still allocated") }
                 if onPCP != 0 { bad("\(onPCP) page(s) still on PCP lists") }
-                let now = (0...z.maxOrder).map { z.freeBlocks[$0] }
+                let now = (0...z.maxOrder).map { z.nrFreeBlocks(order: $0) }
                 if now != z.initialFreeBlocks { bad("free areas \(now) differ from boot \(z.initialFreeBlocks)") }
             }
             z.lock.unlock(cpu: nil)

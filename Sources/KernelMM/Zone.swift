@@ -5,39 +5,90 @@ import Foundation
 /// backed by a real arena, its `mem_map` of `Page` structs, buddy free areas per order, the
 /// zone lock, watermarks and lowmem reserves.
 ///
-/// Free-area lists and `nrFree` change only under `lock`; NR_FREE_PAGES is also readable
-/// without it (relaxed), as `zone_page_state()` is.
+/// The class owns the memory; the allocator's hot paths work on `core`, a struct of plain
+/// values and pointers, so that they pay no reference counting.
 public final class Zone: @unchecked Sendable {
-    public let node: Int
-    public let type: ZoneType
-    /// Global zone index: `node * 3 + type`.
-    public let index: Int
-    public let startPFN: Int
-    /// Spanned = present = managed pages here: there are no holes and no reserved pages.
-    public let pages: Int
-    public let maxOrder: Int
-    public let base: UnsafeMutableRawPointer
+    public let core: ZoneCore
     public let lock: KernelLock
-    @usableFromInline let meta: UnsafeMutablePointer<Page>
-    @usableFromInline let freeHead: UnsafeMutablePointer<Int32>
-    @usableFromInline let freeBlocks: UnsafeMutablePointer<Int>
-    @usableFromInline let nrFree: UnsafeMutablePointer<UInt64>
-    public let watermarks: Watermarks
-    /// `lowmem_reserve[classzone]`: pages kept back from allocations whose highest zone is higher.
-    @usableFromInline let reserve: UnsafeMutablePointer<Int>
-    public var lowmemReserve: [Int] { (0..<ZoneType.allCases.count).map { reserve[$0] } }
-    public let pcpBatch: Int
-    public let pcpHigh: Int
-    /// Reclaim passes kswapd or direct reclaim ran for this zone (atomic: both may run at once).
-    @usableFromInline let reclaimCounter: UnsafeMutablePointer<UInt64>
-    public var reclaimPasses: UInt64 { arch_load_relaxed_u64(reclaimCounter) }
-    func countReclaimPass() { _ = arch_fetch_add_u64(reclaimCounter, 1) }
     /// Free blocks per order right after boot, for the "back to its initial state" check.
     public private(set) var initialFreeBlocks: [Int] = []
 
     init(node: Int, type: ZoneType, startPFN: Int, pages: Int, maxOrder: Int, base: UnsafeMutableRawPointer,
          lockPolicy: LockPolicy, log: KernelLog, watermarks: Watermarks, lowmemReserve: [Int],
          pcpBatch: Int, pcpHigh: Int) {
+        lock = KernelLock(name: "zone \(node) \(type)", policy: lockPolicy, log: log)
+        core = ZoneCore(node: node, type: type, startPFN: startPFN, pages: pages, maxOrder: maxOrder, base: base,
+                        lock: lock.core, watermarks: watermarks, lowmemReserve: lowmemReserve,
+                        pcpBatch: pcpBatch, pcpHigh: pcpHigh)
+        core.releaseBootMemory()
+        initialFreeBlocks = (0...maxOrder).map { core.nrFreeBlocks(order: $0) }
+    }
+
+    deinit { core.deallocate() }
+
+    public var node: Int { core.node }
+    public var type: ZoneType { core.type }
+    /// Global zone index: `node * 3 + type`.
+    public var index: Int { core.index }
+    public var startPFN: Int { core.startPFN }
+    /// Spanned = present = managed pages here: there are no holes and no reserved pages.
+    public var pages: Int { core.pages }
+    public var maxOrder: Int { core.maxOrder }
+    public var base: UnsafeMutableRawPointer { core.base }
+    public var watermarks: Watermarks { core.watermarks }
+    public var pcpBatch: Int { core.pcpBatch }
+    public var pcpHigh: Int { core.pcpHigh }
+    public var isEmpty: Bool { core.pages == 0 }
+    /// NR_FREE_PAGES, read without the lock.
+    public var freePages: Int { core.freePages }
+    /// `lowmem_reserve[classzone]`: pages kept back from allocations whose highest zone is higher.
+    public var lowmemReserve: [Int] { (0..<ZoneType.allCases.count).map { core.reserve[$0] } }
+    /// Reclaim passes kswapd or direct reclaim ran for this zone.
+    public var reclaimPasses: UInt64 { arch_load_relaxed_u64(core.reclaimCounter) }
+    func countReclaimPass() { _ = arch_fetch_add_u64(core.reclaimCounter, 1) }
+    var meta: UnsafeMutablePointer<Page> { core.meta }
+
+    public func contains(_ p: UnsafeRawPointer) -> Bool {
+        p >= UnsafeRawPointer(base) && p < UnsafeRawPointer(base + pages << PAGE_SHIFT)
+    }
+
+    /// Free blocks per order now (`/proc/buddyinfo` row). Takes the lock.
+    public func freeBlocksPerOrder() -> [Int] {
+        lock.withLock(mayBlock: true, cpu: nil) { (0...maxOrder).map { core.nrFreeBlocks(order: $0) } }
+    }
+
+    // Buddy operations on the core, for tests and checks (lock held by the caller).
+    func rmqueueSmallest(order: Int) -> Int32? { core.rmqueueSmallest(order: order) }
+    func freeOneBlock(_ i: Int32, order: Int) { core.freeOneBlock(i, order: order) }
+    func nrFreeBlocks(order: Int) -> Int { core.nrFreeBlocks(order: order) }
+    func isFreeBuddy(_ i: Int, order: Int) -> Bool { core.isFreeBuddy(i, order: order) }
+    var freeHead: UnsafeMutablePointer<Int32> { core.freeHead }
+}
+
+/// The zone's state as plain values and pointers (see `Zone`). Free-area lists and `nrFree`
+/// change only under the zone lock; NR_FREE_PAGES and nr_free per order are also readable
+/// without it (relaxed), as `zone_page_state()` and the watermark check read them.
+public struct ZoneCore: @unchecked Sendable {
+    public let node: Int
+    public let type: ZoneType
+    public let index: Int
+    public let startPFN: Int
+    public let pages: Int
+    public let maxOrder: Int
+    public let base: UnsafeMutableRawPointer
+    public let lock: LockCore
+    public let watermarks: Watermarks
+    public let pcpBatch: Int
+    public let pcpHigh: Int
+    @usableFromInline let meta: UnsafeMutablePointer<Page>
+    @usableFromInline let freeHead: UnsafeMutablePointer<Int32>
+    @usableFromInline let freeBlocks: UnsafeMutablePointer<UInt64>
+    @usableFromInline let nrFree: UnsafeMutablePointer<UInt64>
+    @usableFromInline let reserve: UnsafeMutablePointer<Int>
+    @usableFromInline let reclaimCounter: UnsafeMutablePointer<UInt64>
+
+    init(node: Int, type: ZoneType, startPFN: Int, pages: Int, maxOrder: Int, base: UnsafeMutableRawPointer,
+         lock: LockCore, watermarks: Watermarks, lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int) {
         self.node = node
         self.type = type
         self.index = node * ZoneType.allCases.count + type.rawValue
@@ -45,7 +96,10 @@ public final class Zone: @unchecked Sendable {
         self.pages = pages
         self.maxOrder = maxOrder
         self.base = base
-        self.lock = KernelLock(name: "zone \(node) \(type)", policy: lockPolicy, log: log)
+        self.lock = lock
+        self.watermarks = watermarks
+        self.pcpBatch = pcpBatch
+        self.pcpHigh = pcpHigh
         meta = .allocate(capacity: Swift.max(pages, 1))
         meta.initialize(repeating: .empty, count: Swift.max(pages, 1))
         freeHead = .allocate(capacity: maxOrder + 1)
@@ -56,20 +110,19 @@ public final class Zone: @unchecked Sendable {
         nrFree.initialize(to: 0)
         reclaimCounter = .allocate(capacity: 1)
         reclaimCounter.initialize(to: 0)
-        self.watermarks = watermarks
         reserve = .allocate(capacity: ZoneType.allCases.count)
         reserve.initialize(repeating: 0, count: ZoneType.allCases.count)
         for (i, r) in lowmemReserve.enumerated() { reserve[i] = r }
-        self.pcpBatch = pcpBatch
-        self.pcpHigh = pcpHigh
-        releaseBootMemory()
     }
 
-    deinit { meta.deallocate(); freeHead.deallocate(); freeBlocks.deallocate(); nrFree.deallocate(); reclaimCounter.deallocate(); reserve.deallocate() }
+    func deallocate() {
+        meta.deallocate(); freeHead.deallocate(); freeBlocks.deallocate(); nrFree.deallocate()
+        reclaimCounter.deallocate(); reserve.deallocate()
+    }
 
     /// `memblock_free_pages()` at boot: hand every page to the buddy allocator in the largest
     /// naturally aligned blocks that fit.
-    private func releaseBootMemory() {
+    func releaseBootMemory() {
         var i = 0
         while i < pages {
             var order = maxOrder
@@ -78,51 +131,45 @@ public final class Zone: @unchecked Sendable {
             i += 1 << order
         }
         arch_store_relaxed_u64(nrFree, UInt64(pages))
-        initialFreeBlocks = (0...maxOrder).map { freeBlocks[$0] }
     }
 
-    public var isEmpty: Bool { pages == 0 }
-
     /// NR_FREE_PAGES, read without the lock.
-    @inlinable public var freePages: Int { Int(arch_load_relaxed_u64(nrFree)) }
+    @inline(__always) public var freePages: Int { Int(arch_load_relaxed_u64(nrFree)) }
 
-    @inlinable public func address(of index: Int32) -> UnsafeMutableRawPointer {
+    @inline(__always) public func address(of index: Int32) -> UnsafeMutableRawPointer {
         base + Int(index) << PAGE_SHIFT
     }
 
-    public func contains(_ p: UnsafeRawPointer) -> Bool {
-        p >= UnsafeRawPointer(base) && p < UnsafeRawPointer(base + pages << PAGE_SHIFT)
+    /// nr_free of an order, readable without the lock.
+    @inline(__always) func nrFreeBlocks(order: Int) -> Int { Int(arch_load_relaxed_u64(freeBlocks + order)) }
+
+    @inline(__always) func addFreeBlocks(order: Int, _ delta: Int) {
+        arch_store_relaxed_u64(freeBlocks + order, UInt64(nrFreeBlocks(order: order) + delta))
     }
 
-    // MARK: free areas (lock held)
+    @inline(__always) func isFreeBuddy(_ i: Int, order: Int) -> Bool { Int(meta[i].buddyOrder) == order }
 
     @inline(__always) func addToFreeArea(_ i: Int32, order: Int) {
         let h = freeHead[order]
-        meta[Int(i)].flags = .buddy
-        meta[Int(i)].order = Int8(order)
+        meta[Int(i)].buddyOrder = Int8(order)
         meta[Int(i)].next = h
         meta[Int(i)].prev = -1
         if h >= 0 { meta[Int(h)].prev = i }
         freeHead[order] = i
-        freeBlocks[order] += 1
+        addFreeBlocks(order: order, 1)
     }
 
     @inline(__always) func removeFromFreeArea(_ i: Int32, order: Int) {
         let n = meta[Int(i)].next, p = meta[Int(i)].prev
         if p >= 0 { meta[Int(p)].next = n } else { freeHead[order] = n }
         if n >= 0 { meta[Int(n)].prev = p }
-        meta[Int(i)].flags.remove(.buddy)
+        meta[Int(i)].buddyOrder = -1
         meta[Int(i)].next = -1
         meta[Int(i)].prev = -1
-        freeBlocks[order] -= 1
+        addFreeBlocks(order: order, -1)
     }
 
     @inline(__always) func adjustFree(_ delta: Int) {
         arch_store_relaxed_u64(nrFree, UInt64(Int(arch_load_relaxed_u64(nrFree)) + delta))
-    }
-
-    /// Free blocks per order now (`/proc/buddyinfo` row). Takes the lock.
-    public func freeBlocksPerOrder() -> [Int] {
-        lock.withLock(mayBlock: true, cpu: nil) { (0...maxOrder).map { freeBlocks[$0] } }
     }
 }

@@ -8,7 +8,7 @@ struct NUMAStress: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "numastress",
         abstract: "Runs the Linux kernel's memory-management design in user space, on pinned threads and real memory, and stresses it.",
-        subcommands: [TopologyCommand.self])
+        subcommands: [TopologyCommand.self, BenchCommand.self])
 }
 
 /// Prints one clear line on stderr and exits with status 2: the contract for bad input.

@@ -28,7 +28,7 @@ import Testing
         let b = z.rmqueueSmallest(order: 0)!
         #expect(a ^ 1 == b, "two order-0 allocations in a row are buddies")
         z.freeOneBlock(a, order: 0)
-        #expect(z.freeBlocks[0] == 1, "a's buddy b is in use: no merge yet")
+        #expect(z.nrFreeBlocks(order: 0) == 1, "a's buddy b is in use: no merge yet")
         z.freeOneBlock(b, order: 0)
         z.lock.unlock(cpu: nil)
         #expect(z.freeBlocksPerOrder() == z.initialFreeBlocks)

@@ -109,9 +109,10 @@ import Topology
         #expect(z.freePages == 100)
         // Fast path fails at low, slow path wakes kswapd and succeeds at min.
         let p = try #require(k.allocPages(k.cpus[0], .nowait, order: 0))
+        // kswapd may finish its last check before or after the slow path takes its page.
         var waited = 0
-        while z.freePages < 256 && waited < 200 { try await Task.sleep(nanoseconds: 10_000_000); waited += 1 }
-        #expect(z.freePages >= 256)
+        while z.freePages < 255 && waited < 200 { try await Task.sleep(nanoseconds: 10_000_000); waited += 1 }
+        #expect(z.freePages >= 255)
         #expect(k.nodes[0].kswapdCounts.wakeups >= 1)
         #expect(z.reclaimPasses >= 1)
         #expect(hoard.scans >= 1)

@@ -12,6 +12,9 @@ static inline void arch_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield" ::: "memory");
+/// Keeps the optimizer from deleting work whose result is unused (benchmarks).
+static inline void arch_escape(const void *p) { __asm__ __volatile__("" : : "g"(p) : "memory"); }
+
 #endif
 }
 
@@ -23,6 +26,9 @@ static inline uint64_t arch_rdtsc(void) {
     uint64_t v; __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v)); return v;
 #else
     return 0;
+/// Keeps the optimizer from deleting work whose result is unused (benchmarks).
+static inline void arch_escape(const void *p) { __asm__ __volatile__("" : : "g"(p) : "memory"); }
+
 #endif
 }
 
@@ -61,5 +67,8 @@ static inline bool arch_cmpxchg_u32(uint32_t *p, uint32_t *expected, uint32_t de
     return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 static inline uint32_t arch_fetch_add_u32(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+
+/// Keeps the optimizer from deleting work whose result is unused (benchmarks).
+static inline void arch_escape(const void *p) { __asm__ __volatile__("" : : "g"(p) : "memory"); }
 
 #endif

@@ -1,0 +1,88 @@
+import CArch
+import Foundation
+import KernelMM
+import Topology
+
+/// `numastress bench`: the allocator fast paths next to glibc malloc/free measured in the same
+/// run, so ratios hold on any machine.
+public enum Benchmarks {
+    public static let glibc = "glibc malloc+free 64B"
+
+    static func allCases(hostCPUs: Int) -> [BenchCase] {
+        var cases: [BenchCase] = [glibcCase(cpus: 1)]
+        let cpuCounts = Array(Set([1, min(2, hostCPUs)])).sorted()
+        for policy in LockPolicy.allCases {
+            for n in cpuCounts {
+                cases.append(pageCase(order: 0, policy: policy, cpus: n,
+                                      name: "alloc_pages order-0 + free (PCP), \(policy) zone lock"))
+                cases.append(pageCase(order: 4, policy: policy, cpus: n,
+                                      name: "alloc_pages order-4 + free (buddy, zone lock), \(policy)"))
+            }
+        }
+        return cases
+    }
+
+    /// The reference: the process's malloc/free, pair for pair.
+    static func glibcCase(cpus: Int) -> BenchCase {
+        BenchCase(group: "reference", name: glibc, cpus: cpus, reference: nil, note: nil) {
+            let loop: @Sendable (Int) -> Void = { n in
+                for _ in 0..<n {
+                    let p = malloc(64)
+                    arch_escape(p)
+                    free(p)
+                }
+            }
+            return (Array(repeating: loop, count: cpus), {})
+        }
+    }
+
+    static func pageCase(order: Int, policy: LockPolicy, cpus: Int, name: String) -> BenchCase {
+        BenchCase(group: "page allocator", name: name, cpus: cpus, reference: glibc, note: nil) {
+            let machine = try TopologyLoader.load(.synthetic("pack:1 [numa] core:\(max(cpus, 1)) pu:1"))
+            let mapping = CPUMapping(model: machine, host: HostBinding.shared.machine, modelIsHost: false)
+            var config = MemoryConfig()
+            config.perNodeBytes = 64 << 20
+            config.zoneLock = policy
+            config.kswapd = false
+            let kernel = try Kernel(machine: machine, mapping: mapping, config: config)
+            let loops: [@Sendable (Int) -> Void] = kernel.cpus.map { ctx in
+                { n in
+                    for _ in 0..<n {
+                        let p = kernel.allocPages(ctx, .kernel, order: order)!
+                        kernel.freePages(ctx, p, order: order)
+                    }
+                }
+            }
+            return (loops, { kernel.unmapArenas() })
+        }
+    }
+
+    /// Runs every case whose name contains `filter` (all when nil) and fills in ratios.
+    public static func run(filter: String?, iterations: Int, runs: Int,
+                           progress: (BenchResult) -> Void = { _ in }) async throws -> [BenchResult] {
+        let host = HostBinding.shared.machine.pus.count
+        var results: [BenchResult] = []
+        for c in allCases(hostCPUs: host) where filter == nil || c.name.localizedCaseInsensitiveContains(filter!) || c.name == glibc {
+            var r = try await BenchRunner.measure(c, iterations: iterations, runs: runs)
+            if let ref = r.reference, let base = results.first(where: { $0.name == ref }) { r.ratio = r.nsPerOp / base.nsPerOp }
+            progress(r)
+            results.append(r)
+        }
+        return results
+    }
+
+    /// The table `numastress bench` prints.
+    public static func table(_ results: [BenchResult]) -> String {
+        var out = "benchmark".padding(toLength: 58, withPad: " ", startingAt: 0) + " cpus    ns/pair   spread x glibc\n"
+        for r in results {
+            out += row(r) + "\n"
+        }
+        return out
+    }
+
+    public static func row(_ r: BenchResult) -> String {
+        let name = r.name.padding(toLength: 58, withPad: " ", startingAt: 0)
+        let ratio = r.ratio.map { String(format: "%7.2f", $0) } ?? "      -"
+        return "\(name) \(String(format: "%4d %10.1f %7.0f%% %@", r.cpus, r.nsPerOp, r.spread * 100, ratio))"
+    }
+}

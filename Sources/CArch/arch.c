@@ -15,3 +15,6 @@ void arch_set_thread_name(const char *name) {
     buf[15] = 0;
     pthread_setname_np(pthread_self(), buf);
 }
+
+#include <sys/mman.h>
+int arch_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

@@ -24,6 +24,11 @@ public final class Kernel: @unchecked Sendable {
     @usableFromInline let zonelistTable: UnsafeMutablePointer<Int32>
     @usableFromInline let zoneCount: Int
     let freeWait = FreeWaitQueue()
+    /// Start of the modelled physical address space (PFN 0) and its size in pages.
+    public let physicalBase: UnsafeMutableRawPointer
+    public let physicalPages: Int
+    /// `mem_map`: one `struct page` per PFN, all zones together.
+    @usableFromInline let memMap: UnsafeMutablePointer<Page>
     private let shrinkerLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var shrinkers: [Shrinker] = []
     /// One reclaimer per node at a time: kswapd and direct reclaimers take turns.
@@ -39,20 +44,28 @@ public final class Kernel: @unchecked Sendable {
         let hostNodes = HostBinding.shared.machine.nodes.map(\.osIndex)
         let sizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
         let totalPages = sizes.reduce(0, +) * machine.nodes.count
+        // All nodes' arenas side by side in one reservation, and one `mem_map` for all of them
+        // (FLATMEM), so that virt_to_page() is a subtraction and a shift.
+        let pagesPerNode = config.perNodeBytes / PAGE_SIZE
+        physicalBase = try NodeMemory.reserve(bytes: config.perNodeBytes * machine.nodes.count)
+        physicalPages = pagesPerNode * machine.nodes.count
+        memMap = .allocate(capacity: Swift.max(physicalPages, 1))
+        memMap.initialize(repeating: .empty, count: Swift.max(physicalPages, 1))
         var nodes: [Node] = []
         var pfn = 0
         for n in machine.nodes.indices {
             // Model node n is bound to the host node its CPUs run on, else round-robin.
             let cpusHere = machine.cpus(ofNode: n)
             let hostNode = cpusHere.first.map { mapping.hostNode[$0] } ?? hostNodes[n % hostNodes.count]
-            let memory = try NodeMemory.map(bytes: config.perNodeBytes, hostNode: hostNode, prefault: config.prefault)
+            let memory = try NodeMemory.map(bytes: config.perNodeBytes, hostNode: hostNode, prefault: config.prefault,
+                                            at: physicalBase + n * config.perNodeBytes)
             var offset = 0
             var zones: [Zone] = []
             for type in ZoneType.allCases {
                 let pages = sizes[type.rawValue]
                 let batch = config.pcpBatch ?? PerCPUPages.batch(zonePages: pages)
                 zones.append(Zone(node: n, type: type, startPFN: pfn, pages: pages, maxOrder: config.maxOrder,
-                                  base: memory.base + offset, lockPolicy: config.zoneLock, log: log,
+                                  base: memory.base + offset, meta: memMap + pfn, lockPolicy: config.zoneLock, log: log,
                                   watermarks: config.watermarks ?? Watermarks.computed(zonePages: pages, totalPages: totalPages),
                                   lowmemReserve: Self.lowmemReserve(of: type, sizes: sizes),
                                   pcpBatch: batch, pcpHigh: config.pcpHigh ?? PerCPUPages.high(batch: batch)))
@@ -94,9 +107,10 @@ public final class Kernel: @unchecked Sendable {
     }
 
     deinit {
-        shutdown()
+        unmapArenas()
         cores.deallocate()
         zonelistTable.deallocate()
+        memMap.deallocate()
         pthread_mutex_destroy(shrinkerLock)
         shrinkerLock.deallocate()
     }
@@ -113,6 +127,7 @@ public final class Kernel: @unchecked Sendable {
         arenasUnmapped = true
         shutdown()
         for n in nodes { n.memory.unmap() }
+        munmap(physicalBase, physicalPages * PAGE_SIZE)
     }
 
     /// `setup_per_zone_lowmem_reserve()`: a zone keeps back from allocations that could have
@@ -186,11 +201,22 @@ public final class Kernel: @unchecked Sendable {
 
     /// `virt_to_page()`: nil for an address outside every arena.
     public func virtToPage(_ address: UnsafeRawPointer) -> PageRef? {
-        for z in zones where !z.isEmpty && z.contains(address) {
-            return PageRef(zone: Int32(z.index), index: Int32((address - UnsafeRawPointer(z.base)) >> PAGE_SHIFT))
+        guard let pfn = virtToPFN(address) else { return nil }
+        for z in zones where !z.isEmpty && pfn >= z.startPFN && pfn < z.startPFN + z.pages {
+            return PageRef(zone: Int32(z.index), index: Int32(pfn - z.startPFN))
         }
         return nil
     }
+
+    /// `virt_to_pfn()` for the direct map: nil outside the modelled physical memory.
+    @inlinable public func virtToPFN(_ address: UnsafeRawPointer) -> Int? {
+        let offset = UInt(bitPattern: address - UnsafeRawPointer(physicalBase))
+        let pfn = Int(offset >> UInt(PAGE_SHIFT))
+        return offset < UInt(physicalPages) << UInt(PAGE_SHIFT) ? pfn : nil
+    }
+
+    /// The `struct page` of any PFN.
+    @inlinable public func pfnToPage(_ pfn: Int) -> UnsafeMutablePointer<Page> { memMap + pfn }
 
     /// The `struct page` of a block, for the layers above (slab) that keep state in it.
     @inlinable public func page(_ p: PageRef) -> UnsafeMutablePointer<Page> {

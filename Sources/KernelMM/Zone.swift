@@ -14,10 +14,10 @@ public final class Zone: @unchecked Sendable {
     public private(set) var initialFreeBlocks: [Int] = []
 
     init(node: Int, type: ZoneType, startPFN: Int, pages: Int, maxOrder: Int, base: UnsafeMutableRawPointer,
-         lockPolicy: LockPolicy, log: KernelLog, watermarks: Watermarks, lowmemReserve: [Int],
-         pcpBatch: Int, pcpHigh: Int) {
+         meta: UnsafeMutablePointer<Page>, lockPolicy: LockPolicy, log: KernelLog, watermarks: Watermarks,
+         lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int) {
         lock = KernelLock(name: "zone \(node) \(type)", policy: lockPolicy, log: log)
-        core = ZoneCore(node: node, type: type, startPFN: startPFN, pages: pages, maxOrder: maxOrder, base: base,
+        core = ZoneCore(node: node, type: type, startPFN: startPFN, pages: pages, maxOrder: maxOrder, base: base, meta: meta,
                         lock: lock.core, watermarks: watermarks, lowmemReserve: lowmemReserve,
                         pcpBatch: pcpBatch, pcpHigh: pcpHigh)
         core.releaseBootMemory()
@@ -80,6 +80,7 @@ public struct ZoneCore: @unchecked Sendable {
     public let watermarks: Watermarks
     public let pcpBatch: Int
     public let pcpHigh: Int
+    /// This zone's slice of the machine's `mem_map`.
     @usableFromInline let meta: UnsafeMutablePointer<Page>
     @usableFromInline let freeHead: UnsafeMutablePointer<Int32>
     @usableFromInline let freeBlocks: UnsafeMutablePointer<UInt64>
@@ -88,7 +89,7 @@ public struct ZoneCore: @unchecked Sendable {
     @usableFromInline let reclaimCounter: UnsafeMutablePointer<UInt64>
 
     init(node: Int, type: ZoneType, startPFN: Int, pages: Int, maxOrder: Int, base: UnsafeMutableRawPointer,
-         lock: LockCore, watermarks: Watermarks, lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int) {
+         meta: UnsafeMutablePointer<Page>, lock: LockCore, watermarks: Watermarks, lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int) {
         self.node = node
         self.type = type
         self.index = node * ZoneType.allCases.count + type.rawValue
@@ -100,8 +101,7 @@ public struct ZoneCore: @unchecked Sendable {
         self.watermarks = watermarks
         self.pcpBatch = pcpBatch
         self.pcpHigh = pcpHigh
-        meta = .allocate(capacity: Swift.max(pages, 1))
-        meta.initialize(repeating: .empty, count: Swift.max(pages, 1))
+        self.meta = meta
         freeHead = .allocate(capacity: maxOrder + 1)
         freeHead.initialize(repeating: -1, count: maxOrder + 1)
         freeBlocks = .allocate(capacity: maxOrder + 1)
@@ -116,7 +116,7 @@ public struct ZoneCore: @unchecked Sendable {
     }
 
     func deallocate() {
-        meta.deallocate(); freeHead.deallocate(); freeBlocks.deallocate(); nrFree.deallocate()
+        freeHead.deallocate(); freeBlocks.deallocate(); nrFree.deallocate()
         reclaimCounter.deallocate(); reserve.deallocate()
     }
 

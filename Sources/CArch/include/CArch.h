@@ -41,6 +41,9 @@ int arch_gettid(void);
 /// pthread_setname_np() on the calling thread (name cut to 15 bytes), for top/perf.
 void arch_set_thread_name(const char *name);
 
+/// memfd_create(): an anonymous file whose pages can be mapped at several addresses.
+int arch_memfd_create(const char *name);
+
 /// Number of PUs the OS reports online.
 int arch_online_cpus(void);
 

@@ -189,6 +189,9 @@ public final class Kernel: @unchecked Sendable {
 
     func wakeKswapd(node: Int) { nodes[node].kswapd?.wake() }
 
+    /// The context reclaim runs in on `node` when no CPU called it (kswapd's).
+    func reclaimContext(node: Int) -> CPUContext? { nodes[node].kswapd?.context }
+
     // MARK: lookups
 
     /// `page_address()`.
@@ -214,6 +217,24 @@ public final class Kernel: @unchecked Sendable {
         let pfn = Int(offset >> UInt(PAGE_SHIFT))
         return offset < UInt(physicalPages) << UInt(PAGE_SHIFT) ? pfn : nil
     }
+
+    /// Pages per modelled node; node n owns PFNs [n × this, (n + 1) × this).
+    public var pagesPerNode: Int { config.perNodeBytes / PAGE_SIZE }
+
+    /// `pfn_to_nid()`.
+    @inlinable public func nodeOf(pfn: Int) -> Int { pfn / (config.perNodeBytes >> PAGE_SHIFT) }
+
+    /// The zone-relative reference of a PFN.
+    public func pageRef(pfn: Int) -> PageRef {
+        let n = nodeOf(pfn: pfn)
+        for z in nodes[n].zones where pfn >= z.startPFN && pfn < z.startPFN + z.pages {
+            return PageRef(zone: Int32(z.index), index: Int32(pfn - z.startPFN))
+        }
+        preconditionFailure("pfn \(pfn) in no zone")
+    }
+
+    /// `pfn_to_virt()` for the direct map.
+    @inlinable public func pfnToVirt(_ pfn: Int) -> UnsafeMutableRawPointer { physicalBase + pfn << PAGE_SHIFT }
 
     /// The `struct page` of any PFN.
     @inlinable public func pfnToPage(_ pfn: Int) -> UnsafeMutablePointer<Page> { memMap + pfn }

@@ -14,6 +14,9 @@ final class Kswapd: @unchecked Sendable {
     private var stopping = false
     private var thread: pthread_t?
     let hostPU: Int?
+    /// kswapd's own per-CPU state (a kernel thread runs on some CPU): the pages it frees go
+    /// through its PCP lists, drained after each pass.
+    let context: CPUContext
     /// Wake-ups received and balance passes run (`pageoutrun`).
     private var wakeupCount: UInt64 = 0
     private var passCount: UInt64 = 0
@@ -27,6 +30,7 @@ final class Kswapd: @unchecked Sendable {
         self.node = node
         self.kernel = kernel
         self.hostPU = hostPU
+        self.context = CPUContext(id: 0x7000 + node, node: node, zoneCount: kernel.zones.count)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(cond, nil)
     }
@@ -72,7 +76,8 @@ final class Kswapd: @unchecked Sendable {
             if stopping { pthread_mutex_unlock(mutex); return }
             woken = false
             pthread_mutex_unlock(mutex)
-            let ran = kernel.balanceNode(node, cpu: nil)
+            let ran = kernel.balanceNode(node, cpu: context)
+            kernel.drainPCP(context)
             pthread_mutex_lock(mutex)
             if ran { passCount += 1 }
             pthread_mutex_unlock(mutex)

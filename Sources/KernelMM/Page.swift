@@ -19,6 +19,10 @@ public struct PageFlags: OptionSet, Sendable {
     public static let slab = PageFlags(rawValue: 1 << 3)
     /// Mapped into a page table.
     public static let mapped = PageFlags(rawValue: 1 << 4)
+    /// A tail page of a multi-page slab; `next` holds the head's PFN (`compound_head()`).
+    public static let slabTail = PageFlags(rawValue: 1 << 5)
+    /// A slab on its node's partial list (changed under that list's lock only).
+    public static let onPartial = PageFlags(rawValue: 1 << 6)
 }
 
 /// `struct page`, reduced to what the allocators need, 32 bytes, kept in one flat unsafe buffer
@@ -39,13 +43,16 @@ public struct Page {
     /// Next/prev in a free list or a slab partial list; -1 for none.
     public var next: Int32
     public var prev: Int32
-    /// Slab use: the cache id and an object counter; free for other users.
+    /// Slab cache id of a slab page (`slab->slab_cache`), -1 otherwise.
+    public var cacheID: Int32
+    /// Slab use: freelist head and counters in one word, changed by cmpxchg (SLUB's
+    /// `freelist_counters`); free for other users.
     public var privateWord: UInt64
 
     public init(flags: PageFlags = [], order: Int8 = 0, owner: Int16 = -1, refcount: Int32 = 0,
                 next: Int32 = -1, prev: Int32 = -1, privateWord: UInt64 = 0) {
         self.flags = flags; self.order = order; self.buddyOrder = -1; self.owner = owner; self.refcount = refcount
-        self.next = next; self.prev = prev; self.privateWord = privateWord
+        self.next = next; self.prev = prev; self.cacheID = -1; self.privateWord = privateWord
     }
 
     public static var empty: Page { Page() }

@@ -183,6 +183,7 @@ extension Kernel {
         m.pointee.owner = -1
         m.pointee.next = -1
         m.pointee.privateWord = 0
+        m.pointee.cacheID = -1
         if gfp.contains(.zero) { memset(pageAddress(p), 0, PAGE_SIZE << order) }
         return p
     }

@@ -1,0 +1,126 @@
+import CArch
+import Foundation
+
+/// A slab cache (`struct kmem_cache`, mm/slub.c): objects of one size carved from buddy pages,
+/// with a lock-free per-CPU freelist in front (`this_cpu_cmpxchg`-free here because only the
+/// owner touches it) and per-node partial lists behind a node lock.
+///
+/// - Alloc fast path (`slab_alloc_node`): pop the CPU freelist.
+/// - Free fast path (`do_slab_free`): the object lies in this CPU's slab → push.
+/// - Everything else (`___slab_alloc`, `__slab_free`) is in SlubSlowPath.swift; caches with
+///   debug flags always take it, so that every object is checked.
+public final class KmemCache: @unchecked Sendable {
+    public let name: String
+    public let id: Int32
+    public let flags: SlabFlags
+    public let layout: SlabLayout
+    public typealias Constructor = @Sendable (UnsafeMutableRawPointer) -> Void
+    let ctor: Constructor?
+    unowned(unsafe) let kernel: Kernel
+    unowned(unsafe) let allocator: SlabAllocator
+    /// `[cpu]`, one 128-byte `KmemCacheCPU` each.
+    @usableFromInline let percpu: UnsafeMutablePointer<KmemCacheCPU>
+    @usableFromInline let fastPath: Bool
+    @usableFromInline let freePointerOffset: Int
+    @usableFromInline let objectSize: Int
+    let nodes: [NodePartial]
+    /// Remote frees `[freeing cpu][slab node]`, written by the freeing CPU only.
+    let remoteFrees: UnsafeMutablePointer<UInt64>
+    /// Slabs now owned by the cache, and constructor calls (both atomic).
+    let counters: UnsafeMutablePointer<UInt64>
+    let minPartial: Int
+    let errorCounts: UnsafeMutablePointer<UInt64>
+
+    init(name: String, id: Int32, size: Int, align: Int, flags: SlabFlags, ctor: Constructor?,
+         kernel: Kernel, allocator: SlabAllocator, nodePolicy: LockPolicy) throws {
+        guard !name.isEmpty else { throw SlabError("cache name must not be empty") }
+        self.name = name
+        self.id = id
+        self.flags = flags
+        self.layout = try SlabLayout(size: size, align: align, flags: flags, hasCtor: ctor != nil, cpus: kernel.cpus.count)
+        self.ctor = ctor
+        self.kernel = kernel
+        self.allocator = allocator
+        fastPath = flags.intersection(.debug).isEmpty
+        freePointerOffset = layout.freePointerOffset
+        objectSize = size
+        let cpus = kernel.cpus.count
+        percpu = CPUContext.cacheAligned(KmemCacheCPU.self, count: cpus)
+        percpu.initialize(repeating: KmemCacheCPU(), count: cpus)
+        nodes = kernel.nodes.map { NodePartial(name: "\(name) node \($0.id) partial", policy: nodePolicy, log: kernel.log) }
+        remoteFrees = .allocate(capacity: cpus * kernel.nodes.count)
+        remoteFrees.initialize(repeating: 0, count: cpus * kernel.nodes.count)
+        counters = .allocate(capacity: 2)
+        counters.initialize(repeating: 0, count: 2)
+        errorCounts = .allocate(capacity: SlabErrorKind.allCases.count)
+        errorCounts.initialize(repeating: 0, count: SlabErrorKind.allCases.count)
+        // SLUB's min_partial: ilog2(size) / 2, kept within [5, 10].
+        minPartial = min(10, max(5, (Int.bitWidth - 1 - layout.size.leadingZeroBitCount) / 2))
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(percpu).deallocate()
+        remoteFrees.deallocate(); counters.deallocate(); errorCounts.deallocate()
+    }
+
+    // MARK: fast paths
+
+    /// `kmem_cache_alloc(cache, gfp)` on `cpu`.
+    @inlinable @inline(__always)
+    public func alloc(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
+        let c = percpu + cpu.id
+        if fastPath, let obj = c.pointee.freelist {
+            c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
+            c.pointee.allocs &+= 1
+            if gfp.contains(.zero) { memset(obj, 0, objectSize) }
+            return obj
+        }
+        return allocSlow(cpu, gfp, node: nil)
+    }
+
+    /// `kmem_cache_alloc_node(cache, gfp, node)`.
+    public func allocNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
+        node == cpu.node ? alloc(cpu, gfp) : allocSlow(cpu, gfp, node: node)
+    }
+
+    /// `kmem_cache_free(cache, obj)` on `cpu`.
+    @inlinable @inline(__always)
+    public func free(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) {
+        let c = percpu + cpu.id
+        if fastPath && UInt(bitPattern: obj) &- c.pointee.slabBase < c.pointee.slabBytes && obj != c.pointee.freelist {
+            obj.storeBytes(of: c.pointee.freelist, toByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
+            c.pointee.freelist = obj
+            c.pointee.frees &+= 1
+            return
+        }
+        freeSlow(cpu, obj)
+    }
+
+    // MARK: figures
+
+    /// Objects handed out and not yet freed (summed over CPUs; exact when they are quiet).
+    public var objectsInUse: Int {
+        (0..<kernel.cpus.count).reduce(0) { $0 + Int(percpu[$1].allocs) - Int(percpu[$1].frees) }
+    }
+
+    public var slabs: Int { Int(arch_load_relaxed_u64(counters)) }
+    public var ctorCalls: Int { Int(arch_load_relaxed_u64(counters + 1)) }
+    public var totalObjects: Int { slabs * layout.objectsPerSlab }
+
+    public func errors(_ kind: SlabErrorKind) -> Int { Int(arch_load_relaxed_u64(errorCounts + kind.rawValue)) }
+
+    /// Remote frees as a matrix `[freeing node][slab node]`.
+    public func remoteFreeMatrix() -> [[UInt64]] {
+        let n = kernel.nodes.count
+        var m = Array(repeating: Array(repeating: UInt64(0), count: n), count: n)
+        for cpu in kernel.cpus { for s in 0..<n { m[cpu.node][s] += remoteFrees[cpu.id * n + s] } }
+        return m
+    }
+
+    public func cpuStats(_ cpu: Int) -> KmemCacheCPU { percpu[cpu] }
+}
+
+/// The kinds of misuse SLUB's debug checks report.
+public enum SlabErrorKind: Int, CaseIterable, Sendable, Codable {
+    case doubleFree, invalidPointer, redZone, poison, wrongCache, busyDestroy
+}

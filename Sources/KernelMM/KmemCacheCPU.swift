@@ -1,0 +1,36 @@
+/// One CPU's state for one cache (`struct kmem_cache_cpu`): the lock-free freelist of its CPU
+/// slab, the slab's address range (so that "is this object from my slab?" is two compares), and
+/// event counters. Touched only by the owning CPU. Padded to 128 bytes so that no two CPUs share
+/// a line.
+public struct KmemCacheCPU {
+    @usableFromInline var freelist: UnsafeMutableRawPointer?
+    @usableFromInline var slabBase: UInt
+    /// Bytes of the CPU slab; 0 when the CPU has none, so the range check always fails.
+    @usableFromInline var slabBytes: UInt
+    @usableFromInline var slabPFN: Int
+    public var allocs: UInt64
+    public var frees: UInt64
+    public internal(set) var slowAllocs: UInt64
+    public internal(set) var slowFrees: UInt64
+    public internal(set) var failures: UInt64
+    public internal(set) var newSlabs: UInt64
+    public internal(set) var partialTaken: UInt64
+    var pad: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+
+    init() {
+        freelist = nil; slabBase = 0; slabBytes = 0; slabPFN = -1
+        allocs = 0; frees = 0; slowAllocs = 0; slowFrees = 0; failures = 0; newSlabs = 0; partialTaken = 0
+    }
+}
+
+/// A node's list of partially used slabs of one cache (`struct kmem_cache_node`), under the
+/// node-partial lock (spin or mutex, as configured). Links are PFNs through `Page.next/prev`.
+final class NodePartial: @unchecked Sendable {
+    let lock: KernelLock
+    var head: Int32 = -1
+    var count = 0
+
+    init(name: String, policy: LockPolicy, log: KernelLog) {
+        lock = KernelLock(name: name, policy: policy, log: log)
+    }
+}

@@ -1,0 +1,147 @@
+import CArch
+import Foundation
+
+/// The slab layer of one kernel (mm/slab_common.c): the cache registry (`slab_caches`),
+/// `kmem_cache_create/destroy`, the kmalloc size classes and the slab shrinker.
+public final class SlabAllocator: @unchecked Sendable {
+    public let kernel: Kernel
+    public let nodePolicy: LockPolicy
+    private let registryLock = NSLock()
+    private var caches: [KmemCache] = []
+    /// Cache by id, for `kfree()` and the free paths (`slab->slab_cache`).
+    @usableFromInline let table: UnsafeMutablePointer<Unmanaged<KmemCache>?>
+    static let maxCaches = 4096
+    /// kmalloc caches: `kmalloc_caches[KMALLOC_NORMAL]` and `[KMALLOC_DMA]` by class index.
+    public private(set) var kmallocNormal: [KmemCache] = []
+    public private(set) var kmallocDMA: [KmemCache] = []
+    @usableFromInline let kmallocTable: UnsafeMutablePointer<Unmanaged<KmemCache>>
+    @usableFromInline let kmallocDMATable: UnsafeMutablePointer<Unmanaged<KmemCache>>
+    /// `size_index[]`: class for sizes 1…192 in 8-byte steps.
+    @usableFromInline let sizeIndex: UnsafeMutablePointer<UInt8>
+    private var shrinker: SlabShrinker?
+
+    /// The kmalloc size classes of the kernel with 8-byte minimum alignment.
+    public static let kmallocSizes = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
+    /// KMALLOC_MAX_CACHE_SIZE: larger requests go straight to the page allocator.
+    public static let kmallocMaxCacheSize = 8192
+
+    public init(kernel: Kernel, nodePolicy: LockPolicy = .spin, debug: SlabFlags = []) throws {
+        self.kernel = kernel
+        self.nodePolicy = nodePolicy
+        table = .allocate(capacity: Self.maxCaches)
+        table.initialize(repeating: nil, count: Self.maxCaches)
+        sizeIndex = .allocate(capacity: 25)
+        kmallocTable = .allocate(capacity: Self.kmallocSizes.count)
+        kmallocDMATable = .allocate(capacity: Self.kmallocSizes.count)
+        var normal: [KmemCache] = [], dma: [KmemCache] = []
+        for size in Self.kmallocSizes {
+            let label = size >= 1024 ? "\(size / 1024)k" : "\(size)"
+            normal.append(try makeCache(name: "kmalloc-\(label)", size: size, align: 0, flags: debug, ctor: nil))
+            dma.append(try makeCache(name: "dma-kmalloc-\(label)", size: size, align: 0, flags: debug.union(.cacheDMA), ctor: nil))
+        }
+        kmallocNormal = normal
+        kmallocDMA = dma
+        for (i, c) in normal.enumerated() { (kmallocTable + i).initialize(to: Unmanaged.passUnretained(c)) }
+        for (i, c) in dma.enumerated() { (kmallocDMATable + i).initialize(to: Unmanaged.passUnretained(c)) }
+        for i in 0...24 {
+            let size = max(i * 8, 1)
+            sizeIndex[i] = UInt8(Self.kmallocSizes.firstIndex { $0 >= size }!)
+        }
+        let s = SlabShrinker(allocator: self)
+        shrinker = s
+        kernel.registerShrinker(s)
+    }
+
+    deinit {
+        if let s = shrinker { kernel.unregisterShrinker(s) }
+        table.deallocate(); sizeIndex.deallocate(); kmallocTable.deallocate(); kmallocDMATable.deallocate()
+    }
+
+    /// `kmem_cache_create(name, size, align, flags, ctor)`. A failure throws `SlabError`, or
+    /// `KernelPanic` when the flags hold SLAB_PANIC.
+    public func createCache(name: String, size: Int, align: Int = 0, flags: SlabFlags = [],
+                            ctor: KmemCache.Constructor? = nil) throws -> KmemCache {
+        do {
+            return try makeCache(name: name, size: size, align: align, flags: flags, ctor: ctor)
+        } catch let e as SlabError where flags.contains(.panic) {
+            kernel.log.report(.slabError, "kmem_cache_create: Failed to create slab '\(name)'. Error \(e.message)")
+            throw KernelPanic(message: "kmem_cache_create: Failed to create slab '\(name)'")
+        }
+    }
+
+    private func makeCache(name: String, size: Int, align: Int, flags: SlabFlags, ctor: KmemCache.Constructor?) throws -> KmemCache {
+        registryLock.lock(); defer { registryLock.unlock() }
+        if caches.contains(where: { $0.name == name }) { throw SlabError("a cache named \(name) exists already") }
+        guard let id = (0..<Int32(Self.maxCaches)).first(where: { table[Int($0)] == nil }) else {
+            throw SlabError("too many caches")
+        }
+        let cache = try KmemCache(name: name, id: id, size: size, align: align, flags: flags, ctor: ctor,
+                                  kernel: kernel, allocator: self, nodePolicy: nodePolicy)
+        caches.append(cache)
+        table[Int(id)] = Unmanaged.passUnretained(cache)
+        return cache
+    }
+
+    /// `kmem_cache_destroy()`: refused, with the kernel's report, while objects are out. The
+    /// CPUs must be quiet (the kernel would flush them by IPI; here the caller runs the flush on
+    /// their behalf).
+    public func destroyCache(_ cache: KmemCache, cpu: CPUContext) throws {
+        let inUse = cache.objectsInUse
+        if inUse > 0 {
+            _ = arch_fetch_add_u64(cache.errorCounts + SlabErrorKind.busyDestroy.rawValue, 1)
+            kernel.log.report(.slabError, """
+                =============================================================================
+                BUG \(cache.name) (Not tainted): Objects remaining in \(cache.name) on __kmem_cache_shutdown()
+                -----------------------------------------------------------------------------
+
+                kmem_cache_destroy \(cache.name): Slab cache still has objects (\(inUse))
+                """)
+            throw SlabError("kmem_cache_destroy \(cache.name): Slab cache still has objects")
+        }
+        for other in kernel.cpus { cache.flush(other) }
+        cache.shrink(cpu)
+        registryLock.lock()
+        caches.removeAll { $0 === cache }
+        table[Int(cache.id)] = nil
+        registryLock.unlock()
+    }
+
+    @inline(__always) func cache(id: Int32) -> KmemCache? {
+        id >= 0 && Int(id) < Self.maxCaches ? table[Int(id)]?.takeUnretainedValue() : nil
+    }
+
+    public var allCaches: [KmemCache] {
+        registryLock.lock(); defer { registryLock.unlock() }
+        return caches
+    }
+
+    /// Flushes every CPU slab of every cache, then discards empty slabs: the end of a run, with
+    /// the CPUs quiet. `cpu` receives the freed pages on its PCP lists.
+    public func flushAll(cpu: CPUContext) {
+        for c in allCaches {
+            for other in kernel.cpus { c.flush(other) }
+            c.shrink(cpu)
+        }
+    }
+}
+
+/// The slab layer's reclaim hook (`slab_shrink`-style): empty slabs on partial lists go back to
+/// the buddy allocator, except for SLAB_NO_REAP caches.
+final class SlabShrinker: Shrinker, @unchecked Sendable {
+    let name = "slab"
+    unowned let allocator: SlabAllocator
+    init(allocator: SlabAllocator) { self.allocator = allocator }
+
+    func count(node: Int) -> Int {
+        allocator.allCaches.filter { !$0.flags.contains(.noReap) }.reduce(0) { $0 + $1.emptySlabs(node: node) }
+    }
+
+    func scan(node: Int, count: Int, cpu: CPUContext?) -> Int {
+        guard let cpu = cpu ?? allocator.kernel.reclaimContext(node: node) else { return 0 }
+        var freed = 0
+        for c in allocator.allCaches where !c.flags.contains(.noReap) && freed < count {
+            freed += c.shrink(cpu, limit: count)
+        }
+        return freed
+    }
+}

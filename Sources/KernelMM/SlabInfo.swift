@@ -1,0 +1,63 @@
+import Foundation
+
+/// `/proc/slabinfo` (version 2.1, mm/slab_common.c `cache_show`) and a `slabtop`-like table.
+/// Objects on CPU freelists count as free here (SLUB counts them active): the figures are exact.
+extension SlabAllocator {
+    public struct CacheInfo: Sendable, Codable, Equatable {
+        public var name: String
+        public var activeObjects: Int
+        public var totalObjects: Int
+        public var objectSize: Int
+        /// Bytes per slot, metadata included (`s->size`, the objsize column).
+        public var slotSize: Int
+        public var objectsPerSlab: Int
+        public var pagesPerSlab: Int
+        public var slabs: Int
+        public var remoteFrees: UInt64
+        public var cacheBytes: Int { slabs * pagesPerSlab * PAGE_SIZE }
+    }
+
+    public func info(_ c: KmemCache) -> CacheInfo {
+        let remote = c.remoteFreeMatrix().joined().reduce(0, +)
+        return CacheInfo(name: c.name, activeObjects: max(c.objectsInUse, 0), totalObjects: c.totalObjects,
+                         objectSize: c.objectSize, slotSize: c.layout.size, objectsPerSlab: c.layout.objectsPerSlab,
+                         pagesPerSlab: 1 << c.layout.order, slabs: c.slabs, remoteFrees: remote)
+    }
+
+    /// The text of /proc/slabinfo, newest cache first as the kernel lists them.
+    public func slabinfo() -> String {
+        var out = "slabinfo - version: 2.1\n"
+        out += "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
+        for c in allCaches.reversed() {
+            let i = info(c)
+            out += Self.pad(i.name, 17) + " "
+            out += Self.num(i.activeObjects, 6) + " " + Self.num(i.totalObjects, 6) + " " + Self.num(i.slotSize, 6) + " "
+            out += Self.num(i.objectsPerSlab, 4) + " " + Self.num(i.pagesPerSlab, 4)
+            out += " : tunables " + Self.num(0, 4) + " " + Self.num(0, 4) + " " + Self.num(0, 4)
+            out += " : slabdata " + Self.num(i.slabs, 6) + " " + Self.num(i.slabs, 6) + " " + Self.num(0, 6) + "\n"
+        }
+        return out
+    }
+
+    /// slabtop's columns, largest caches first.
+    public func slabtop(limit: Int = 20) -> String {
+        let rows = allCaches.map(info).filter { $0.slabs > 0 }.sorted { $0.cacheBytes > $1.cacheBytes }.prefix(limit)
+        var out = "  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE NAME\n"
+        for i in rows {
+            let use = i.totalObjects == 0 ? 0 : i.activeObjects * 100 / i.totalObjects
+            out += Self.num(i.totalObjects, 6) + " " + Self.num(i.activeObjects, 6) + " " + Self.num(use, 3) + "% "
+            out += String(format: "%7.2fK", Double(i.objectSize) / 1024) + " " + Self.num(i.slabs, 6) + " "
+            out += Self.num(i.objectsPerSlab, 8) + " " + Self.num(i.cacheBytes / 1024, 9) + "K " + i.name + "\n"
+        }
+        return out
+    }
+
+    static func num(_ v: Int, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: " ", count: max(0, width - s.count)) + s
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+}

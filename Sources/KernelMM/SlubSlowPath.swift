@@ -1,0 +1,379 @@
+import CArch
+import Foundation
+
+/// The slow paths of SLUB (mm/slub.c): `___slab_alloc` (take back remote frees, deactivate,
+/// get a partial slab, allocate a new slab), `__slab_free` (cmpxchg on the slab's freelist,
+/// with the node lock only when the slab must move on or off a list), `deactivate_slab`,
+/// `discard_slab`, and flushing a CPU's slab.
+extension KmemCache {
+    static let wordOffset = MemoryLayout<Page>.offset(of: \Page.privateWord)!
+
+    @inline(__always) func word(_ pfn: Int) -> UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(kernel.pfnToPage(pfn)) + Self.wordOffset).assumingMemoryBound(to: UInt64.self)
+    }
+
+    @inline(__always) func load(_ pfn: Int) -> SlabWord { SlabWord(raw: arch_load_acquire_u64(word(pfn))) }
+
+    @inline(__always) func cmpxchg(_ pfn: Int, _ old: SlabWord, _ new: SlabWord) -> Bool {
+        var expected = old.raw
+        return arch_cmpxchg_u64(word(pfn), &expected, new.raw)
+    }
+
+    @inline(__always) func slabBase(_ pfn: Int) -> UnsafeMutableRawPointer { kernel.pfnToVirt(pfn) }
+
+    @inline(__always) func object(_ pfn: Int, _ index: Int) -> UnsafeMutableRawPointer? {
+        index == SlabWord.none ? nil : slabBase(pfn) + index * layout.size + layout.leftPad
+    }
+
+    @inline(__always) func index(_ pfn: Int, _ obj: UnsafeMutableRawPointer?) -> Int {
+        guard let obj else { return SlabWord.none }
+        return (obj - slabBase(pfn) - layout.leftPad) / layout.size
+    }
+
+    @inline(__always) func next(_ obj: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
+    }
+
+    @inline(__always) func setNext(_ obj: UnsafeMutableRawPointer, _ n: UnsafeMutableRawPointer?) {
+        obj.storeBytes(of: n, toByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
+    }
+
+    // MARK: allocation
+
+    @usableFromInline @inline(never)
+    func allocSlow(_ cpu: CPUContext, _ gfp: GFP, node: Int?) -> UnsafeMutableRawPointer? {
+        let c = percpu + cpu.id
+        var obj: UnsafeMutableRawPointer?
+        if let node, node != cpu.node {
+            obj = allocFromNode(cpu, gfp, node: node)
+        } else {
+            if c.pointee.freelist == nil && !refillCPUSlab(cpu, gfp) {
+                c.pointee.failures &+= 1
+                return nil
+            }
+            obj = c.pointee.freelist
+            c.pointee.freelist = next(obj!)
+        }
+        guard let obj else { c.pointee.failures &+= 1; return nil }
+        c.pointee.allocs &+= 1
+        c.pointee.slowAllocs &+= 1
+        if !fastPath { debugOnAlloc(obj) }
+        if gfp.contains(.zero) { memset(obj, 0, objectSize) }
+        return obj
+    }
+
+    /// Gives the CPU a non-empty freelist: remote frees of its slab, else a partial slab of its
+    /// node, else a new slab. False when the page allocator fails.
+    func refillCPUSlab(_ cpu: CPUContext, _ gfp: GFP) -> Bool {
+        let c = percpu + cpu.id
+        if c.pointee.slabPFN >= 0 {
+            if let head = takeFreelist(c.pointee.slabPFN, owner: cpu.id) { c.pointee.freelist = head; return true }
+            deactivate(cpu, gfp)
+        }
+        if let (pfn, head) = takePartial(cpu, node: cpu.node, gfp) {
+            install(c, pfn: pfn, freelist: head)
+            c.pointee.partialTaken &+= 1
+            return true
+        }
+        guard let (pfn, head) = newSlab(cpu, gfp, node: nil, frozenBy: cpu.id) else { return false }
+        install(c, pfn: pfn, freelist: head)
+        c.pointee.newSlabs &+= 1
+        return true
+    }
+
+    @inline(__always) func install(_ c: UnsafeMutablePointer<KmemCacheCPU>, pfn: Int, freelist: UnsafeMutableRawPointer?) {
+        c.pointee.slabPFN = pfn
+        c.pointee.slabBase = UInt(bitPattern: slabBase(pfn))
+        c.pointee.slabBytes = UInt(PAGE_SIZE << layout.order)
+        c.pointee.freelist = freelist
+    }
+
+    /// `get_freelist()`: take every object freed to a frozen slab since, keeping it frozen.
+    func takeFreelist(_ pfn: Int, owner: Int) -> UnsafeMutableRawPointer? {
+        while true {
+            let old = load(pfn)
+            guard old.hasFree else { return nil }
+            let new = SlabWord(freelist: SlabWord.none, inuse: layout.objectsPerSlab, frozen: true, owner: owner)
+            if cmpxchg(pfn, old, new) { return object(pfn, old.freelist) }
+        }
+    }
+
+    /// `get_partial_node()`: the first partial slab of `node`, frozen for `cpu` with all its
+    /// free objects.
+    func takePartial(_ cpu: CPUContext, node: Int, _ gfp: GFP) -> (Int, UnsafeMutableRawPointer?)? {
+        let n = nodes[node]
+        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        defer { n.lock.unlock(cpu: cpu) }
+        while n.head >= 0 {
+            let pfn = Int(n.head)
+            removePartial(n, pfn)
+            while true {
+                let old = load(pfn)
+                let new = SlabWord(freelist: SlabWord.none, inuse: layout.objectsPerSlab, frozen: true, owner: cpu.id)
+                if cmpxchg(pfn, old, new) {
+                    if old.hasFree { return (pfn, object(pfn, old.freelist)) }
+                    // Nothing free after all (cannot happen while listed, but stay safe): unfreeze.
+                    _ = cmpxchg(pfn, new, SlabWord(freelist: SlabWord.none, inuse: layout.objectsPerSlab, frozen: false, owner: cpu.id))
+                    break
+                }
+            }
+        }
+        return nil
+    }
+
+    /// `kmem_cache_alloc_node()` for another node: one object from that node's partial list
+    /// under its lock, else a new slab there whose other objects go on the list.
+    func allocFromNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
+        let n = nodes[node]
+        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        if n.head >= 0 {
+            let pfn = Int(n.head)
+            while true {
+                let old = load(pfn)
+                guard let obj = object(pfn, old.freelist) else { break }
+                let new = SlabWord(freelist: index(pfn, next(obj)), inuse: old.inuse + 1, frozen: false, owner: old.owner)
+                if cmpxchg(pfn, old, new) {
+                    if !new.hasFree { removePartial(n, pfn) }
+                    n.lock.unlock(cpu: cpu)
+                    return obj
+                }
+            }
+        }
+        n.lock.unlock(cpu: cpu)
+        guard let (pfn, head) = newSlab(cpu, gfp.union(.thisnode), node: node, frozenBy: nil), let obj = head else { return nil }
+        let rest = next(obj)
+        arch_store_release_u64(word(pfn), SlabWord(freelist: index(pfn, rest), inuse: 1, frozen: false, owner: cpu.id).raw)
+        if rest != nil {
+            n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+            addPartial(n, pfn)
+            n.lock.unlock(cpu: cpu)
+        }
+        return obj
+    }
+
+    /// `allocate_slab()` + `shuffle`-free `init_object()`: buddy pages from the CPU's node (or
+    /// `node`), objects set up (ctor, poison, red zones), chained. Frozen for `frozenBy` with
+    /// all objects handed over, or unfrozen and empty of users for the caller to set.
+    func newSlab(_ cpu: CPUContext, _ gfp: GFP, node: Int?, frozenBy: Int?) -> (Int, UnsafeMutableRawPointer?)? {
+        var slabGFP = gfp.subtracting([.zero, .dma, .dma32, .highmem])
+        if flags.contains(.cacheDMA) { slabGFP.insert(.dma) }
+        guard let ref = kernel.allocPages(cpu, slabGFP, order: layout.order, node: node) else { return nil }
+        let pfn = kernel.pfn(ref).raw
+        let head = kernel.pfnToPage(pfn)
+        head.pointee.flags.insert(.slab)
+        head.pointee.cacheID = id
+        for t in 1..<(1 << layout.order) {
+            kernel.pfnToPage(pfn + t).pointee.flags = .slabTail
+            kernel.pfnToPage(pfn + t).pointee.next = Int32(pfn)
+        }
+        let count = layout.objectsPerSlab
+        for i in 0..<count {
+            let obj = object(pfn, i)!
+            if !fastPath { debugInitObject(obj) }
+            if let ctor {
+                ctor(obj)
+                _ = arch_fetch_add_u64(counters + 1, 1)
+            }
+            setNext(obj, i + 1 < count ? object(pfn, i + 1) : nil)
+        }
+        arch_store_release_u64(word(pfn), SlabWord(freelist: SlabWord.none, inuse: count,
+                                                   frozen: frozenBy != nil, owner: frozenBy ?? cpu.id).raw)
+        _ = arch_fetch_add_u64(counters, 1)
+        return (pfn, object(pfn, 0))
+    }
+
+    // MARK: free
+
+    @usableFromInline @inline(never)
+    func freeSlow(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) {
+        guard let pfn = slabOf(obj, caller: "kmem_cache_free") else { return }
+        let page = kernel.pfnToPage(pfn)
+        if page.pointee.cacheID != id {
+            let real = allocator.cache(id: page.pointee.cacheID)
+            report(.wrongCache, "kmem_cache_free: Wrong slab cache. \(name) but object is from \(real?.name ?? "?")", obj: obj, pfn: pfn)
+            real?.freeSlow(cpu, obj)
+            return
+        }
+        if !fastPath && !debugOnFree(obj, pfn: pfn) { return }
+        let c = percpu + cpu.id
+        c.pointee.frees &+= 1
+        c.pointee.slowFrees &+= 1
+        if pfn == c.pointee.slabPFN {
+            if obj == c.pointee.freelist {
+                report(.doubleFree, "Object already free", obj: obj, pfn: pfn)
+                c.pointee.frees &-= 1
+                return
+            }
+            setNext(obj, c.pointee.freelist)
+            c.pointee.freelist = obj
+            return
+        }
+        slabFree(cpu, pfn: pfn, head: obj, tail: obj, count: 1)
+    }
+
+    /// The slab an object pointer belongs to, after checking it points at an object of some
+    /// slab; reports "Invalid object pointer" and returns nil otherwise.
+    func slabOf(_ obj: UnsafeMutableRawPointer, caller: String) -> Int? {
+        guard var pfn = kernel.virtToPFN(obj) else {
+            report(.invalidPointer, "\(caller): Invalid object pointer 0x\(String(UInt(bitPattern: obj), radix: 16)) (not in the direct map)", obj: obj, pfn: nil)
+            return nil
+        }
+        var page = kernel.pfnToPage(pfn)
+        if page.pointee.flags.contains(.slabTail) { pfn = Int(page.pointee.next); page = kernel.pfnToPage(pfn) }
+        guard page.pointee.flags.contains(.slab), let cache = allocator.cache(id: page.pointee.cacheID) else {
+            report(.invalidPointer, "\(caller): Invalid object pointer 0x\(String(UInt(bitPattern: obj), radix: 16)) (not a slab page)", obj: obj, pfn: nil)
+            return nil
+        }
+        let offset = obj - slabBase(pfn) - cache.layout.leftPad
+        guard offset >= 0, offset % cache.layout.size == 0, offset / cache.layout.size < cache.layout.objectsPerSlab else {
+            report(.invalidPointer, "Invalid object pointer 0x\(String(UInt(bitPattern: obj), radix: 16))", obj: obj, pfn: pfn)
+            return nil
+        }
+        return pfn
+    }
+
+    /// `__slab_free()`: push `head…tail` (`count` objects, already linked) onto the slab's
+    /// freelist with cmpxchg. A frozen slab is left to its owner; an unfrozen slab that was full
+    /// goes onto its node's partial list, one that becomes empty may be discarded — both under
+    /// the node lock, taken before the cmpxchg so that the list and the word agree.
+    func slabFree(_ cpu: CPUContext, pfn: Int, head: UnsafeMutableRawPointer, tail: UnsafeMutableRawPointer, count: Int) {
+        let slabNode = kernel.nodeOf(pfn: pfn)
+        let n = nodes[slabNode]
+        var locked = false
+        var old = load(pfn)
+        var new = old
+        while true {
+            old = load(pfn)
+            new = SlabWord(freelist: index(pfn, head), inuse: old.inuse - count, frozen: old.frozen, owner: old.owner)
+            let needsList = !old.frozen && (!old.hasFree || new.inuse == 0)
+            if needsList && !locked {
+                n.lock.lock(mayBlock: false, cpu: cpu)
+                locked = true
+                continue
+            }
+            setNext(tail, object(pfn, old.freelist))
+            if cmpxchg(pfn, old, new) { break }
+        }
+        // Freed by a CPU other than the one that took the slab: the remote free of DESIGN.md.
+        if old.owner != cpu.id { remoteFrees[cpu.id * kernel.nodes.count + slabNode] &+= 1 }
+        guard locked else { return }
+        var discard = false
+        if !old.frozen {
+            if new.inuse == 0 && n.count >= minPartial {
+                if kernel.pfnToPage(pfn).pointee.flags.contains(.onPartial) { removePartial(n, pfn) }
+                discard = true
+            } else if !old.hasFree {
+                addPartial(n, pfn)
+            }
+        }
+        n.lock.unlock(cpu: cpu)
+        if discard { discardSlab(cpu, pfn) }
+    }
+
+    /// `deactivate_slab()`: give the CPU slab back, with the objects left on the CPU freelist.
+    func deactivate(_ cpu: CPUContext, _ gfp: GFP) {
+        let c = percpu + cpu.id
+        let pfn = c.pointee.slabPFN
+        guard pfn >= 0 else { return }
+        var count = 0
+        var tail: UnsafeMutableRawPointer? = nil
+        var p = c.pointee.freelist
+        while let o = p { count += 1; tail = o; p = next(o) }
+        let n = nodes[kernel.nodeOf(pfn: pfn)]
+        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        var new: SlabWord
+        while true {
+            let old = load(pfn)
+            if let tail { setNext(tail, object(pfn, old.freelist)) }
+            let head = c.pointee.freelist ?? object(pfn, old.freelist)
+            new = SlabWord(freelist: index(pfn, head), inuse: old.inuse - count, frozen: false, owner: old.owner)
+            if cmpxchg(pfn, old, new) { break }
+        }
+        var discard = false
+        if new.inuse == 0 && n.count >= minPartial { discard = true }
+        else if new.hasFree { addPartial(n, pfn) }
+        n.lock.unlock(cpu: cpu)
+        c.pointee.slabPFN = -1
+        c.pointee.slabBase = 0
+        c.pointee.slabBytes = 0
+        c.pointee.freelist = nil
+        if discard { discardSlab(cpu, pfn) }
+    }
+
+    /// `__free_slab()`: the slab's pages back to the buddy allocator.
+    func discardSlab(_ cpu: CPUContext, _ pfn: Int) {
+        let head = kernel.pfnToPage(pfn)
+        head.pointee.flags.remove([.slab, .onPartial])
+        head.pointee.cacheID = -1
+        head.pointee.privateWord = 0
+        for t in 1..<(1 << layout.order) {
+            kernel.pfnToPage(pfn + t).pointee.flags = []
+            kernel.pfnToPage(pfn + t).pointee.next = -1
+        }
+        kernel.freePages(cpu, kernel.pageRef(pfn: pfn), order: layout.order)
+        _ = arch_fetch_add_u64(counters, UInt64.max)  // -1
+    }
+
+    // MARK: partial lists (node lock held)
+
+    func addPartial(_ n: NodePartial, _ pfn: Int) {
+        let page = kernel.pfnToPage(pfn)
+        guard !page.pointee.flags.contains(.onPartial) else { return }
+        page.pointee.flags.insert(.onPartial)
+        page.pointee.next = n.head
+        page.pointee.prev = -1
+        if n.head >= 0 { kernel.pfnToPage(Int(n.head)).pointee.prev = Int32(pfn) }
+        n.head = Int32(pfn)
+        n.count += 1
+    }
+
+    func removePartial(_ n: NodePartial, _ pfn: Int) {
+        let page = kernel.pfnToPage(pfn)
+        guard page.pointee.flags.contains(.onPartial) else { return }
+        let nx = page.pointee.next, pv = page.pointee.prev
+        if pv >= 0 { kernel.pfnToPage(Int(pv)).pointee.next = nx } else { n.head = nx }
+        if nx >= 0 { kernel.pfnToPage(Int(nx)).pointee.prev = pv }
+        page.pointee.flags.remove(.onPartial)
+        page.pointee.next = -1
+        page.pointee.prev = -1
+        n.count -= 1
+    }
+
+    // MARK: flush, shrink
+
+    /// Gives back this CPU's slab (`flush_slab()` on the owning CPU).
+    public func flush(_ cpu: CPUContext) { deactivate(cpu, .kernel) }
+
+    /// `__kmem_cache_do_shrink()`: discard empty slabs from every node's partial list. Returns
+    /// pages freed. `cpu` frees the pages (its PCP lists receive order 0–3 blocks).
+    @discardableResult
+    public func shrink(_ cpu: CPUContext, limit: Int = .max) -> Int {
+        var freed = 0
+        for n in nodes {
+            var empties: [Int] = []
+            n.lock.lock(mayBlock: true, cpu: cpu)
+            var p = n.head
+            while p >= 0 && empties.count < limit {
+                let pfn = Int(p)
+                p = kernel.pfnToPage(pfn).pointee.next
+                let w = load(pfn)
+                // Empty and unfrozen: take it off the list; a racing free cannot reach an empty slab.
+                if w.inuse == 0 && !w.frozen { removePartial(n, pfn); empties.append(pfn) }
+            }
+            n.lock.unlock(cpu: cpu)
+            for pfn in empties { discardSlab(cpu, pfn); freed += 1 << layout.order }
+        }
+        return freed
+    }
+
+    /// Empty slabs waiting on partial lists (what the shrinker could free).
+    func emptySlabs(node: Int) -> Int {
+        let n = nodes[node]
+        n.lock.lock(mayBlock: true, cpu: nil)
+        defer { n.lock.unlock(cpu: nil) }
+        var count = 0
+        var p = n.head
+        while p >= 0 { if load(Int(p)).inuse == 0 { count += 1 }; p = kernel.pfnToPage(Int(p)).pointee.next }
+        return count
+    }
+}

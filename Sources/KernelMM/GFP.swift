@@ -6,49 +6,50 @@ public struct GFP: OptionSet, Sendable, Hashable {
     @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     // Zone modifiers.
-    public static let dma = GFP(rawValue: 0x01)            // __GFP_DMA
-    public static let highmem = GFP(rawValue: 0x02)        // __GFP_HIGHMEM
-    public static let dma32 = GFP(rawValue: 0x04)          // __GFP_DMA32
-    public static let movable = GFP(rawValue: 0x08)        // __GFP_MOVABLE
+    @inlinable public static var dma: GFP { GFP(rawValue: 0x01) }            // __GFP_DMA
+    @inlinable public static var highmem: GFP { GFP(rawValue: 0x02) }        // __GFP_HIGHMEM
+    @inlinable public static var dma32: GFP { GFP(rawValue: 0x04) }          // __GFP_DMA32
+    @inlinable public static var movable: GFP { GFP(rawValue: 0x08) }        // __GFP_MOVABLE
     // Action and reclaim modifiers.
-    public static let reclaimable = GFP(rawValue: 0x10)    // __GFP_RECLAIMABLE
-    public static let high = GFP(rawValue: 0x20)           // __GFP_HIGH
-    public static let io = GFP(rawValue: 0x40)             // __GFP_IO
-    public static let fs = GFP(rawValue: 0x80)             // __GFP_FS
-    public static let zero = GFP(rawValue: 0x100)          // __GFP_ZERO
-    public static let directReclaim = GFP(rawValue: 0x400) // __GFP_DIRECT_RECLAIM
-    public static let kswapdReclaim = GFP(rawValue: 0x800) // __GFP_KSWAPD_RECLAIM
-    public static let write = GFP(rawValue: 0x1000)        // __GFP_WRITE
-    public static let nowarn = GFP(rawValue: 0x2000)       // __GFP_NOWARN
-    public static let retryMayfail = GFP(rawValue: 0x4000) // __GFP_RETRY_MAYFAIL
-    public static let nofail = GFP(rawValue: 0x8000)       // __GFP_NOFAIL
-    public static let noretry = GFP(rawValue: 0x10000)     // __GFP_NORETRY
-    public static let memalloc = GFP(rawValue: 0x20000)    // __GFP_MEMALLOC
-    public static let comp = GFP(rawValue: 0x40000)        // __GFP_COMP
-    public static let nomemalloc = GFP(rawValue: 0x80000)  // __GFP_NOMEMALLOC
-    public static let hardwall = GFP(rawValue: 0x100000)   // __GFP_HARDWALL
-    public static let thisnode = GFP(rawValue: 0x200000)   // __GFP_THISNODE
-    public static let account = GFP(rawValue: 0x400000)    // __GFP_ACCOUNT
-    public static let zerotags = GFP(rawValue: 0x800000)   // __GFP_ZEROTAGS
+    @inlinable public static var reclaimable: GFP { GFP(rawValue: 0x10) }    // __GFP_RECLAIMABLE
+    @inlinable public static var high: GFP { GFP(rawValue: 0x20) }           // __GFP_HIGH
+    @inlinable public static var io: GFP { GFP(rawValue: 0x40) }             // __GFP_IO
+    @inlinable public static var fs: GFP { GFP(rawValue: 0x80) }             // __GFP_FS
+    @inlinable public static var zero: GFP { GFP(rawValue: 0x100) }          // __GFP_ZERO
+    @inlinable public static var directReclaim: GFP { GFP(rawValue: 0x400) } // __GFP_DIRECT_RECLAIM
+    @inlinable public static var kswapdReclaim: GFP { GFP(rawValue: 0x800) } // __GFP_KSWAPD_RECLAIM
+    @inlinable public static var write: GFP { GFP(rawValue: 0x1000) }        // __GFP_WRITE
+    @inlinable public static var nowarn: GFP { GFP(rawValue: 0x2000) }       // __GFP_NOWARN
+    @inlinable public static var retryMayfail: GFP { GFP(rawValue: 0x4000) } // __GFP_RETRY_MAYFAIL
+    @inlinable public static var nofail: GFP { GFP(rawValue: 0x8000) }       // __GFP_NOFAIL
+    @inlinable public static var noretry: GFP { GFP(rawValue: 0x10000) }     // __GFP_NORETRY
+    @inlinable public static var memalloc: GFP { GFP(rawValue: 0x20000) }    // __GFP_MEMALLOC
+    @inlinable public static var comp: GFP { GFP(rawValue: 0x40000) }        // __GFP_COMP
+    @inlinable public static var nomemalloc: GFP { GFP(rawValue: 0x80000) }  // __GFP_NOMEMALLOC
+    @inlinable public static var hardwall: GFP { GFP(rawValue: 0x100000) }   // __GFP_HARDWALL
+    @inlinable public static var thisnode: GFP { GFP(rawValue: 0x200000) }   // __GFP_THISNODE
+    @inlinable public static var account: GFP { GFP(rawValue: 0x400000) }    // __GFP_ACCOUNT
+    @inlinable public static var zerotags: GFP { GFP(rawValue: 0x800000) }   // __GFP_ZEROTAGS
 
-    public static let reclaim: GFP = [.directReclaim, .kswapdReclaim]          // __GFP_RECLAIM
-    public static let zoneMask: GFP = [.dma, .highmem, .dma32, .movable]        // GFP_ZONEMASK
+    @inlinable public static var reclaim: GFP { [.directReclaim, .kswapdReclaim] }          // __GFP_RECLAIM
+    @inlinable public static var zoneMask: GFP { [.dma, .highmem, .dma32, .movable] }        // GFP_ZONEMASK
 
     // Composites, include/linux/gfp_types.h.
-    public static let atomic: GFP = [.high, .kswapdReclaim]                    // GFP_ATOMIC 0x820
-    public static let kernel: GFP = [.reclaim, .io, .fs]                       // GFP_KERNEL 0xcc0
-    public static let kernelAccount: GFP = [.kernel, .account]                 // GFP_KERNEL_ACCOUNT
-    public static let nowait: GFP = [.kswapdReclaim]                           // GFP_NOWAIT 0x800
-    public static let noio: GFP = [.reclaim]                                   // GFP_NOIO 0xc00
-    public static let nofs: GFP = [.reclaim, .io]                              // GFP_NOFS 0xc40
-    public static let user: GFP = [.reclaim, .io, .fs, .hardwall]              // GFP_USER
-    public static let dmaZone: GFP = [.dma]                                    // GFP_DMA
-    public static let dma32Zone: GFP = [.dma32]                                // GFP_DMA32
-    public static let highuser: GFP = [.user, .highmem]                        // GFP_HIGHUSER
-    public static let highuserMovable: GFP = [.highuser, .movable]             // GFP_HIGHUSER_MOVABLE
-    public static let transhugeLight: GFP =
-        GFP([.highuserMovable, .comp, .nomemalloc, .nowarn]).subtracting(.reclaim)  // GFP_TRANSHUGE_LIGHT
-    public static let transhuge: GFP = [.transhugeLight, .directReclaim]       // GFP_TRANSHUGE
+    @inlinable public static var atomic: GFP { [.high, .kswapdReclaim] }                    // GFP_ATOMIC 0x820
+    @inlinable public static var kernel: GFP { [.reclaim, .io, .fs] }                       // GFP_KERNEL 0xcc0
+    @inlinable public static var kernelAccount: GFP { [.kernel, .account] }                 // GFP_KERNEL_ACCOUNT
+    @inlinable public static var nowait: GFP { [.kswapdReclaim] }                           // GFP_NOWAIT 0x800
+    @inlinable public static var noio: GFP { [.reclaim] }                                   // GFP_NOIO 0xc00
+    @inlinable public static var nofs: GFP { [.reclaim, .io] }                              // GFP_NOFS 0xc40
+    @inlinable public static var user: GFP { [.reclaim, .io, .fs, .hardwall] }              // GFP_USER
+    @inlinable public static var dmaZone: GFP { [.dma] }                                    // GFP_DMA
+    @inlinable public static var dma32Zone: GFP { [.dma32] }                                // GFP_DMA32
+    @inlinable public static var highuser: GFP { [.user, .highmem] }                        // GFP_HIGHUSER
+    @inlinable public static var highuserMovable: GFP { [.highuser, .movable] }             // GFP_HIGHUSER_MOVABLE
+    @inlinable public static var transhugeLight: GFP {
+        GFP([.highuserMovable, .comp, .nomemalloc, .nowarn]).subtracting(.reclaim)
+    }  // GFP_TRANSHUGE_LIGHT
+    @inlinable public static var transhuge: GFP { [.transhugeLight, .directReclaim] }       // GFP_TRANSHUGE
 
     /// The caller may sleep: it may block on a sleeping lock, reclaim and wait for free pages.
     @inlinable public var allowsBlocking: Bool { contains(.directReclaim) }

@@ -8,9 +8,17 @@ extension SlabAllocator {
     @inlinable public static var zeroSizePointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: 16)! }
 
     /// `kmalloc_index()`: size class of a request of 1…8192 bytes.
+    /// An if-chain like the kernel's `__kmalloc_index()`, so that a constant size folds away.
     @inlinable @inline(__always)
     func kmallocIndex(_ size: Int) -> Int {
-        size <= 192 ? Int(sizeIndex[(size + 7) >> 3]) : Int.bitWidth - (size - 1).leadingZeroBitCount - 1
+        if size <= 8 { return 0 }
+        if size <= 16 { return 1 }
+        if size <= 32 { return 2 }
+        if size <= 64 { return 3 }
+        if size <= 96 { return 4 }
+        if size <= 128 { return 5 }
+        if size <= 192 { return 6 }
+        return Int.bitWidth - (size - 1).leadingZeroBitCount - 1
     }
 
     /// The cache `kmalloc(size, gfp)` uses, nil above KMALLOC_MAX_CACHE_SIZE.
@@ -64,8 +72,8 @@ extension SlabAllocator {
         if let pfn = kernel.virtToPFN(p) {
             let page = kernel.pfnToPage(pfn)
             let flags = page.pointee.flags
-            if flags.contains(.slab), let cache = table[Int(page.pointee.cacheID)] {
-                cache._withUnsafeGuaranteedRef { $0.free(cpu, p) }
+            if flags.contains(.slab), let cache = page.pointee.slabCache {
+                Unmanaged<KmemCache>.fromOpaque(cache)._withUnsafeGuaranteedRef { $0.free(cpu, p) }
                 return
             }
         }

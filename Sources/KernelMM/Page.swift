@@ -9,23 +9,22 @@ public struct PFN: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 /// Page flags we model, a subset of include/linux/page-flags.h.
 public struct PageFlags: OptionSet, Sendable {
-    public let rawValue: UInt32
-    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public let rawValue: UInt16
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
     /// Sits on a per-CPU page list (not in the buddy free areas, not in use).
-    public static let pcp = PageFlags(rawValue: 1 << 1)
+    @inlinable public static var pcp: PageFlags { PageFlags(rawValue: 1 << 1) }
     /// Head of an allocated block.
-    public static let head = PageFlags(rawValue: 1 << 2)
+    @inlinable public static var head: PageFlags { PageFlags(rawValue: 1 << 2) }
     /// Used by the slab allocator (`PageSlab`).
-    public static let slab = PageFlags(rawValue: 1 << 3)
+    @inlinable public static var slab: PageFlags { PageFlags(rawValue: 1 << 3) }
     /// Mapped into a page table.
-    public static let mapped = PageFlags(rawValue: 1 << 4)
+    @inlinable public static var mapped: PageFlags { PageFlags(rawValue: 1 << 4) }
     /// A tail page of a multi-page slab; `next` holds the head's PFN (`compound_head()`).
-    public static let slabTail = PageFlags(rawValue: 1 << 5)
-    /// A slab on its node's partial list (changed under that list's lock only).
-    public static let onPartial = PageFlags(rawValue: 1 << 6)
+    @inlinable public static var slabTail: PageFlags { PageFlags(rawValue: 1 << 5) }
+
 }
 
-/// `struct page`, reduced to what the allocators need, 32 bytes, kept in one flat unsafe buffer
+/// `struct page`, reduced to what the allocators need, 40 bytes, kept in one flat unsafe buffer
 /// per zone (the `mem_map` of FLATMEM), never an object per page. Links are zone-local indexes.
 ///
 /// Ownership, as in the kernel: `buddyOrder` (PageBuddy + buddy_order) changes only under the
@@ -33,6 +32,9 @@ public struct PageFlags: OptionSet, Sendable {
 /// belongs to whoever owns the page (the allocating CPU, a PCP list's CPU, the slab).
 public struct Page {
     public var flags: PageFlags
+    /// 1 while a slab sits on its node's partial list: changed and read under that list's lock
+    /// only, so it lives apart from `flags`, which lock-free paths read.
+    public var onPartial: UInt8
     /// Order of an allocation (valid on the head page).
     public var order: Int8
     /// Order of the free block this page heads in the buddy free areas, or -1 (`PageBuddy`).
@@ -45,14 +47,16 @@ public struct Page {
     public var prev: Int32
     /// Slab cache id of a slab page (`slab->slab_cache`), -1 otherwise.
     public var cacheID: Int32
+    /// The cache itself (`slab->slab_cache`), unretained, so that kfree needs no table lookup.
+    public var slabCache: UnsafeRawPointer?
     /// Slab use: freelist head and counters in one word, changed by cmpxchg (SLUB's
     /// `freelist_counters`); free for other users.
     public var privateWord: UInt64
 
     public init(flags: PageFlags = [], order: Int8 = 0, owner: Int16 = -1, refcount: Int32 = 0,
                 next: Int32 = -1, prev: Int32 = -1, privateWord: UInt64 = 0) {
-        self.flags = flags; self.order = order; self.buddyOrder = -1; self.owner = owner; self.refcount = refcount
-        self.next = next; self.prev = prev; self.cacheID = -1; self.privateWord = privateWord
+        self.flags = flags; self.onPartial = 0; self.order = order; self.buddyOrder = -1; self.owner = owner; self.refcount = refcount
+        self.next = next; self.prev = prev; self.cacheID = -1; self.slabCache = nil; self.privateWord = privateWord
     }
 
     public static var empty: Page { Page() }

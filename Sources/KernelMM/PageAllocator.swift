@@ -184,6 +184,7 @@ extension Kernel {
         m.pointee.next = -1
         m.pointee.privateWord = 0
         m.pointee.cacheID = -1
+        m.pointee.slabCache = nil
         if gfp.contains(.zero) { memset(pageAddress(p), 0, PAGE_SIZE << order) }
         return p
     }

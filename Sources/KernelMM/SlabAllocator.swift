@@ -16,8 +16,6 @@ public final class SlabAllocator: @unchecked Sendable {
     public private(set) var kmallocDMA: [KmemCache] = []
     @usableFromInline let kmallocTable: UnsafeMutablePointer<Unmanaged<KmemCache>>
     @usableFromInline let kmallocDMATable: UnsafeMutablePointer<Unmanaged<KmemCache>>
-    /// `size_index[]`: class for sizes 1…192 in 8-byte steps.
-    @usableFromInline let sizeIndex: UnsafeMutablePointer<UInt8>
     private var shrinker: SlabShrinker?
 
     /// The kmalloc size classes of the kernel with 8-byte minimum alignment.
@@ -30,7 +28,6 @@ public final class SlabAllocator: @unchecked Sendable {
         self.nodePolicy = nodePolicy
         table = .allocate(capacity: Self.maxCaches)
         table.initialize(repeating: nil, count: Self.maxCaches)
-        sizeIndex = .allocate(capacity: 25)
         kmallocTable = .allocate(capacity: Self.kmallocSizes.count)
         kmallocDMATable = .allocate(capacity: Self.kmallocSizes.count)
         var normal: [KmemCache] = [], dma: [KmemCache] = []
@@ -43,10 +40,6 @@ public final class SlabAllocator: @unchecked Sendable {
         kmallocDMA = dma
         for (i, c) in normal.enumerated() { (kmallocTable + i).initialize(to: Unmanaged.passUnretained(c)) }
         for (i, c) in dma.enumerated() { (kmallocDMATable + i).initialize(to: Unmanaged.passUnretained(c)) }
-        for i in 0...24 {
-            let size = max(i * 8, 1)
-            sizeIndex[i] = UInt8(Self.kmallocSizes.firstIndex { $0 >= size }!)
-        }
         let s = SlabShrinker(allocator: self)
         shrinker = s
         kernel.registerShrinker(s)
@@ -54,7 +47,7 @@ public final class SlabAllocator: @unchecked Sendable {
 
     deinit {
         if let s = shrinker { kernel.unregisterShrinker(s) }
-        table.deallocate(); sizeIndex.deallocate(); kmallocTable.deallocate(); kmallocDMATable.deallocate()
+        table.deallocate(); kmallocTable.deallocate(); kmallocDMATable.deallocate()
     }
 
     /// `kmem_cache_create(name, size, align, flags, ctor)`. A failure throws `SlabError`, or

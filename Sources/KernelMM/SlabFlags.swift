@@ -6,24 +6,24 @@ public struct SlabFlags: OptionSet, Sendable, Hashable, CustomStringConvertible 
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// Extra checks on every free (SLAB_DEBUG_FREE / today's SLAB_CONSISTENCY_CHECKS).
-    public static let consistencyChecks = SlabFlags(rawValue: 0x0000_0100)
+    @inlinable public static var consistencyChecks: SlabFlags { SlabFlags(rawValue: 0x0000_0100) }
     /// Guard bytes around each object: 0xbb while free, 0xcc while allocated.
-    public static let redZone = SlabFlags(rawValue: 0x0000_0400)
+    @inlinable public static var redZone: SlabFlags { SlabFlags(rawValue: 0x0000_0400) }
     /// Fill free objects with 0x6b (last byte 0xa5) and check it on allocation.
-    public static let poison = SlabFlags(rawValue: 0x0000_0800)
+    @inlinable public static var poison: SlabFlags { SlabFlags(rawValue: 0x0000_0800) }
     /// Leave this cache alone when memory is reclaimed.
-    public static let noReap = SlabFlags(rawValue: 0x0000_1000)
+    @inlinable public static var noReap: SlabFlags { SlabFlags(rawValue: 0x0000_1000) }
     /// Align objects on cache lines (halved while two objects still fit one line).
-    public static let hwcacheAlign = SlabFlags(rawValue: 0x0000_2000)
+    @inlinable public static var hwcacheAlign: SlabFlags { SlabFlags(rawValue: 0x0000_2000) }
     /// Slabs come from ZONE_DMA.
-    public static let cacheDMA = SlabFlags(rawValue: 0x0000_4000)
+    @inlinable public static var cacheDMA: SlabFlags { SlabFlags(rawValue: 0x0000_4000) }
     /// Align objects on whole cache lines, whatever their size.
-    public static let mustHwcacheAlign = SlabFlags(rawValue: 0x0000_8000)
+    @inlinable public static var mustHwcacheAlign: SlabFlags { SlabFlags(rawValue: 0x0000_8000) }
     /// Failure to create the cache is fatal.
-    public static let panic = SlabFlags(rawValue: 0x0004_0000)
+    @inlinable public static var panic: SlabFlags { SlabFlags(rawValue: 0x0004_0000) }
 
     /// Flags that take the cache off the lock-free fast path to check every object.
-    public static let debug: SlabFlags = [.consistencyChecks, .redZone, .poison]
+    @inlinable public static var debug: SlabFlags { [.consistencyChecks, .redZone, .poison] }
 
     public static let names: [(String, SlabFlags)] = [
         ("SLAB_CONSISTENCY_CHECKS", .consistencyChecks), ("SLAB_DEBUG_FREE", .consistencyChecks),

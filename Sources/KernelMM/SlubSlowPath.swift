@@ -162,6 +162,7 @@ extension KmemCache {
         let head = kernel.pfnToPage(pfn)
         head.pointee.flags.insert(.slab)
         head.pointee.cacheID = id
+        head.pointee.slabCache = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
         for t in 1..<(1 << layout.order) {
             kernel.pfnToPage(pfn + t).pointee.flags = .slabTail
             kernel.pfnToPage(pfn + t).pointee.next = Int32(pfn)
@@ -260,7 +261,7 @@ extension KmemCache {
         var discard = false
         if !old.frozen {
             if new.inuse == 0 && n.count >= minPartial {
-                if kernel.pfnToPage(pfn).pointee.flags.contains(.onPartial) { removePartial(n, pfn) }
+                if kernel.pfnToPage(pfn).pointee.onPartial != 0 { removePartial(n, pfn) }
                 discard = true
             } else if !old.hasFree {
                 addPartial(n, pfn)
@@ -303,8 +304,10 @@ extension KmemCache {
     /// `__free_slab()`: the slab's pages back to the buddy allocator.
     func discardSlab(_ cpu: CPUContext, _ pfn: Int) {
         let head = kernel.pfnToPage(pfn)
-        head.pointee.flags.remove([.slab, .onPartial])
+        head.pointee.flags.remove(.slab)
+        head.pointee.onPartial = 0
         head.pointee.cacheID = -1
+        head.pointee.slabCache = nil
         head.pointee.privateWord = 0
         for t in 1..<(1 << layout.order) {
             kernel.pfnToPage(pfn + t).pointee.flags = []
@@ -318,8 +321,8 @@ extension KmemCache {
 
     func addPartial(_ n: NodePartial, _ pfn: Int) {
         let page = kernel.pfnToPage(pfn)
-        guard !page.pointee.flags.contains(.onPartial) else { return }
-        page.pointee.flags.insert(.onPartial)
+        guard page.pointee.onPartial == 0 else { return }
+        page.pointee.onPartial = 1
         page.pointee.next = n.head
         page.pointee.prev = -1
         if n.head >= 0 { kernel.pfnToPage(Int(n.head)).pointee.prev = Int32(pfn) }
@@ -329,11 +332,11 @@ extension KmemCache {
 
     func removePartial(_ n: NodePartial, _ pfn: Int) {
         let page = kernel.pfnToPage(pfn)
-        guard page.pointee.flags.contains(.onPartial) else { return }
+        guard page.pointee.onPartial != 0 else { return }
         let nx = page.pointee.next, pv = page.pointee.prev
         if pv >= 0 { kernel.pfnToPage(Int(pv)).pointee.next = nx } else { n.head = nx }
         if nx >= 0 { kernel.pfnToPage(Int(nx)).pointee.prev = pv }
-        page.pointee.flags.remove(.onPartial)
+        page.pointee.onPartial = 0
         page.pointee.next = -1
         page.pointee.prev = -1
         n.count -= 1

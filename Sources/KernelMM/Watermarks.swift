@@ -25,13 +25,13 @@ public struct AllocFlags: OptionSet, Sendable {
     public let rawValue: UInt8
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Check against the low watermark (fast path) instead of min (slow path).
-    public static let wmarkLow = AllocFlags(rawValue: 1 << 0)
+    @inlinable public static var wmarkLow: AllocFlags { AllocFlags(rawValue: 1 << 0) }
     /// `ALLOC_MIN_RESERVE` from __GFP_HIGH: may use half of min.
-    public static let minReserve = AllocFlags(rawValue: 1 << 1)
+    @inlinable public static var minReserve: AllocFlags { AllocFlags(rawValue: 1 << 1) }
     /// `ALLOC_NON_BLOCK`: the caller cannot reclaim, so with MIN_RESERVE a further quarter.
-    public static let nonBlock = AllocFlags(rawValue: 1 << 2)
+    @inlinable public static var nonBlock: AllocFlags { AllocFlags(rawValue: 1 << 2) }
     /// `ALLOC_NO_WATERMARKS` (__GFP_MEMALLOC): ignore watermarks.
-    public static let noWatermarks = AllocFlags(rawValue: 1 << 3)
+    @inlinable public static var noWatermarks: AllocFlags { AllocFlags(rawValue: 1 << 3) }
 
     /// `gfp_to_alloc_flags()` for the slow path.
     @inlinable public static func slowPath(_ gfp: GFP) -> AllocFlags {

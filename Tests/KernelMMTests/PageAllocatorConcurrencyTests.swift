@@ -20,7 +20,7 @@ import Topology
         let seconds = ProcessInfo.processInfo.environment["STRESS_SECONDS"].flatMap(Double.init) ?? 1.0
         let deadline = Clock.monotonicNS() + UInt64(seconds * 1e9)
         // Blocks handed between CPUs, so that pages are freed by a CPU other than the allocator.
-        let exchange = Exchange()
+        let exchange = Mailbox<(PageRef, Int)>()
         let ops = await withTaskGroup(of: Int.self) { group in
             for cpu in cpus {
                 group.addTask {
@@ -41,7 +41,7 @@ import Topology
                                     }
                                 } else {
                                     let (p, o) = held.remove(at: Int(r >> 24) % held.count)
-                                    if r & 0x200 == 0 { exchange.put(p, o) } else { k.freePages(me, p, order: o) }
+                                    if r & 0x200 == 0 { exchange.put((p, o)) } else { k.freePages(me, p, order: o) }
                                 }
                                 if let (p, o) = exchange.take() { k.freePages(me, p, order: o) }
                                 n += 1
@@ -68,14 +68,6 @@ import Topology
         #expect(locks.acquisitions > 0)
         if policy == .spin { #expect(locks.sleeps == 0) }
     }
-}
-
-/// A locked bag of blocks passed between CPUs (test plumbing, not the allocator under test).
-final class Exchange: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [(PageRef, Int)] = []
-    func put(_ p: PageRef, _ o: Int) { lock.lock(); items.append((p, o)); lock.unlock() }
-    func take() -> (PageRef, Int)? { lock.lock(); defer { lock.unlock() }; return items.popLast() }
 }
 
 /// A small seeded generator (SplitMix64), so every run draws the same operations.

@@ -22,3 +22,11 @@ enum Threads {
         return group
     }
 }
+
+/// A locked bag of values passed between CPUs (test plumbing, not the allocator under test).
+final class Mailbox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [T] = []
+    func put(_ x: T) { lock.lock(); items.append(x); lock.unlock() }
+    func take() -> T? { lock.lock(); defer { lock.unlock() }; return items.popLast() }
+}

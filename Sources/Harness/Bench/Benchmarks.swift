@@ -11,6 +11,26 @@ public enum Benchmarks {
     static func allCases(hostCPUs: Int) -> [BenchCase] {
         var cases: [BenchCase] = [glibcCase(cpus: 1)]
         let cpuCounts = Array(Set([1, min(2, hostCPUs)])).sorted()
+        for n in cpuCounts {
+            cases.append(slabCase(cpus: n, name: "kmem_cache_alloc + free, own CPU (232B)") { slab, cache, ctx in
+                { count in
+                    for _ in 0..<count {
+                        let p = cache.alloc(ctx, .kernel)!
+                        arch_escape(p)
+                        cache.free(ctx, p)
+                    }
+                }
+            })
+            cases.append(slabCase(cpus: n, name: "kmalloc(64) + kfree") { slab, _, ctx in
+                { count in
+                    for _ in 0..<count {
+                        let p = slab.kmalloc(ctx, 64, .kernel)
+                        arch_escape(p)
+                        slab.kfree(ctx, p)
+                    }
+                }
+            })
+        }
         for policy in LockPolicy.allCases {
             for n in cpuCounts {
                 cases.append(pageCase(order: 0, policy: policy, cpus: n,
@@ -38,13 +58,7 @@ public enum Benchmarks {
 
     static func pageCase(order: Int, policy: LockPolicy, cpus: Int, name: String) -> BenchCase {
         BenchCase(group: "page allocator", name: name, cpus: cpus, reference: glibc, note: nil) {
-            let machine = try TopologyLoader.load(.synthetic("pack:1 [numa] core:\(max(cpus, 1)) pu:1"))
-            let mapping = CPUMapping(model: machine, host: HostBinding.shared.machine, modelIsHost: false)
-            var config = MemoryConfig()
-            config.perNodeBytes = 64 << 20
-            config.zoneLock = policy
-            config.kswapd = false
-            let kernel = try Kernel(machine: machine, mapping: mapping, config: config)
+            let kernel = try benchKernel(cpus: cpus, policy: policy)
             let loops: [@Sendable (Int) -> Void] = kernel.cpus.map { ctx in
                 { n in
                     for _ in 0..<n {
@@ -55,6 +69,26 @@ public enum Benchmarks {
             }
             return (loops, { kernel.unmapArenas() })
         }
+    }
+
+    static func slabCase(cpus: Int, name: String,
+                         loop: @escaping @Sendable (SlabAllocator, KmemCache, CPUContext) -> @Sendable (Int) -> Void) -> BenchCase {
+        BenchCase(group: "slab", name: name, cpus: cpus, reference: glibc, note: nil) {
+            let kernel = try benchKernel(cpus: cpus, policy: .spin)
+            let slab = try SlabAllocator(kernel: kernel)
+            let cache = try slab.createCache(name: "skbuff_head_cache", size: 232, flags: .hwcacheAlign)
+            return (kernel.cpus.map { loop(slab, cache, $0) }, { withExtendedLifetime(slab) { kernel.unmapArenas() } })
+        }
+    }
+
+    static func benchKernel(cpus: Int, policy: LockPolicy) throws -> Kernel {
+        let machine = try TopologyLoader.load(.synthetic("pack:1 [numa] core:\(max(cpus, 1)) pu:1"))
+        let mapping = CPUMapping(model: machine, host: HostBinding.shared.machine, modelIsHost: false)
+        var config = MemoryConfig()
+        config.perNodeBytes = 64 << 20
+        config.zoneLock = policy
+        config.kswapd = false
+        return try Kernel(machine: machine, mapping: mapping, config: config)
     }
 
     /// Runs every case whose name contains `filter` (all when nil) and fills in ratios.

@@ -29,7 +29,7 @@ let package = Package(
         .target(
             name: "Harness",
             dependencies: [
-                "KernelMM", "Topology",
+                "KernelMM", "Topology", "CArch",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),

@@ -18,3 +18,10 @@ void arch_set_thread_name(const char *name) {
 
 #include <sys/mman.h>
 int arch_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
+#include <signal.h>
+static volatile sig_atomic_t sigint_count = 0;
+static void on_sigint(int sig) { (void)sig; sigint_count = sigint_count + 1; signal(SIGINT, SIG_DFL); }
+void arch_install_sigint(void) { sigint_count = 0; signal(SIGINT, on_sigint); }
+int arch_sigint_count(void) { return (int)sigint_count; }
+void arch_sigint_reset(void) { sigint_count = 0; signal(SIGINT, SIG_DFL); }

@@ -24,6 +24,10 @@ public final class Kernel: @unchecked Sendable {
     @usableFromInline let zonelistTable: UnsafeMutablePointer<Int32>
     @usableFromInline let zoneCount: Int
     let freeWait = FreeWaitQueue()
+    /// `remote_cost: inject`: extra TSC ticks spent, while holding the lock, when a CPU of node
+    /// `[from]` works on node `[to]`'s zone or partial list (`[from * nodes + to]`; 0 = none),
+    /// so that lock hold times stretch as remote memory would stretch them.
+    public let injectTicks: UnsafeMutablePointer<UInt64>
     /// Start of the modelled physical address space (PFN 0) and its size in pages.
     public let physicalBase: UnsafeMutableRawPointer
     public let physicalPages: Int
@@ -78,6 +82,8 @@ public final class Kernel: @unchecked Sendable {
         self.zones = nodes.flatMap(\.zones)
         self.cpus = machine.pus.map { CPUContext(id: $0.logicalIndex, node: $0.node, zoneCount: nodes.count * ZoneType.allCases.count) }
         zoneCount = zones.count
+        injectTicks = .allocate(capacity: machine.nodes.count * machine.nodes.count)
+        injectTicks.initialize(repeating: 0, count: machine.nodes.count * machine.nodes.count)
         cores = .allocate(capacity: zones.count)
         cores.initialize(from: zones.map(\.core), count: zones.count)
         self.reclaimLocks = nodes.map { KernelLock(name: "reclaim \($0.id)", policy: .mutex) }
@@ -111,6 +117,7 @@ public final class Kernel: @unchecked Sendable {
         cores.deallocate()
         zonelistTable.deallocate()
         memMap.deallocate()
+        injectTicks.deallocate()
         pthread_mutex_destroy(shrinkerLock)
         shrinkerLock.deallocate()
     }
@@ -185,6 +192,25 @@ public final class Kernel: @unchecked Sendable {
             if shrinkNode(node, target: target, cpu: cpu) == 0 { break }
         }
         return didWork
+    }
+
+    /// Spends the injected remote cost for `cpu` touching node `node` (nothing when local or off).
+    @inline(__always) func injectRemoteCost(_ cpu: CPUContext, node: Int) {
+        guard cpu.node != node, cpu.node < nodes.count else { return }
+        let ticks = injectTicks[cpu.node * nodes.count + node]
+        if ticks != 0 { Self.spin(ticks: ticks) }
+    }
+
+    @inline(never) static func spin(ticks: UInt64) {
+        let end = Clock.ticks() &+ ticks
+        while Clock.ticks() < end { arch_cpu_relax() }
+    }
+
+    /// Sets the injected cost in nanoseconds, `[from][to]`.
+    public func setInjectedRemoteCost(ns: [[Double]]) {
+        for (i, row) in ns.enumerated() { for (j, v) in row.enumerated() {
+            injectTicks[i * nodes.count + j] = UInt64(max(v, 0) / Clock.nsPerTick)
+        } }
     }
 
     func wakeKswapd(node: Int) { nodes[node].kswapd?.wake() }

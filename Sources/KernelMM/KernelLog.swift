@@ -21,6 +21,15 @@ public final class KernelLog: @unchecked Sendable {
     public let capacity: Int
     /// Echo each report to stderr as it happens.
     public var echo: Bool
+    /// Kinds of report that ask the run to stop (e.g. slab errors when the config says abort).
+    public var stopOn: Set<Kind> = []
+    private var stopKind: Kind?
+
+    /// The first report of a `stopOn` kind, once one came.
+    public var stopRequested: Kind? {
+        pthread_mutex_lock(lock); defer { pthread_mutex_unlock(lock) }
+        return stopKind
+    }
 
     public init(capacity: Int = 4096, echo: Bool = false) {
         self.capacity = capacity
@@ -33,6 +42,7 @@ public final class KernelLog: @unchecked Sendable {
     public func report(_ kind: Kind, _ text: String) {
         pthread_mutex_lock(lock)
         counts[kind, default: 0] += 1
+        if stopKind == nil && stopOn.contains(kind) { stopKind = kind }
         lines.append(contentsOf: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
         if lines.count > capacity { lines.removeFirst(lines.count - capacity) }
         let echo = self.echo

@@ -22,7 +22,7 @@ public final class KmemCache: @unchecked Sendable {
     @usableFromInline let percpu: UnsafeMutablePointer<KmemCacheCPU>
     @usableFromInline let fastPath: Bool
     @usableFromInline let freePointerOffset: Int
-    @usableFromInline let objectSize: Int
+    public let objectSize: Int
     let nodes: [NodePartial]
     /// Remote frees `[freeing cpu][slab node]`, written by the freeing CPU only.
     let remoteFrees: UnsafeMutablePointer<UInt64>
@@ -118,6 +118,12 @@ public final class KmemCache: @unchecked Sendable {
     }
 
     public func cpuStats(_ cpu: Int) -> KmemCacheCPU { percpu[cpu] }
+
+    /// The node-partial locks' figures, one snapshot per node.
+    public func lockSnapshots() -> [LockSnapshot] { nodes.map { $0.lock.snapshot() } }
+
+    /// Clears the node-partial lock figures (between warm-up and the measured phase).
+    public func resetLockStats() { nodes.forEach { $0.lock.resetStats() } }
 }
 
 /// The kinds of misuse SLUB's debug checks report.

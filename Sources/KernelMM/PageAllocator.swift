@@ -48,6 +48,7 @@ extension Kernel {
             if Int(list.pointee.count) > high { drainPCPList(cpu, z, list, order: order, pressure: pressure) }
         } else {
             z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+            injectRemoteCost(cpu, node: z.pointee.node)
             z.pointee.freeOneBlock(p.index, order: order)
             z.pointee.lock.unlock(cpu: cpu)
             freeWait.pagesFreed()
@@ -62,6 +63,7 @@ extension Kernel {
         let count = Int(list.pointee.count)
         let n = pressure ? count : Swift.max(count - z.pointee.pcpHigh, z.pointee.pcpBatch)
         z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        injectRemoteCost(cpu, node: z.pointee.node)
         z.pointee.freePCPBulk(order: order, count: n, from: list)
         z.pointee.lock.unlock(cpu: cpu)
         cpu.events[z.pointee.index].pcpDrains &+= 1
@@ -157,6 +159,7 @@ extension Kernel {
             return i
         }
         z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        injectRemoteCost(cpu, node: z.pointee.node)
         let i = z.pointee.rmqueueSmallest(order: order)
         z.pointee.lock.unlock(cpu: cpu)
         return i
@@ -168,6 +171,7 @@ extension Kernel {
                    order: Int) -> Bool {
         let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
         z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        injectRemoteCost(cpu, node: z.pointee.node)
         let got = z.pointee.rmqueueBulk(order: order, count: batch, into: list, cpu: cpu.id)
         z.pointee.lock.unlock(cpu: cpu)
         cpu.events[z.pointee.index].pcpRefills &+= 1

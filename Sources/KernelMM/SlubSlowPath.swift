@@ -104,6 +104,7 @@ extension KmemCache {
         let n = nodes[node]
         n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
         defer { n.lock.unlock(cpu: cpu) }
+        kernel.injectRemoteCost(cpu, node: node)
         while n.head >= 0 {
             let pfn = Int(n.head)
             removePartial(n, pfn)
@@ -249,6 +250,7 @@ extension KmemCache {
             let needsList = !old.frozen && (!old.hasFree || new.inuse == 0)
             if needsList && !locked {
                 n.lock.lock(mayBlock: false, cpu: cpu)
+                kernel.injectRemoteCost(cpu, node: slabNode)
                 locked = true
                 continue
             }

@@ -8,7 +8,8 @@ struct NUMAStress: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "numastress",
         abstract: "Runs the Linux kernel's memory-management design in user space, on pinned threads and real memory, and stresses it.",
-        subcommands: [TopologyCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, TopologyCommand.self, BenchCommand.self],
+        defaultSubcommand: nil)
 }
 
 /// Prints one clear line on stderr and exits with status 2: the contract for bad input.

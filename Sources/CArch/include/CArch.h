@@ -44,6 +44,12 @@ void arch_set_thread_name(const char *name);
 /// memfd_create(): an anonymous file whose pages can be mapped at several addresses.
 int arch_memfd_create(const char *name);
 
+/// SIGINT handling for runs: the first Ctrl-C sets a flag the runner polls (and restores the
+/// default action, so a second Ctrl-C ends the process at once).
+void arch_install_sigint(void);
+int arch_sigint_count(void);
+void arch_sigint_reset(void);
+
 /// Number of PUs the OS reports online.
 int arch_online_cpus(void);
 

@@ -1,0 +1,96 @@
+import Foundation
+import KernelMM
+
+/// The end-of-run summary: the contrasts side by side — GFP_ATOMIC vs GFP_KERNEL latency and
+/// failures, spin vs mutex waits, local vs remote cost — as a terminal table and as markdown.
+public enum Summary {
+    public static func text(_ r: RunResult, resultDir: String? = nil) -> String {
+        render(r, markdown: false) + (resultDir.map { "\nresults: \($0)\n" } ?? "")
+    }
+
+    public static func markdown(_ r: RunResult) -> String {
+        "# \(r.config.name)\n\n" + render(r, markdown: true)
+    }
+
+    static func render(_ r: RunResult, markdown md: Bool) -> String {
+        var out = ""
+        func section(_ title: String) { out += md ? "\n## \(title)\n\n" : "\n== \(title)\n" }
+        func table(_ header: [String], _ rows: [[String]]) {
+            let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
+            func line(_ cells: [String]) -> String {
+                let padded = cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - c.count) + c }
+                return md ? "| " + padded.joined(separator: " | ") + " |\n" : padded.joined(separator: "  ") + "\n"
+            }
+            out += line(header)
+            if md { out += "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|\n" }
+            rows.forEach { out += line($0) }
+        }
+        let status = r.complete ? "complete" : "INCOMPLETE (\(r.stopReason ?? "stopped"))"
+        out += "run \(r.config.name): \(r.run.mode), seed \(r.run.seed), \(String(format: "%.2f", Double(r.run.elapsedNS) / 1e9)) s, \(status)\n"
+        out += "topology \(r.topology.source): \(r.topology.nodes.count) node(s), \(r.topology.pus.count) CPU(s), \(r.host.mapping) on \(r.host.pus) host PU(s)\n"
+        out += "locks: zone \(r.run.zoneLock), node partial \(r.run.nodePartialLock); remote cost: \(r.numa.costLabel)\n"
+
+        section("Throughput")
+        out += "\(r.throughput.totalOps) ops, \(fmt(r.throughput.opsPerSec)) ops/s\n"
+        if !r.throughput.perWorkload.isEmpty {
+            table(["workload", "ops"], r.throughput.perWorkload.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
+        }
+
+        section("Operations by GFP class (sampled latency)")
+        table(["op", "gfp", "count", "fail", "p50", "p99", "p99.9", "max"],
+              r.operations.map { [$0.op, $0.gfpClass, "\($0.count)", "\($0.failures)", ns($0.p50NS), ns($0.p99NS), ns($0.p999NS), ns($0.maxNS)] })
+
+        section("Locks")
+        let busy = r.locks.filter { $0.acquisitions > 0 }.sorted { $0.waitNS > $1.waitNS }.prefix(8)
+        table(["lock", "policy", "acq", "contended", "spins", "sleeps", "wait", "max wait", "hold"],
+              busy.map { [$0.name, $0.policy.rawValue, "\($0.acquisitions)", String(format: "%.1f%%", $0.contendedFraction * 100),
+                          "\($0.spins)", "\($0.sleeps)", ns($0.waitNS), ns($0.maxWaitNS), ns($0.holdNS)] })
+
+        section("Zones")
+        let zones = r.zones.filter { $0.pages > 0 && ($0.events.totalAllocs > 0 || $0.events.failures > 0) }
+        table(["zone", "allocs", "fail a/n/b", "fallback z/n", "wmark hits", "reclaim", "sleeps", "free end"],
+              zones.map { z in let e = z.events
+                  return ["\(z.node) \(z.zone)", "\(e.totalAllocs)", "\(e.failAtomic)/\(e.failNowait)/\(e.failBlocking)",
+                          "\(e.zoneFallbacks)/\(e.nodeFallbacks)", "\(e.watermarkHits)", "\(z.reclaimPasses)/\(e.directReclaims)",
+                          "\(e.sleeps)", "\(z.freePagesEnd)"] })
+
+        if !r.caches.isEmpty {
+            section("Slab caches")
+            table(["cache", "objsize", "objs", "slabs", "remote frees", "errors"],
+                  r.caches.map { c in [c.info.name, "\(c.info.objectSize)", "\(c.info.totalObjects)", "\(c.info.slabs)",
+                                       "\(c.info.remoteFrees)", "\(c.errors.values.reduce(0, +))"] })
+        }
+
+        section("NUMA")
+        let n = r.numa.localityMatrix.count
+        out += "allocations, CPU node (rows) x memory node (columns):\n"
+        table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, r.numa.localityMatrix.enumerated().map { ["node \($0.offset)"] + $0.element.map { "\($0)" } })
+        if let cost = r.numa.accessCost {
+            out += "access cost per load, measured:\n"
+            table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, cost.measuredNS.enumerated().map { ["node \($0.offset)"] + $0.element.map { String(format: "%.1fns", $0) } })
+            out += "access cost per load, modelled (local x distance/10):\n"
+            table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, cost.modelledNS.enumerated().map { ["node \($0.offset)"] + $0.element.map { String(format: "%.1fns", $0) } })
+        }
+        if r.numa.remoteFrees.joined().contains(where: { $0 > 0 }) {
+            out += "remote frees, freeing node (rows) x slab node (columns):\n"
+            table(["free\\slab"] + (0..<n).map { "node \($0)" }, r.numa.remoteFrees.enumerated().map { ["node \($0.offset)"] + $0.element.map { "\($0)" } })
+        }
+        if r.handoff.sent > 0 { out += "handoff: \(r.handoff.sent) sent, \(r.handoff.received) received, \(r.handoff.full) freed locally (ring full)\n" }
+
+        section("Checks")
+        if r.invariants.passed { out += "invariants: OK (pages conserved, buddy state as at boot, every object back)\n" }
+        else { out += "invariants: FAILED\n" + r.invariants.violations.map { "  - \($0)\n" }.joined() }
+        let log = r.kernelLog.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        out += "kernel log: " + (log.isEmpty ? "quiet" : log.joined(separator: ", ")) + "\n"
+        return out
+    }
+
+    static func ns(_ v: UInt64) -> String {
+        if v >= 1_000_000 { return String(format: "%.1fms", Double(v) / 1e6) }
+        if v >= 10_000 { return String(format: "%.1fus", Double(v) / 1e3) }
+        return "\(v)ns"
+    }
+
+    static func fmt(_ v: Double) -> String { Progress.si(v) }
+}

@@ -1,0 +1,70 @@
+import CArch
+import Foundation
+import KernelMM
+import Topology
+
+/// The NUMA access-cost matrix: nanoseconds per dependent load when a CPU of node `[i]` walks
+/// memory of node `[j]` (a random pointer chase over blocks allocated on node j, so that
+/// prefetchers do not hide the latency). `measured` is what this host did; `modelled` is the
+/// measured local cost × distance/10. Both are always reported, each labelled.
+public struct AccessCostMatrix: Codable, Sendable, Equatable {
+    public var measuredNS: [[Double]]
+    public var modelledNS: [[Double]]
+    /// Bytes walked per pair.
+    public var bytes: Int
+    /// True when model nodes share host nodes, so "remote" measurements are really local.
+    public var hostHasFewerNodes: Bool
+}
+
+enum AccessCostProbe {
+    /// Measures every (CPU node, memory node) pair from a CPU of the first node that has one.
+    static func measure(env: RunEnvironment, loads: Int = 200_000) async -> AccessCostMatrix {
+        let nodes = env.machine.nodes.count
+        var measured = Array(repeating: Array(repeating: 0.0, count: nodes), count: nodes)
+        let blockOrder = min(env.kernel.config.maxOrder, 8)   // 1 MiB blocks
+        let blocks = max(1, min(8, env.kernel.config.perNodeBytes / 4 / (PAGE_SIZE << blockOrder)))
+        for from in 0..<nodes {
+            guard let cpuID = env.machine.cpus(ofNode: from).first else { continue }
+            let ctx = env.kernel.cpus[cpuID]
+            let actor = env.actors.first { $0.id == cpuID }
+                ?? CPU(id: cpuID, node: from, hostPU: env.mapping.hostPU[cpuID])
+            defer { if !env.actors.contains(where: { $0 === actor }) { actor.shutdown() } }
+            for to in 0..<nodes {
+                measured[from][to] = await actor.run {
+                    chase(kernel: env.kernel, cpu: ctx, node: to, order: blockOrder, blocks: blocks, loads: loads)
+                }
+            }
+        }
+        // CPU-less nodes: no measurement from them; take the row of the nearest node with CPUs.
+        let local = (0..<nodes).compactMap { measured[$0][$0] > 0 ? measured[$0][$0] : nil }
+        let localNS = local.isEmpty ? 0 : local.reduce(0, +) / Double(local.count)
+        let modelled = (0..<nodes).map { i in (0..<nodes).map { j in localNS * Double(env.machine.distances[i, j]) / 10 } }
+        let hostNodes = Set(env.mapping.hostNode).count
+        return AccessCostMatrix(measuredNS: measured, modelledNS: modelled,
+                                bytes: blocks * (PAGE_SIZE << blockOrder), hostHasFewerNodes: hostNodes < nodes)
+    }
+
+    /// ns per load of a random cyclic pointer chase over `blocks` blocks from `node`.
+    static func chase(kernel: Kernel, cpu: CPUContext, node: Int, order: Int, blocks: Int, loads: Int) -> Double {
+        var refs: [PageRef] = []
+        for _ in 0..<blocks {
+            guard let p = kernel.allocPages(cpu, [.kernel, .thisnode, .nowarn, .noretry], order: order, node: node) else { break }
+            refs.append(p)
+        }
+        defer { refs.forEach { kernel.freePages(cpu, $0, order: order) }; kernel.drainPCP(cpu) }
+        guard !refs.isEmpty else { return 0 }
+        let linesPerBlock = (PAGE_SIZE << order) / 64
+        var lines: [UnsafeMutableRawPointer] = []
+        for r in refs { let base = kernel.pageAddress(r); for l in 0..<linesPerBlock { lines.append(base + l * 64) } }
+        var rng = SplitMix(seed: 0xACCE55)
+        for i in stride(from: lines.count - 1, to: 0, by: -1) { lines.swapAt(i, rng.below(i + 1)) }
+        for i in lines.indices { lines[i].storeBytes(of: lines[(i + 1) % lines.count], as: UnsafeMutableRawPointer.self) }
+        var p = lines[0]
+        for _ in 0..<min(loads, lines.count) { p = p.load(as: UnsafeMutableRawPointer.self) }  // warm the TLB
+        let t0 = Clock.monotonicNS()
+        for _ in 0..<loads { p = p.load(as: UnsafeMutableRawPointer.self) }
+        let t1 = Clock.monotonicNS()
+        arch_escape(p)
+        return Double(t1 - t0) / Double(loads)
+    }
+}

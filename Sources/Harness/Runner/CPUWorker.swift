@@ -1,0 +1,278 @@
+import CArch
+import Foundation
+import KernelMM
+
+/// What one logical CPU runs: its share of every workload that selects it, with its own seeded
+/// generator, object windows, handoff rings and figures. Only its CPU's thread calls it (or
+/// the deterministic scheduler's single thread).
+final class CPUWorker: @unchecked Sendable {
+    let cpu: CPUContext
+    let env: RunEnvironment
+    let stats: CPUStats
+    var rng: SplitMix
+    var parts: [WorkloadPart]
+    var turn = 0
+    let sampleRate: Int
+    /// Separate countdowns for allocations and frees, so that both are sampled whatever the
+    /// rate's parity.
+    var allocCountdown: Int
+    var freeCountdown: Int
+    /// Operations done, published for the progress line (relaxed store, read by the main thread).
+    let progress = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    /// Extra TSC ticks per touched cache line of another node's memory (`remote_cost: inject`).
+    var touchInjectTicks: [UInt64]
+
+    /// One workload's state on this CPU.
+    struct WorkloadPart {
+        let spec: WorkloadSpec
+        let ops: [OpSpec]
+        let cumulative: [Double]
+        let cacheIndex: [Int]
+        var window: [ObjectRecord] = []
+        var windowHead = 0
+        var targets: [HandoffRing] = []
+        var nextTarget = 0
+        var incoming: [HandoffRing] = []
+        var isConsumer: Bool { spec.from != nil }
+        var held: Int { window.count - windowHead }
+    }
+
+    init(cpu: CPUContext, env: RunEnvironment, parts: [WorkloadPart], seed: UInt64) {
+        self.cpu = cpu
+        self.env = env
+        self.parts = parts
+        stats = CPUStats(nodes: env.machine.nodes.count)
+        rng = SplitMix(seed: seed &+ UInt64(cpu.id) &* 0x9E37_79B9)
+        sampleRate = max(env.config.run.sampleRate, 1)
+        allocCountdown = 1
+        freeCountdown = 1
+        progress.initialize(to: 0)
+        touchInjectTicks = Array(repeating: 0, count: env.machine.nodes.count)
+    }
+
+    deinit { progress.deallocate() }
+
+    var isConsumerOnly: Bool { parts.allSatisfy(\.isConsumer) }
+
+    // MARK: one step
+
+    /// Runs one operation of the next workload part; false when a consumer found nothing.
+    @discardableResult
+    func step() -> Bool {
+        let i = turn
+        turn = turn + 1 == parts.count ? 0 : turn + 1
+        let did = parts[i].isConsumer ? consume(i) : produce(i)
+        if did { stats.ops &+= 1 }
+        return did
+    }
+
+    func publishProgress() { arch_store_relaxed_u64(progress, stats.ops) }
+
+    @inline(__always) func sampling(_ countdown: inout Int) -> Bool {
+        countdown -= 1
+        if countdown == 0 { countdown = sampleRate; return true }
+        return false
+    }
+
+    func produce(_ i: Int) -> Bool {
+        let spec = parts[i].spec
+        let r = rng.unit() * (parts[i].cumulative.last ?? 1)
+        let k = parts[i].cumulative.firstIndex { r < $0 } ?? parts[i].ops.count - 1
+        let op = parts[i].ops[k]
+        let atomic = op.kind != .vmalloc && spec.atomicShare > 0 && rng.unit() < spec.atomicShare
+        let gfp: GFP = atomic ? .atomic : spec.gfp
+        let cls = GFPClass(gfp)
+        let timed = sampling(&allocCountdown)
+        let t0 = timed ? Clock.ticks() : 0
+        let rec: ObjectRecord?
+        if atomic {
+            stats.atomicOps &+= 1
+            rec = cpu.atomicSection { allocate(op, cacheIndex: parts[i].cacheIndex[k], gfp: gfp, malloc: spec.allocator == .malloc) }
+        } else {
+            rec = allocate(op, cacheIndex: parts[i].cacheIndex[k], gfp: gfp, malloc: spec.allocator == .malloc)
+        }
+        let cell = stats.cell(op.kind, cls)
+        if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: Clock.ticks() &- t0)) }
+        stats.cells[cell].ops &+= 1
+        guard let rec else { stats.cells[cell].failures &+= 1; return true }
+        if let owners = env.ownership, !rec.malloc, !owners.claim(rec.pointer) {
+            env.kernel.log.report(.slabError, "numastress: object 0x\(String(UInt(bitPattern: rec.pointer), radix: 16)) handed out twice (cpu\(cpu.id), seed \(env.config.run.seed))")
+        }
+        account(rec, op: op, bytes: usable(rec, op))
+        if let touch = spec.touch { self.touch(rec, bytes: min(touch.bytes, usable(rec, op)), pattern: touch.pattern) }
+        switch spec.lifetime {
+        case .immediate:
+            release(rec, part: i)
+        case .keep(let n, let order):
+            parts[i].window.append(rec)
+            if parts[i].held > n { release(evict(i, order), part: i) }
+        }
+        return true
+    }
+
+    /// Takes one object out of a keep-N window, by the lifetime order.
+    func evict(_ i: Int, _ order: LifetimeOrder) -> ObjectRecord {
+        switch order {
+        case .fifo:
+            let r = parts[i].window[parts[i].windowHead]
+            parts[i].windowHead += 1
+            if parts[i].windowHead > 1024 && parts[i].windowHead * 2 > parts[i].window.count {
+                parts[i].window.removeFirst(parts[i].windowHead)
+                parts[i].windowHead = 0
+            }
+            return r
+        case .lifo:
+            return parts[i].window.removeLast()
+        case .random:
+            let j = parts[i].windowHead + rng.below(parts[i].held)
+            parts[i].window.swapAt(j, parts[i].window.count - 1)
+            return parts[i].window.removeLast()
+        }
+    }
+
+    /// Frees an object here, or hands it to the consumer workload.
+    func release(_ rec: ObjectRecord, part i: Int) {
+        if !parts[i].targets.isEmpty {
+            let t = parts[i].nextTarget
+            parts[i].nextTarget = t + 1 == parts[i].targets.count ? 0 : t + 1
+            env.ownership?.release(rec.pointer)
+            if parts[i].targets[t].push(rec) { stats.handoffSent &+= 1; return }
+            // The consumer is behind: free it here rather than stall the producer.
+            stats.handoffFull &+= 1
+            env.ownership?.claim(rec.pointer)
+        }
+        timedFree(rec)
+    }
+
+    func consume(_ i: Int) -> Bool {
+        var did = false
+        for ring in parts[i].incoming {
+            if let rec = ring.pop() {
+                stats.handoffReceived &+= 1
+                if let owners = env.ownership, !rec.malloc { owners.claim(rec.pointer) }
+                timedFree(rec)
+                did = true
+            }
+        }
+        return did
+    }
+
+    func timedFree(_ rec: ObjectRecord) {
+        let timed = sampling(&freeCountdown)
+        let t0 = timed ? Clock.ticks() : 0
+        if let owners = env.ownership, !rec.malloc, !owners.release(rec.pointer) {
+            env.kernel.log.report(.slabError, "numastress: object 0x\(String(UInt(bitPattern: rec.pointer), radix: 16)) freed while not handed out (cpu\(cpu.id))")
+        }
+        free(rec)
+        let cell = stats.cell(rec.kind.freeKind, .blocking)
+        if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: Clock.ticks() &- t0)) }
+        stats.cells[cell].ops &+= 1
+    }
+
+    // MARK: the allocators
+
+    func allocate(_ op: OpSpec, cacheIndex: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
+        switch op.kind {
+        case .kmalloc:
+            let size = op.size.draw(&rng)
+            let p = useMalloc ? malloc(size) : env.slab.kmalloc(cpu, size, gfp)
+            return p.map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(size), malloc: useMalloc) }
+        case .kmemCacheAlloc:
+            let cache = env.caches[cacheIndex]
+            let p = useMalloc ? malloc(cache.objectSize) : cache.alloc(cpu, gfp)
+            return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(cacheIndex), malloc: useMalloc) }
+        case .allocPages:
+            let order = op.order.draw(&rng)
+            let p = useMalloc ? aligned_alloc(PAGE_SIZE, PAGE_SIZE << order) : env.kernel.getFreePages(cpu, gfp, order: order)
+            return p.map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(order), malloc: useMalloc) }
+        case .vmalloc:
+            let size = op.size.draw(&rng)
+            let p = useMalloc ? malloc(size) : env.vmalloc.vmalloc(cpu, size, gfp: gfp)
+            return p.map { ObjectRecord(pointer: $0, kind: .vmalloc, arg: Int32(size), malloc: useMalloc) }
+        default:
+            return nil
+        }
+    }
+
+    func free(_ rec: ObjectRecord) {
+        if rec.malloc { Foundation.free(rec.pointer); return }
+        switch rec.kind {
+        case .kmalloc: env.slab.kfree(cpu, rec.pointer)
+        case .kmemCacheAlloc: env.caches[Int(rec.arg)].free(cpu, rec.pointer)
+        case .allocPages: env.kernel.freePages(cpu, address: rec.pointer, order: Int(rec.arg))
+        case .vmalloc: env.vmalloc.vfree(cpu, rec.pointer)
+        default: break
+        }
+    }
+
+    func usable(_ rec: ObjectRecord, _ op: OpSpec) -> Int {
+        switch rec.kind {
+        case .kmalloc, .vmalloc: return Int(rec.arg)
+        case .kmemCacheAlloc: return env.caches[Int(rec.arg)].objectSize
+        case .allocPages: return PAGE_SIZE << Int(rec.arg)
+        default: return 0
+        }
+    }
+
+    /// The locality matrix: which node's memory this CPU was given.
+    func account(_ rec: ObjectRecord, op: OpSpec, bytes: Int) {
+        guard !rec.malloc, let pfn = env.kernel.virtToPFN(rec.pointer) else { return }
+        stats.locality[env.kernel.nodeOf(pfn: pfn)] &+= 1
+    }
+
+    func touch(_ rec: ObjectRecord, bytes: Int, pattern: UInt8) {
+        guard bytes > 0 else { return }
+        memset(rec.pointer, Int32(pattern), bytes)
+        if !rec.malloc, let pfn = env.kernel.virtToPFN(rec.pointer) {
+            let extra = touchInjectTicks[env.kernel.nodeOf(pfn: pfn)]
+            if extra > 0 {
+                let end = Clock.ticks() &+ extra &* UInt64((bytes + 63) / 64)
+                while Clock.ticks() < end { arch_cpu_relax() }
+            }
+        }
+    }
+
+    // MARK: end of run
+
+    /// Frees every object this CPU still holds (no handoff: the run is ending).
+    func releaseAll() {
+        for i in parts.indices {
+            for j in parts[i].windowHead..<parts[i].window.count {
+                let rec = parts[i].window[j]
+                env.ownership?.release(rec.pointer)
+                free(rec)
+            }
+            parts[i].window.removeAll()
+            parts[i].windowHead = 0
+        }
+    }
+
+    /// Frees what producers handed to this CPU; returns how many. `counted`: as operations of
+    /// the run (the consumer finishing its work), or silently (the clean-up after the run).
+    func drainIncoming(counted: Bool) -> Int {
+        var n = 0
+        for i in parts.indices {
+            for ring in parts[i].incoming {
+                while let rec = ring.pop() {
+                    if counted {
+                        stats.handoffReceived &+= 1
+                        env.ownership?.claim(rec.pointer)
+                        timedFree(rec)
+                        stats.ops &+= 1
+                    } else {
+                        env.ownership?.release(rec.pointer)
+                        free(rec)
+                    }
+                    n += 1
+                }
+            }
+        }
+        return n
+    }
+
+    /// The CPU's end-of-run duties: its slabs back to the nodes, its PCP lists to the buddy.
+    func flushPerCPU() {
+        for c in env.slab.allCaches { c.flush(cpu) }
+        env.kernel.drainPCP(cpu)
+    }
+}

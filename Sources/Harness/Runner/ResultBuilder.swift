@@ -1,0 +1,127 @@
+import Foundation
+import Histogram
+import KernelMM
+import Topology
+
+/// Turns a finished repetition (its environment and workers) into a `RunResult`.
+enum ResultBuilder {
+    static func build(env: RunEnvironment, workers: [CPUWorker], elapsedNS: UInt64, started: String,
+                      accessCost: AccessCostMatrix?, buddyAtEnd: [[Int]]) -> RunResult {
+        let config = env.config
+        let seconds = max(Double(elapsedNS) / 1e9, 1e-9)
+        let perCPU = workers.map { w in
+            RunResult.CPUFigures(cpu: w.cpu.id, node: w.cpu.node, hostPU: env.mapping.hostPU[w.cpu.id], ops: w.stats.ops,
+                                 opsPerSec: Double(w.stats.ops) / seconds, atomicOps: w.stats.atomicOps)
+        }
+        let total = perCPU.reduce(0) { $0 + $1.ops }
+        var perWorkload: [String: UInt64] = [:]
+        for w in workers {
+            // A CPU in several workloads splits its operations evenly between them.
+            for p in w.parts { perWorkload[p.spec.name, default: 0] += w.stats.ops / UInt64(max(w.parts.count, 1)) }
+        }
+        let nodes = env.machine.nodes.count
+        var locality = Array(repeating: Array(repeating: UInt64(0), count: nodes), count: nodes)
+        for w in workers { for m in 0..<nodes { locality[w.cpu.node][m] += w.stats.locality[m] } }
+        var remote = Array(repeating: Array(repeating: UInt64(0), count: nodes), count: nodes)
+        for c in env.slab.allCaches { for (i, row) in c.remoteFreeMatrix().enumerated() { for (j, v) in row.enumerated() { remote[i][j] += v } } }
+        let label: String
+        switch config.remoteCost {
+        case .measured: label = accessCost?.hostHasFewerNodes == true ? "measured (host has fewer nodes than the model: remote figures are local)" : "measured"
+        case .model: label = "modelled (measured local cost x distance/10)"
+        case .inject: label = "modelled and injected as real delay"
+        }
+        let host = HostBinding.shared.machine
+        var uts = utsname()
+        uname(&uts)
+        let kernelName = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return RunResult(
+            complete: true, stopReason: nil,
+            config: .init(name: config.name, file: config.file,
+                          text: config.file.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }),
+            host: .init(hostname: ProcessInfo.processInfo.hostName, kernel: kernelName, pus: host.pus.count,
+                        nodes: host.nodes.count, gitRevision: gitRevision(), mapping: env.mapping.ratioDescription),
+            topology: TopologyReport(machine: env.machine, mapping: env.mapping),
+            run: .init(started: started, mode: config.run.deterministic ? "deterministic" : "concurrent", seed: config.run.seed,
+                       warmupNS: config.run.deterministic ? 0 : config.run.warmupNS, elapsedNS: elapsedNS,
+                       sampleRate: config.run.sampleRate, remoteCost: config.remoteCost.rawValue,
+                       zoneLock: config.locks.zone.rawValue, nodePartialLock: config.locks.nodePartial.rawValue),
+            throughput: .init(totalOps: total, opsPerSec: Double(total) / seconds, perCPU: perCPU, perWorkload: perWorkload),
+            operations: operations(workers),
+            locks: env.kernel.zones.filter { !$0.isEmpty }.map { $0.lock.snapshot() }
+                + env.slab.allCaches.flatMap { $0.lockSnapshots() }.filter { $0.acquisitions > 0 },
+            zones: env.kernel.zones.map { z in
+                RunResult.ZoneFigures(node: z.node, zone: z.type.description, pages: z.pages, freePagesEnd: z.freePages,
+                                      watermarks: z.watermarks, events: env.kernel.events(zone: z.index),
+                                      reclaimPasses: z.reclaimPasses, freeBlocksPerOrder: buddyAtEnd[z.index],
+                                      hostNode: env.kernel.nodes[z.node].memory.boundHostNode)
+            },
+            caches: caches(env),
+            numa: .init(distances: env.machine.distances.values, distanceOrigin: env.machine.distances.origin.rawValue,
+                        localityMatrix: locality, accessCost: accessCost, costLabel: label, remoteFrees: remote),
+            handoff: .init(sent: workers.reduce(0) { $0 + $1.stats.handoffSent },
+                           received: workers.reduce(0) { $0 + $1.stats.handoffReceived },
+                           full: workers.reduce(0) { $0 + $1.stats.handoffFull }),
+            kernelLog: [:], invariants: .init(passed: true, violations: []), repetitions: [], tlb: nil)
+    }
+
+    static func caches(_ env: RunEnvironment) -> [RunResult.CacheFigures] {
+        let cpus = env.kernel.cpus.count
+        let used = { (c: KmemCache) in (0..<cpus).contains { c.cpuStats($0).allocs > 0 } }
+        return env.slab.allCaches.filter { $0.slabs > 0 || used($0) || !env.slab.isKmalloc($0) }.map { c in
+            RunResult.CacheFigures(info: env.slab.info(c), flags: c.flags.description,
+                                   errors: Dictionary(uniqueKeysWithValues: SlabErrorKind.allCases.map { ("\($0)", c.errors($0)) }),
+                                   remoteFrees: c.remoteFreeMatrix())
+        }
+    }
+
+    /// Per (operation, GFP class): counts and the merged latency percentiles.
+    static func operations(_ workers: [CPUWorker]) -> [RunResult.OperationFigures] {
+        var out: [RunResult.OperationFigures] = []
+        for kind in OpKind.byIndex {
+            for cls in GFPClass.allCases {
+                var count: UInt64 = 0, failures: UInt64 = 0
+                var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+                for w in workers {
+                    let c = w.stats.cells[w.stats.cell(kind, cls)]
+                    count += c.ops; failures += c.failures
+                    h.add(c.histogram)
+                }
+                guard count > 0 else { continue }
+                out.append(.init(op: kind.rawValue, gfpClass: cls.description, count: count, failures: failures,
+                                 samples: h.totalCount, p50NS: h.valueAtPercentile(50), p90NS: h.valueAtPercentile(90),
+                                 p99NS: h.valueAtPercentile(99), p999NS: h.valueAtPercentile(99.9), maxNS: h.max,
+                                 meanNS: h.totalCount == 0 ? 0 : h.mean))
+            }
+        }
+        return out
+    }
+
+    static func histograms(_ workers: [CPUWorker]) -> [String: Histogram<UInt64>] {
+        var out: [String: Histogram<UInt64>] = [:]
+        for kind in OpKind.byIndex {
+            for cls in GFPClass.allCases {
+                var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+                for w in workers { h.add(w.stats.cells[w.stats.cell(kind, cls)].histogram) }
+                if h.totalCount > 0 { out["\(kind.rawValue)-\(cls)"] = h }
+            }
+        }
+        return out
+    }
+
+    static func gitRevision() -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        guard (try? p.run()) != nil else { return "unknown" }
+        p.waitUntilExit()
+        let s = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+    }
+}
+
+extension SlabAllocator {
+    func isKmalloc(_ c: KmemCache) -> Bool { kmallocNormal.contains { $0 === c } || kmallocDMA.contains { $0 === c } }
+}

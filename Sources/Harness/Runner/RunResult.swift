@@ -1,0 +1,138 @@
+import KernelMM
+import Topology
+
+/// Everything a run measured, as written to result.json (schema `numastress.result/1`).
+/// Every cost figure says whether it was measured or modelled.
+public struct RunResult: Codable, Sendable {
+    public static let schema = "numastress.result/1"
+
+    public var schema = RunResult.schema
+    /// False when the run was interrupted (Ctrl-C) or stopped on an error: figures cover what ran.
+    public var complete: Bool
+    public var stopReason: String?
+    public var config: ConfigEcho
+    public var host: HostInfo
+    public var topology: TopologyReport
+    public var run: RunInfo
+    public var throughput: Throughput
+    public var operations: [OperationFigures]
+    public var locks: [LockSnapshot]
+    public var zones: [ZoneFigures]
+    public var caches: [CacheFigures]
+    public var numa: NUMAFigures
+    public var handoff: HandoffFigures
+    public var kernelLog: [String: Int]
+    public var invariants: InvariantReport
+    public var repetitions: [RepetitionFigures]
+    /// TLB figures arrive with the MMU model; null until then.
+    public var tlb: [String: UInt64]?
+
+    public struct ConfigEcho: Codable, Sendable {
+        public var name: String
+        public var file: String?
+        /// The config file's text, as run.
+        public var text: String?
+    }
+
+    public struct HostInfo: Codable, Sendable {
+        public var hostname: String
+        public var kernel: String
+        public var pus: Int
+        public var nodes: Int
+        public var gitRevision: String
+        public var mapping: String
+    }
+
+    public struct RunInfo: Codable, Sendable {
+        public var started: String
+        public var mode: String
+        public var seed: UInt64
+        public var warmupNS: UInt64
+        public var elapsedNS: UInt64
+        public var sampleRate: Int
+        public var remoteCost: String
+        public var zoneLock: String
+        public var nodePartialLock: String
+    }
+
+    public struct Throughput: Codable, Sendable {
+        public var totalOps: UInt64
+        public var opsPerSec: Double
+        public var perCPU: [CPUFigures]
+        public var perWorkload: [String: UInt64]
+    }
+
+    public struct CPUFigures: Codable, Sendable {
+        public var cpu: Int
+        public var node: Int
+        public var hostPU: Int
+        public var ops: UInt64
+        public var opsPerSec: Double
+        public var atomicOps: UInt64
+    }
+
+    public struct OperationFigures: Codable, Sendable {
+        public var op: String
+        public var gfpClass: String
+        public var count: UInt64
+        public var failures: UInt64
+        public var samples: UInt64
+        public var p50NS: UInt64
+        public var p90NS: UInt64
+        public var p99NS: UInt64
+        public var p999NS: UInt64
+        public var maxNS: UInt64
+        public var meanNS: Double
+    }
+
+    public struct ZoneFigures: Codable, Sendable {
+        public var node: Int
+        public var zone: String
+        public var pages: Int
+        public var freePagesEnd: Int
+        public var watermarks: Watermarks
+        public var events: ZoneEvents
+        public var reclaimPasses: UInt64
+        /// Free blocks per order at the end of the measured phase (`buddyinfo`).
+        public var freeBlocksPerOrder: [Int]
+        public var hostNode: Int?
+    }
+
+    public struct CacheFigures: Codable, Sendable {
+        public var info: SlabAllocator.CacheInfo
+        public var flags: String
+        public var errors: [String: Int]
+        /// `[freeing node][slab node]`.
+        public var remoteFrees: [[UInt64]]
+    }
+
+    public struct NUMAFigures: Codable, Sendable {
+        public var distances: [[Int]]
+        public var distanceOrigin: String
+        /// Allocations by `[CPU node][memory node]`.
+        public var localityMatrix: [[UInt64]]
+        public var accessCost: AccessCostMatrix?
+        /// Which figure a run's "remote cost" means: measured, modelled, or modelled and injected.
+        public var costLabel: String
+        /// Remote frees summed over caches, `[freeing node][slab node]`.
+        public var remoteFrees: [[UInt64]]
+    }
+
+    public struct HandoffFigures: Codable, Sendable {
+        public var sent: UInt64
+        public var received: UInt64
+        public var full: UInt64
+    }
+
+    public struct InvariantReport: Codable, Sendable {
+        public var passed: Bool
+        public var violations: [String]
+    }
+
+    public struct RepetitionFigures: Codable, Sendable {
+        public var totalOps: UInt64
+        public var elapsedNS: UInt64
+        public var opsPerSec: Double
+    }
+}
+

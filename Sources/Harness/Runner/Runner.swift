@@ -1,0 +1,277 @@
+import CArch
+import Foundation
+import Histogram
+import KernelMM
+import Topology
+
+/// `numastress run`: warm-up → measured phase → drain → invariant checks → result, per
+/// repetition. Each CPU runs its whole phase inside its pinned actor (no hop per operation);
+/// in deterministic mode one thread steps every CPU in a seeded interleaving instead.
+public enum Runner {
+    public struct Options: Sendable {
+        /// Print progress lines (a bar on a terminal) to stderr.
+        public var progress: Bool = false
+        /// Measure the NUMA access-cost matrix before the run.
+        public var probeAccessCost: Bool = true
+        public init() {}
+    }
+
+    /// Runs `config` and returns its result; never throws for an interrupted run (the result
+    /// says `complete: false`). Throws when the machine cannot be built.
+    public static func run(_ config: StressConfig, options: Options = Options()) async throws -> RunOutcome {
+        arch_install_sigint()
+        defer { arch_sigint_reset() }
+        var last: RunOutcome?
+        var reps: [RunResult.RepetitionFigures] = []
+        for _ in 0..<max(config.run.repetitions, 1) {
+            var r = try await runOnce(config, options: options)
+            reps.append(RunResult.RepetitionFigures(totalOps: r.result.throughput.totalOps, elapsedNS: r.result.run.elapsedNS,
+                                                    opsPerSec: r.result.throughput.opsPerSec))
+            r.result.repetitions = reps
+            last = r
+            if !r.result.complete { break }
+        }
+        return last!
+    }
+
+    static var interrupted: Bool { arch_sigint_count() > 0 }
+
+    static func runOnce(_ config: StressConfig, options: Options) async throws -> RunOutcome {
+        let env = try RunEnvironment(config: config)
+        defer { env.shutdown(); env.kernel.unmapArenas() }
+        let started = ISO8601DateFormatter().string(from: Date())
+        let workers = makeWorkers(env)
+
+        var cost: AccessCostMatrix? = nil
+        if options.probeAccessCost && !interrupted { cost = await AccessCostProbe.measure(env: env) }
+        if config.remoteCost == .inject, let cost { inject(cost, env: env, workers: workers) }
+
+        var stopReason: String? = nil
+        let elapsed: UInt64
+        if config.run.deterministic {
+            elapsed = runDeterministic(env, workers)
+        } else {
+            if config.run.warmupNS > 0 {
+                _ = await phase(env, workers, durationNS: config.run.warmupNS, operations: nil, label: "warm-up", options: options)
+                resetCounters(env, workers)
+            }
+            elapsed = await phase(env, workers, durationNS: config.run.durationNS, operations: config.run.operations,
+                                  label: "run", options: options)
+        }
+        if interrupted { stopReason = "interrupted (SIGINT)" }
+        if let kind = env.kernel.log.stopRequested { stopReason = "stopped on \(kind.rawValue) (on_slab_error: abort)" }
+
+        // The end-of-measurement picture, before anything is freed.
+        let buddyAtEnd = env.kernel.zones.map { $0.freeBlocksPerOrder() }
+        let procViews = ProcViews(buddyinfo: env.kernel.buddyinfo(), zoneinfo: env.kernel.zoneinfo(), slabinfo: env.slab.slabinfo())
+        var result = ResultBuilder.build(env: env, workers: workers, elapsedNS: elapsed, started: started,
+                                         accessCost: cost, buddyAtEnd: buddyAtEnd)
+        result.complete = stopReason == nil
+        result.stopReason = stopReason
+        await drain(env, workers)
+        result.invariants = checkInvariants(env)
+        result.caches = ResultBuilder.caches(env)   // after the drain: errors found while freeing count too
+        result.kernelLog = Dictionary(uniqueKeysWithValues: env.kernel.log.allCounts.map { ($0.key.rawValue, $0.value) })
+        return RunOutcome(result: result, procViews: procViews, dmesg: env.kernel.log.text,
+                          histograms: ResultBuilder.histograms(workers))
+    }
+
+    // MARK: set-up
+
+    static func makeWorkers(_ env: RunEnvironment) -> [CPUWorker] {
+        let config = env.config
+        // One ring per (producer CPU, consumer CPU) of each handoff.
+        var outgoing: [String: [Int: [HandoffRing]]] = [:]
+        var incoming: [String: [Int: [HandoffRing]]] = [:]
+        for w in config.workloads {
+            guard let target = w.handoff, let consumer = config.workloads.first(where: { $0.name == target }) else { continue }
+            let consumers = consumer.cpus.resolve(in: env.machine)
+            for p in w.cpus.resolve(in: env.machine) {
+                for c in consumers {
+                    let ring = HandoffRing()
+                    outgoing[w.name, default: [:]][p, default: []].append(ring)
+                    incoming[consumer.name, default: [:]][c, default: []].append(ring)
+                }
+            }
+        }
+        return env.cpuIDs.map { id in
+            var parts: [CPUWorker.WorkloadPart] = []
+            for w in config.workloads where w.cpus.resolve(in: env.machine).contains(id) {
+                let ops = w.mix
+                var sum = 0.0
+                let cumulative = ops.map { sum += $0.weight; return sum }
+                let cacheIndex = ops.map { op in op.cache.flatMap { name in env.caches.firstIndex { $0.name == name } } ?? -1 }
+                var part = CPUWorker.WorkloadPart(spec: w, ops: ops, cumulative: cumulative, cacheIndex: cacheIndex)
+                part.targets = outgoing[w.name]?[id] ?? []
+                part.incoming = incoming[w.name]?[id] ?? []
+                parts.append(part)
+            }
+            return CPUWorker(cpu: env.kernel.cpus[id], env: env, parts: parts, seed: config.run.seed)
+        }
+    }
+
+    /// `remote_cost: inject`: the modelled extra cost (distance/10 − 1 times the local cost) is
+    /// spent for real under remote locks and on remote touches.
+    static func inject(_ cost: AccessCostMatrix, env: RunEnvironment, workers: [CPUWorker]) {
+        let n = env.machine.nodes.count
+        let extra = (0..<n).map { i in (0..<n).map { j in max(0, cost.modelledNS[i][j] - cost.modelledNS[i][i]) } }
+        env.kernel.setInjectedRemoteCost(ns: extra)
+        for w in workers {
+            w.touchInjectTicks = (0..<n).map { UInt64(extra[w.cpu.node][$0] / Clock.nsPerTick) }
+        }
+    }
+
+    static func resetCounters(_ env: RunEnvironment, _ workers: [CPUWorker]) {
+        env.kernel.resetCounters()
+        for c in env.slab.allCaches { c.resetLockStats() }
+        workers.forEach { $0.stats.reset(); $0.publishProgress() }
+    }
+
+    // MARK: phases
+
+    /// Runs every worker on its own actor until the deadline, the operation count, or Ctrl-C.
+    /// Returns the elapsed nanoseconds.
+    static func phase(_ env: RunEnvironment, _ workers: [CPUWorker], durationNS: UInt64, operations: Int?,
+                      label: String, options: Options) async -> UInt64 {
+        let start = Clock.monotonicNS()
+        let deadline = operations == nil ? start + durationNS : UInt64.max
+        let producersLeft = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        producersLeft.initialize(to: UInt64(workers.filter { !$0.isConsumerOnly }.count))
+        defer { producersLeft.deallocate() }
+        let left = UInt(bitPattern: producersLeft)
+        let stopLog = env.kernel.log
+        let progress = options.progress ? Progress(label: label, workers: workers, durationNS: durationNS,
+                                                   operations: operations) : nil
+        progress?.start()
+        await withTaskGroup(of: Void.self) { group in
+            for (i, worker) in workers.enumerated() {
+                let actor = env.actors[i]
+                group.addTask {
+                    await actor.run {
+                        runLoop(worker, deadline: deadline, operations: operations,
+                                producersLeft: UnsafeMutablePointer<UInt64>(bitPattern: left)!, log: stopLog)
+                    }
+                }
+            }
+        }
+        progress?.stop()
+        return Clock.monotonicNS() - start
+    }
+
+    /// One CPU's phase: batches of 64 operations between checks of the clock and the stop flag.
+    nonisolated static func runLoop(_ w: CPUWorker, deadline: UInt64, operations: Int?,
+                                    producersLeft: UnsafeMutablePointer<UInt64>, log: KernelLog) {
+        let consumerOnly = w.isConsumerOnly
+        let target = operations.map { UInt64($0) } ?? .max
+        var done: UInt64 = 0
+        var producing = !consumerOnly
+        while true {
+            for _ in 0..<64 {
+                if w.step() { done &+= 1 }
+                if producing && done >= target { break }
+            }
+            w.publishProgress()
+            if interrupted || Clock.monotonicNS() >= deadline { break }
+            if producing && done >= target {
+                producing = false
+                _ = arch_fetch_add_u64(producersLeft, UInt64.max)
+                if !w.parts.contains(where: \.isConsumer) { break }
+            }
+            if log.stopRequested != nil { break }
+            if !producing && arch_load_acquire_u64(producersLeft) == 0 {
+                // Producers are done: take what is left in the rings, then stop.
+                _ = w.drainIncoming(counted: true)
+                break
+            }
+            if consumerOnly && operations == nil && done == 0 { arch_cpu_relax() }
+        }
+        if producing && operations != nil { _ = arch_fetch_add_u64(producersLeft, UInt64.max) }
+    }
+
+    /// All CPUs on this thread, one operation at a time, in an order drawn from the seed: every
+    /// counter comes out the same on every run.
+    static func runDeterministic(_ env: RunEnvironment, _ workers: [CPUWorker]) -> UInt64 {
+        let start = Clock.monotonicNS()
+        let perCPU = env.config.run.operations ?? 10_000
+        var rng = SplitMix(seed: env.config.run.seed)
+        var remaining = workers.map { $0.isConsumerOnly ? 0 : perCPU }
+        var active = workers.indices.filter { remaining[$0] > 0 }
+        let consumers = workers.indices.filter { workers[$0].parts.contains(where: \.isConsumer) }
+        while !active.isEmpty && !interrupted {
+            let k = rng.below(active.count + consumers.count)
+            if k < active.count {
+                let i = active[k]
+                workers[i].step()
+                remaining[i] -= 1
+                if remaining[i] == 0 { active.remove(at: k) }
+            } else {
+                workers[consumers[k - active.count]].step()
+            }
+        }
+        for w in workers { _ = w.drainIncoming(counted: true) }
+        return Clock.monotonicNS() - start
+    }
+
+    /// The end of a run: every CPU frees what it holds and what was handed to it, gives back its
+    /// slabs and PCP lists; then empty slabs go back to the buddy allocator.
+    static func drain(_ env: RunEnvironment, _ workers: [CPUWorker]) async {
+        if env.config.run.deterministic {
+            for w in workers { w.releaseAll() }
+            for w in workers { _ = w.drainIncoming(counted: false) }
+            for w in workers { w.flushPerCPU() }
+        } else {
+            await forEach(env, workers) { $0.releaseAll() }
+            await forEach(env, workers) { _ = $0.drainIncoming(counted: false) }
+            await forEach(env, workers) { $0.flushPerCPU() }
+        }
+        let cpu0 = env.kernel.cpus[env.cpuIDs.first ?? 0]
+        let finish: @Sendable () -> Void = {
+            for c in env.slab.allCaches { c.shrink(cpu0) }
+            env.kernel.drainPCP(cpu0)
+        }
+        if let a = env.actors.first { await a.run { finish() } } else { finish() }
+        env.kernel.shutdown()   // kswapd stops; its lists are drained after each pass
+    }
+
+    static func forEach(_ env: RunEnvironment, _ workers: [CPUWorker], _ body: @escaping @Sendable (CPUWorker) -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for (i, w) in workers.enumerated() {
+                let actor = env.actors[i]
+                group.addTask { await actor.run { body(w) } }
+            }
+        }
+    }
+
+    /// DESIGN.md rule 8: page conservation, buddy state back to boot, no object left or handed
+    /// out twice, no vmalloc mapping left.
+    static func checkInvariants(_ env: RunEnvironment) -> RunResult.InvariantReport {
+        var v = env.kernel.checkPages(expectAllFree: true).map(\.description)
+        for c in env.slab.allCaches where c.objectsInUse != 0 {
+            v.append("cache \(c.name): \(c.objectsInUse) object(s) not freed")
+        }
+        if env.vmalloc.mappedPages != 0 { v.append("vmalloc: \(env.vmalloc.mappedPages) page(s) still mapped") }
+        if let o = env.ownership, o.outstanding != 0 { v.append("ownership: \(o.outstanding) object(s) still marked handed out") }
+        if env.kernel.log.allCounts.keys.contains(.slabError) && env.ownership != nil,
+           env.kernel.log.text.contains("handed out twice") {
+            v.append("an object was handed out twice (see kernel.log), seed \(env.config.run.seed)")
+        }
+        return RunResult.InvariantReport(passed: v.isEmpty, violations: v.map { "\($0) [seed \(env.config.run.seed)]" })
+    }
+}
+
+/// A run's result with what goes to files beside result.json.
+public struct RunOutcome: Sendable {
+    public var result: RunResult
+    public var procViews: ProcViews
+    /// The kernel log (`dmesg`).
+    public var dmesg: String
+    /// Merged latency histograms by "op-gfpclass".
+    public var histograms: [String: Histogram<UInt64>]
+}
+
+/// The kernel's text views captured at the end of the measured phase.
+public struct ProcViews: Codable, Sendable {
+    public var buddyinfo: String
+    public var zoneinfo: String
+    public var slabinfo: String
+}

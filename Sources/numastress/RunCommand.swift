@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a stress config and write its Results folder.",
+        discussion: "Exit status: 0 ok, 1 an invariant check failed, 2 bad config, 130 interrupted (Ctrl-C; the result is still written, marked complete: false).")
+
+    @Argument(help: "The config (default Configs/quickstart.yaml).")
+    var config: String = "Configs/quickstart.yaml"
+
+    @Option(help: "Folder that receives <config>/<timestamp>/.")
+    var results = "Results"
+
+    @Option(help: "Override run.duration (e.g. 2s, 500ms).")
+    var duration: String?
+
+    @Option(help: "Override run.warmup.")
+    var warmup: String?
+
+    @Option(help: "Override run.seed.")
+    var seed: UInt64?
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    @Flag(name: .customLong("no-probe"), help: "Skip measuring the NUMA access-cost matrix.")
+    var noProbe = false
+
+    func run() async throws {
+        var cfg: StressConfig
+        do {
+            cfg = try ConfigLoader.load(path: config)
+            if let d = duration { cfg.run.durationNS = try Units.duration(d) }
+            if let w = warmup { cfg.run.warmupNS = try Units.duration(w) }
+        } catch let e as ConfigError {
+            FileHandle.standardError.write(Data("\(e.description)\n".utf8))
+            throw ExitCode(2)
+        } catch {
+            throw failInput("\(error)")
+        }
+        if let seed { cfg.run.seed = seed }
+        var options = Runner.Options()
+        options.progress = !quiet
+        options.probeAccessCost = !noProbe
+        let outcome: RunOutcome
+        do {
+            outcome = try await Runner.run(cfg, options: options)
+        } catch {
+            throw failInput("cannot start \(cfg.name): \(error)")
+        }
+        let dir = try ResultWriter.write(outcome, root: results)
+        print(Summary.text(outcome.result, resultDir: dir), terminator: "")
+        if !outcome.result.complete && outcome.result.stopReason?.contains("SIGINT") == true { throw ExitCode(130) }
+        if !outcome.result.invariants.passed { throw ExitCode(1) }
+        if !outcome.result.complete { throw ExitCode(1) }
+    }
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check configs without running them: each error is file:line:column: message.")
+
+    @Argument(help: "Config files.")
+    var configs: [String]
+
+    func run() throws {
+        var bad = 0
+        for path in configs {
+            do {
+                let c = try ConfigLoader.load(path: path)
+                print("\(path): ok (\(c.name): \(c.workloads.count) workload(s))")
+            } catch {
+                bad += 1
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+            }
+        }
+        if bad > 0 { throw ExitCode(2) }
+    }
+}

@@ -5,8 +5,9 @@ import Foundation
 public protocol KernelMapper: AnyObject, Sendable {
     /// Maps `pfns` at consecutive pages from `address`.
     func map(_ pfns: [Int], at address: UnsafeMutableRawPointer, cpu: CPUContext) throws
-    /// Removes the mappings of `pages` pages from `address`.
-    func unmap(at address: UnsafeMutableRawPointer, pages: Int, cpu: CPUContext)
+    /// Removes the mappings of `pages` pages from `address`. `release` is called once the
+    /// range may be reused: at once, or after the lazy TLB purge that makes it safe.
+    func unmap(at address: UnsafeMutableRawPointer, pages: Int, cpu: CPUContext, release: @escaping @Sendable () -> Void)
 }
 
 /// The host MMU as the kernel page table: each node arena is a memfd, so a physical page can
@@ -32,8 +33,9 @@ public final class HostMapper: KernelMapper, @unchecked Sendable {
         }
     }
 
-    public func unmap(at address: UnsafeMutableRawPointer, pages: Int, cpu: CPUContext) {
+    public func unmap(at address: UnsafeMutableRawPointer, pages: Int, cpu: CPUContext, release: @escaping @Sendable () -> Void) {
         // Back to an inaccessible reservation: a stale access faults, as after vunmap.
         _ = mmap(address, pages * PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0)
+        release()
     }
 }

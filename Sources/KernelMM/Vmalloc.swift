@@ -86,10 +86,14 @@ public final class Vmalloc: @unchecked Sendable {
         allocations -= 1
         mappedPages -= area.pages
         lock.unlock()
-        mapper.unmap(at: address, pages: area.pages, cpu: cpu)
+        // The pages go back at once; the address range only once no TLB can still map it.
+        mapper.unmap(at: address, pages: area.pages, cpu: cpu) { [self] in releaseRange(offset: area.offset, pages: area.pages + 1) }
         for pfn in area.pfns { kernel.freePages(cpu, kernel.pageRef(pfn: pfn), order: 0) }
+    }
+
+    func releaseRange(offset: Int, pages: Int) {
         lock.lock()
-        holes.append((area.offset, area.pages + 1))
+        holes.append((offset, pages))
         holes.sort { $0.0 < $1.0 }
         var merged: [(Int, Int)] = []
         for h in holes {

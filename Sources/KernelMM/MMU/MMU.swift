@@ -1,0 +1,221 @@
+import CArch
+import Foundation
+
+/// The MMU side of the modelled kernel: per-CPU TLBs, address spaces with their page tables,
+/// page faults (first touch and mempolicy placement), and TLB shootdowns as real messages —
+/// `flush_tlb_mm_range()` → `smp_call_function_many()` with wait: the sender posts a flush to
+/// the inbox of every online CPU in the space's cpumask, each CPU acknowledges when it polls
+/// between operations, and the sender waits for every acknowledgement.
+public final class MMU: @unchecked Sendable {
+    public let kernel: Kernel
+    /// `tlbs[cpu]`: touched only by that CPU.
+    public let tlbs: [TLB]
+    let inboxes: [IPIInbox]
+    public let kernelSpace: AddressSpace
+    /// Check every TLB hit against the page table (debug runs, tests): a stale use is reported.
+    public var debugChecks = false
+    /// `tlb_single_page_flush_ceiling`: above this many pages a full flush replaces invlpg.
+    public static let singlePageFlushCeiling = 33
+    private let registryLock = NSLock()
+    private var nextASID = 1
+    public private(set) var spaces: [AddressSpace] = []
+
+    public init(kernel: Kernel, geometry: TLB.Geometry = TLB.Geometry()) throws {
+        self.kernel = kernel
+        tlbs = kernel.cpus.map { _ in TLB(geometry: geometry) }
+        inboxes = kernel.cpus.map { IPIInbox(cpu: $0.id, log: kernel.log) }
+        kernelSpace = try AddressSpace(asid: 0, name: "init_mm", kernel: kernel, cpu: kernel.cpus[0], isKernel: true,
+                                       cpus: kernel.cpus.count)
+    }
+
+    /// `mm_alloc()`: a new user address space; its page-table root comes from `cpu`'s node.
+    public func createAddressSpace(name: String, cpu: CPUContext) throws -> AddressSpace {
+        registryLock.lock(); defer { registryLock.unlock() }
+        let space = try AddressSpace(asid: nextASID, name: name, kernel: kernel, cpu: cpu, isKernel: false, cpus: kernel.cpus.count)
+        nextASID += 1
+        spaces.append(space)
+        return space
+    }
+
+    /// `mmput()` → `exit_mmap()`: unmaps everything, then frees the page tables.
+    public func destroy(_ space: AddressSpace, cpu: CPUContext) {
+        let ranges = space.lock.withLock(mayBlock: true, cpu: cpu) { space.vmas.map { ($0.start, $0.end - $0.start) } }
+        for (va, len) in ranges { munmap(cpu, space, va, length: Int(len)) }
+        _ = space.pageTable.destroy(cpu: cpu)
+        registryLock.lock(); spaces.removeAll { $0 === space }; registryLock.unlock()
+    }
+
+    // MARK: CPUs coming and going
+
+    /// The CPU starts running code that may use translations.
+    public func enter(_ cpu: CPUContext) { inboxes[cpu.id].setOnline(true, cpu: cpu) }
+
+    /// The CPU stops: it answers what is pending, drops its whole TLB, and is skipped by
+    /// shootdowns until it enters again (as an idle CPU in lazy TLB mode is).
+    public func leave(_ cpu: CPUContext) {
+        for r in inboxes[cpu.id].setOnline(false, cpu: cpu) { handle(r, cpu: cpu) }
+        tlbs[cpu.id].flush(asid: nil)
+    }
+
+    /// Handles flush requests waiting for this CPU: the IPI handler, run between operations.
+    @inline(__always) public func poll(_ cpu: CPUContext) {
+        if inboxes[cpu.id].hasPending { pollSlow(cpu) }
+    }
+
+    @inline(never) func pollSlow(_ cpu: CPUContext) {
+        for r in inboxes[cpu.id].take(cpu: cpu) { handle(r, cpu: cpu) }
+    }
+
+    func handle(_ r: FlushRequest, cpu: CPUContext) {
+        let tlb = tlbs[cpu.id]
+        if r.full { tlb.flush(asid: r.asid) } else { r.vas.forEach { tlb.invalidate(asid: r.asid, va: $0) } }
+        tlb.counters.ipisReceived &+= 1
+        if debugChecks, let stale = r.vas.first(where: { tlb.holds(asid: r.asid, va: $0) }) {
+            kernel.log.report(.mmFault, "BUG: cpu\(cpu.id) still caches 0x\(String(stale, radix: 16)) after a TLB flush")
+        }
+        _ = arch_fetch_add_u32(r.acks, 1)
+    }
+
+    // MARK: mappings
+
+    /// `mmap(NULL, length, prot, MAP_PRIVATE|MAP_ANONYMOUS)` with a mempolicy: reserves the
+    /// range only; pages arrive on first touch.
+    public func mmap(_ cpu: CPUContext, _ space: AddressSpace, length: Int, prot: Protection = .readWrite,
+                     policy: MemPolicy = .firstTouch, huge: Bool = false) -> UInt64? {
+        guard length > 0 else { return nil }
+        let align: UInt64 = huge ? 2 << 20 : UInt64(PAGE_SIZE)
+        let size = (UInt64(length) + align - 1) / align * align
+        return space.lock.withLock(mayBlock: true, cpu: cpu) {
+            let start = (space.nextVA + align - 1) / align * align
+            space.nextVA = start + size + UInt64(PAGE_SIZE)   // a guard gap between mappings
+            space.vmas.append(.init(start: start, end: start + size, prot: prot, policy: policy, huge: huge))
+            return start
+        }
+    }
+
+    /// `munmap(va, length)`: clears the PTEs, shoots the translations down on every CPU that
+    /// may hold them (waiting for all), then frees the pages.
+    public func munmap(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, length: Int) {
+        let end = va + UInt64(length)
+        var cleared: [(UInt64, PTE)] = []
+        space.lock.withLock(mayBlock: true, cpu: cpu) {
+            var kept: [AddressSpace.VMA] = []
+            var removed: [AddressSpace.VMA] = []
+            for v in space.vmas {
+                if v.end <= va || v.start >= end { kept.append(v); continue }
+                if v.start < va { var left = v; left.end = va; kept.append(left) }
+                if v.end > end { var right = v; right.start = end; kept.append(right) }
+                var gone = v; gone.start = max(v.start, va); gone.end = min(v.end, end)
+                removed.append(gone)
+            }
+            space.vmas = kept
+            _ = arch_fetch_add_u64(space.flushesInFlight, 1)
+            for r in removed {
+                let step: UInt64 = r.huge ? 2 << 20 : UInt64(PAGE_SIZE)
+                var p = r.start
+                while p < r.end {
+                    if let e = space.pageTable.unmap(p) { cleared.append((p, e)) }
+                    p += step
+                }
+            }
+            space.mappedPages -= cleared.reduce(0) { $0 + ($1.1.isHuge ? 512 : 1) }
+        }
+        // The PTE clears must be visible before the cpumask is read (a walker sets its bit
+        // before it walks): a full barrier, as in flush_tlb_mm_range.
+        arch_smp_mb()
+        if !cleared.isEmpty { shootdown(cpu, space, vas: cleared.map(\.0)) }
+        for (_, e) in cleared { kernel.freePages(cpu, kernel.pageRef(pfn: e.pfn), order: e.isHuge ? 9 : 0) }
+        _ = arch_fetch_add_u64(space.flushesInFlight, UInt64.max)
+    }
+
+    /// `flush_tlb_mm_range()`: local flush, then IPIs to the other online CPUs of the space (all
+    /// CPUs for the kernel space), waiting for each acknowledgement.
+    func shootdown(_ cpu: CPUContext, _ space: AddressSpace, vas: [UInt64], forceFull: Bool = false) {
+        let full = forceFull || vas.count > Self.singlePageFlushCeiling
+        let tlb = tlbs[cpu.id]
+        if full { tlb.flush(asid: space.asid) } else { vas.forEach { tlb.invalidate(asid: space.asid, va: $0) } }
+        let targets = (space.isKernel ? Array(kernel.cpus.indices) : space.cpusInMask()).filter { $0 != cpu.id }
+        let request = FlushRequest(asid: space.asid, vas: full ? [] : vas, full: full)
+        var sent = 0
+        for t in targets where inboxes[t].post(request, cpu: cpu) { sent += 1 }
+        let t0 = Clock.monotonicNS()
+        while Int(arch_load_acquire_u32(request.acks)) < sent {
+            poll(cpu)   // two CPUs shooting at each other must not deadlock
+            arch_cpu_relax()
+        }
+        let wait = Clock.monotonicNS() - t0
+        tlb.counters.ipisSent &+= UInt64(sent)
+        tlb.counters.shootdownWaitNS &+= wait
+        tlb.counters.maxShootdownWaitNS = max(tlb.counters.maxShootdownWaitNS, wait)
+        space.recordShootdown(waitNS: wait, targets: sent)
+    }
+}
+
+/// A flush one CPU asks of others; `acks` counts the answers.
+final class FlushRequest: @unchecked Sendable {
+    let asid: Int
+    let vas: [UInt64]
+    let full: Bool
+    let acks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    init(asid: Int, vas: [UInt64], full: Bool) {
+        self.asid = asid; self.vas = vas; self.full = full
+        acks.initialize(to: 0)
+    }
+    deinit { acks.deallocate() }
+}
+
+/// A CPU's IPI inbox (the per-CPU `call_single_queue`): posts under a small spin lock, a
+/// pending flag the owner checks with one load between operations, and the online state that
+/// decides whether a shootdown waits for this CPU at all.
+final class IPIInbox: @unchecked Sendable {
+    let lock: KernelLock
+    let pending = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    /// Copy of `online` the owner reads without the lock (only the owner writes either).
+    let onlineMirror = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private var requests: [FlushRequest] = []
+    private var online = false
+
+    init(cpu: Int, log: KernelLog) {
+        lock = KernelLock(name: "cpu\(cpu) call_single_queue", policy: .spin, log: log)
+        pending.initialize(to: 0)
+        onlineMirror.initialize(to: 0)
+    }
+    deinit { pending.deallocate(); onlineMirror.deallocate() }
+
+    @inline(__always) var hasPending: Bool { arch_load_relaxed_u32(pending) != 0 }
+
+    /// Queues a request if the CPU is online; false when it is not (nothing to wait for).
+    func post(_ r: FlushRequest, cpu: CPUContext) -> Bool {
+        lock.withLock(mayBlock: false, cpu: cpu) {
+            guard online else { return false }
+            requests.append(r)
+            arch_store_release_u32(pending, 1)
+            return true
+        }
+    }
+
+    func take(cpu: CPUContext) -> [FlushRequest] {
+        lock.withLock(mayBlock: false, cpu: cpu) {
+            let r = requests
+            requests.removeAll()
+            arch_store_release_u32(pending, 0)
+            return r
+        }
+    }
+
+    /// Changes the online state; going offline hands back what was still queued.
+    @discardableResult
+    func setOnline(_ on: Bool, cpu: CPUContext) -> [FlushRequest] {
+        lock.withLock(mayBlock: false, cpu: cpu) {
+            online = on
+            onlineMirror.pointee = on ? 1 : 0
+            if on { return [] }
+            let r = requests
+            requests.removeAll()
+            arch_store_release_u32(pending, 0)
+            return r
+        }
+    }
+
+    var isOnline: Bool { lock.withLock(mayBlock: false, cpu: nil) { online } }
+}

@@ -65,12 +65,17 @@ public final class KernelLock: @unchecked Sendable {
             """)
     }
 
-    /// The figures now, in nanoseconds. Read when no one holds the lock for exact values.
+    /// The figures now, in nanoseconds: read under the lock itself (taken without being
+    /// counted), so that a background user such as kswapd never races the reader.
     public func snapshot() -> LockSnapshot {
+        core.acquireUncounted()
         let s = core.stats.pointee
+        let wait = (0..<LockStats.buckets).map { core.waitHist[$0] }
+        let hold = (0..<LockStats.buckets).map { core.holdHist[$0] }
+        core.releaseUncounted()
         let toNS = { (t: UInt64) in Clock.ns(ticks: t) }
         // Re-bucket tick histograms on nanosecond boundaries via each bucket's lower bound.
-        func nsHist(_ h: UnsafeMutablePointer<UInt64>) -> [UInt64] {
+        func nsHist(_ h: [UInt64]) -> [UInt64] {
             var out = [UInt64](repeating: 0, count: LockStats.buckets)
             for i in 0..<LockStats.buckets where h[i] > 0 {
                 let lowTicks: UInt64 = i == 0 ? 0 : 1 << UInt64(i - 1)
@@ -81,14 +86,16 @@ public final class KernelLock: @unchecked Sendable {
         return LockSnapshot(name: name, policy: policy, acquisitions: s.acquisitions, contended: s.contended,
                             spins: s.spins, sleeps: s.sleeps, waitNS: toNS(s.waitTicks), holdNS: toNS(s.holdTicks),
                             maxWaitNS: toNS(s.maxWaitTicks), maxHoldNS: toNS(s.maxHoldTicks),
-                            waitHistogram: nsHist(core.waitHist), holdHistogram: nsHist(core.holdHist))
+                            waitHistogram: nsHist(wait), holdHistogram: nsHist(hold))
     }
 
     /// Clears the figures (between warm-up and the measured phase).
     public func resetStats() {
+        core.acquireUncounted()
         core.stats.pointee = LockStats()
         core.waitHist.update(repeating: 0, count: LockStats.buckets)
         core.holdHist.update(repeating: 0, count: LockStats.buckets)
+        core.releaseUncounted()
     }
 }
 
@@ -179,6 +186,15 @@ public struct LockCore: @unchecked Sendable {
         } else {
             pthread_mutex_unlock(mutex)
         }
+    }
+
+    /// Takes the lock without touching the figures (for reading or clearing them).
+    func acquireUncounted() {
+        if policy == .spin { if !trySpin() { _ = spinUntilAcquired() } } else { pthread_mutex_lock(mutex) }
+    }
+
+    func releaseUncounted() {
+        if policy == .spin { arch_store_release_u32(word, 0) } else { pthread_mutex_unlock(mutex) }
     }
 
     @inline(__always) func trySpin() -> Bool {

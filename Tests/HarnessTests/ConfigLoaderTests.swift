@@ -120,7 +120,7 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
                   expected: "t.yaml:6:11: error: workloads[0].cpus: CPUs 8-9 do not exist (hint: nodes 0-1, packages 0-1, cpus 0-7)"),
         BadConfig(rule: "op names are the kernel functions",
                   yaml: head + "workloads:\n  - { name: a, op: kmallok }\n",
-                  expected: #"t.yaml:5:20: error: workloads[0].op: expected one of kmalloc, kmem_cache_alloc, alloc_pages, vmalloc, kfree, kmem_cache_free, free_pages, vfree, got "kmallok""#),
+                  expected: #"t.yaml:5:20: error: workloads[0].op: expected one of kmalloc, kmem_cache_alloc, alloc_pages, vmalloc, kfree, kmem_cache_free, free_pages, vfree, mmap, munmap, got "kmallok""#),
         BadConfig(rule: "kmem_cache_alloc needs a cache",
                   yaml: head + "caches: [ { name: c, size: 64 } ]\nworkloads:\n  - { name: a, op: kmem_cache_alloc }\n",
                   expected: "t.yaml:6:20: error: workloads[0]: kmem_cache_alloc needs cache: naming one of caches (hint: caches: c)"),

@@ -58,6 +58,7 @@ import KernelMM
                   - { op: kmalloc, weight: 2, size: { uniform: [8, 3000] } }
                   - { op: kmem_cache_alloc, cache: c }
                   - { op: alloc_pages, order: { uniform: [0, 5] } }
+                  - { op: mmap, size: { uniform: [4096, 65536] }, policy: interleave }
             """
         let a = try await Runner.run(Self.config(yaml), options: Self.quick()).result
         let b = try await Runner.run(Self.config(yaml), options: Self.quick()).result
@@ -70,6 +71,13 @@ import KernelMM
         #expect(a.caches.map(\.info) == b.caches.map(\.info))
         #expect(a.locks.map(\.acquisitions) == b.locks.map(\.acquisitions))
         #expect(a.zones.map(\.freeBlocksPerOrder) == b.zones.map(\.freeBlocksPerOrder))
+        func counts(_ t: TLB.Counters?) -> TLB.Counters? {
+            guard var t else { return nil }
+            t.shootdownWaitNS = 0; t.maxShootdownWaitNS = 0   // time, not a count
+            return t
+        }
+        #expect(counts(a.tlb?.totals) == counts(b.tlb?.totals), "TLB hits, misses, faults and shootdowns too")
+        #expect((a.tlb?.totals.ipisSent ?? 0) > 0)
     }
 
     @Test("Every config in Configs/ runs briefly and passes its invariant checks")

@@ -5,7 +5,7 @@ import Yams
 
 /// KernelMM has its own `Node` (pg_data_t); here a node is always a YAML node.
 typealias YNode = Yams.Node
-/// Glibc has a PAGE_SIZE too; the modelled kernel's is meant.
+/// Glibc has a KernelMM.PAGE_SIZE too; the modelled kernel's is meant.
 private let pageSize = KernelMM.PAGE_SIZE
 
 /// Reads Configs/*.yaml into a `StressConfig`: the YAML is composed into a node tree (which
@@ -68,9 +68,9 @@ enum ConfigKeys {
     static let cache = ["name", "size", "align", "flags", "ctor"]
     static let run = ["duration", "operations", "warmup", "seed", "repetitions", "deterministic", "sample_rate",
                       "slub_debug", "on_slab_error"]
-    static let workload = ["name", "cpus", "op", "size", "order", "cache", "mix", "gfp", "atomic_share", "lifetime",
+    static let workload = ["name", "cpus", "op", "size", "order", "cache", "prot", "policy", "huge", "mix", "gfp", "atomic_share", "lifetime",
                            "handoff", "from", "touch", "allocator"]
-    static let mixEntry = ["op", "weight", "size", "order", "cache"]
+    static let mixEntry = ["op", "weight", "size", "order", "cache", "prot", "policy", "huge"]
 }
 
 /// Walks one config's node tree. Each method reads one section and throws a located
@@ -466,6 +466,7 @@ extension ConfigReader {
     struct OpContext {
         var caches: [CacheSpec]
         var maxOrder: Int
+        var nodes: Int = 1
         var cacheHint: String {
             caches.isEmpty ? "no caches are defined: add one under caches" : "caches: " + caches.map(\.name).joined(separator: ", ")
         }
@@ -477,7 +478,7 @@ extension ConfigReader {
         let n = try require(top, "workloads")
         let items = try sequence(n, "workloads", expected: "a list of workloads")
         guard !items.isEmpty else { throw fail(n, "workloads: needs at least one workload") }
-        let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder)
+        let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count)
         var entries: [WorkloadEntry] = []
         for (i, item) in items.enumerated() {
             let e = try workload(item, "workloads[\(i)]", ctx: ctx, machine: machine)
@@ -515,7 +516,7 @@ extension ConfigReader {
             w.mix = [try op(f, path, ctx: ctx)]
             opFields = [f]
         case (nil, .some(let m)):
-            for k in ["size", "order", "cache"] where f[k] != nil {
+            for k in ["size", "order", "cache", "prot", "policy", "huge"] where f[k] != nil {
                 throw fail(f.key(k), "\(path): \(k) goes inside each mix entry when mix is used")
             }
             let list = try sequence(m, "\(path).mix", expected: "a list of { op, weight, ... }")
@@ -555,7 +556,7 @@ extension ConfigReader {
             guard op.weight > 0 else { throw fail(v, "\(f.child("weight")): must be more than 0, got \(op.weight)") }
         }
         if let v = f["size"] {
-            guard kind == .kmalloc || kind == .vmalloc else { throw stray("size") }
+            guard kind == .kmalloc || kind == .vmalloc || kind == .mmap else { throw stray("size") }
             op.size = try distribution(v, f.child("size")) { n, p in
                 let bytes = try size(n, p)
                 guard bytes > 0 else { throw fail(n, "\(p): \(kind.rawValue) size must be at least 1 byte") }
@@ -580,10 +581,44 @@ extension ConfigReader {
             }
             op.cache = name
         }
+        if let v = f["prot"] {
+            guard kind == .mmap else { throw stray("prot") }
+            op.prot = try choice(v, f.child("prot"), [Protection.readWrite, .readOnly])
+        }
+        if let v = f["huge"] {
+            guard kind == .mmap else { throw stray("huge") }
+            op.huge = try bool(v, f.child("huge"))
+        }
+        if let v = f["policy"] {
+            guard kind == .mmap else { throw stray("policy") }
+            op.policy = try policy(v, f.child("policy"), nodes: ctx.nodes)
+        }
         if kind == .kmemCacheAlloc, op.cache == nil {
             throw fail(opNode, "\(path): kmem_cache_alloc needs cache: naming one of caches", hint: ctx.cacheHint)
         }
         return op
+    }
+
+    /// `first_touch` (or `local`), `interleave` (all nodes) or `interleave:0,2`, `bind:N`,
+    /// `preferred:N`: the mbind modes.
+    func policy(_ n: YNode, _ path: String, nodes: Int) throws -> MemPolicy {
+        let t = try string(n, path)
+        let hint = "first_touch, interleave, interleave:0,1, bind:N, preferred:N (nodes 0-\(nodes - 1))"
+        func node(_ s: Substring) throws -> Int {
+            guard let v = Int(s.trimmingCharacters(in: .whitespaces)), (0..<nodes).contains(v) else {
+                throw fail(n, "\(path): no node \"\(s)\"", hint: hint)
+            }
+            return v
+        }
+        let parts = t.split(separator: ":", maxSplits: 1)
+        switch (parts.first.map(String.init), parts.count) {
+        case ("first_touch", 1), ("local", 1): return .firstTouch
+        case ("interleave", 1): return .interleave(Array(0..<nodes))
+        case ("interleave", 2): return .interleave(try parts[1].split(separator: ",").map(node))
+        case ("bind", 2): return .bind(try node(parts[1]))
+        case ("preferred", 2): return .preferred(try node(parts[1]))
+        default: throw fail(n, "\(path): unknown policy \"\(t)\"", hint: hint)
+        }
     }
 
     /// `64`, `{ uniform: [lo, hi] }` or `{ weighted: [[value, weight], ...] }`; `value` reads
@@ -659,6 +694,8 @@ extension OpKind {
         case .kmemCacheFree: return .kmemCacheAlloc
         case .freePages: return .allocPages
         case .vfree: return .vmalloc
+        case .mmap: return .munmap
+        case .munmap: return .mmap
         }
     }
 }

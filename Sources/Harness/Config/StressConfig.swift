@@ -127,8 +127,11 @@ public enum OpKind: String, Sendable, Equatable, CaseIterable {
     case kmalloc, kmemCacheAlloc = "kmem_cache_alloc", allocPages = "alloc_pages", vmalloc
     /// Consumer forms (`op: kfree, from: producer`): free what a producer hands off.
     case kfree, kmemCacheFree = "kmem_cache_free", freePages = "free_pages", vfree
+    /// An anonymous mapping in the workload's address space (pages arrive on first touch), and
+    /// its undoing (which shoots translations down on the CPUs that touched it).
+    case mmap, munmap
 
-    public var isFree: Bool { [.kfree, .kmemCacheFree, .freePages, .vfree].contains(self) }
+    public var isFree: Bool { [.kfree, .kmemCacheFree, .freePages, .vfree, .munmap].contains(self) }
 }
 
 public struct OpSpec: Sendable, Equatable {
@@ -140,6 +143,10 @@ public struct OpSpec: Sendable, Equatable {
     public var order: Distribution = .fixed(0)
     /// Cache name for kmem_cache_alloc (must be one of `caches`).
     public var cache: String? = nil
+    /// mmap: protection, NUMA policy, 2 MiB pages.
+    public var prot: Protection = .readWrite
+    public var policy: MemPolicy = .firstTouch
+    public var huge: Bool = false
     public init(kind: OpKind, weight: Double = 1, size: Distribution = .fixed(64), order: Distribution = .fixed(0), cache: String? = nil) {
         self.kind = kind; self.weight = weight; self.size = size; self.order = order; self.cache = cache
     }

@@ -78,6 +78,19 @@ public enum Summary {
         }
         if r.handoff.sent > 0 { out += "handoff: \(r.handoff.sent) sent, \(r.handoff.received) received, \(r.handoff.full) freed locally (ring full)\n" }
 
+        if let t = r.tlb {
+            section("TLB")
+            let c = t.totals
+            let lookups = c.l1Hits + c.l2Hits + c.misses
+            out += "lookups \(lookups): L1 hits \(c.l1Hits), STLB hits \(c.l2Hits), misses \(c.misses); walks \(c.walks) (\(c.walks == 0 ? 0 : c.walkLevels / c.walks) levels avg), faults \(c.faults)\n"
+            out += "shootdowns: \(c.ipisSent) IPIs sent, \(c.ipisReceived) received; invlpg \(c.singleInvalidations), full flushes \(c.fullFlushes), lazy vmalloc purges \(t.lazyPurges)\n"
+            let busy = t.spaces.filter { $0.shootdowns > 0 }
+            if !busy.isEmpty {
+                table(["address space", "shootdowns", "CPUs each", "mean wait", "max wait"],
+                      busy.map { [$0.name, "\($0.shootdowns)", String(format: "%.1f", $0.meanTargets), ns(UInt64($0.meanWaitNS)), ns($0.maxWaitNS)] })
+            }
+        }
+
         section("Checks")
         if r.invariants.passed { out += "invariants: OK (pages conserved, buddy state as at boot, every object back)\n" }
         else { out += "invariants: FAILED\n" + r.invariants.violations.map { "  - \($0)\n" }.joined() }

@@ -22,7 +22,7 @@ enum AccessCostProbe {
         let nodes = env.machine.nodes.count
         var measured = Array(repeating: Array(repeating: 0.0, count: nodes), count: nodes)
         let blockOrder = min(env.kernel.config.maxOrder, 8)   // 1 MiB blocks
-        let blocks = max(1, min(8, env.kernel.config.perNodeBytes / 4 / (PAGE_SIZE << blockOrder)))
+        let blocks = max(1, min(8, env.kernel.config.perNodeBytes / 4 / (KernelMM.PAGE_SIZE << blockOrder)))
         for from in 0..<nodes {
             guard let cpuID = env.machine.cpus(ofNode: from).first else { continue }
             let ctx = env.kernel.cpus[cpuID]
@@ -41,7 +41,7 @@ enum AccessCostProbe {
         let modelled = (0..<nodes).map { i in (0..<nodes).map { j in localNS * Double(env.machine.distances[i, j]) / 10 } }
         let hostNodes = Set(env.mapping.hostNode).count
         return AccessCostMatrix(measuredNS: measured, modelledNS: modelled,
-                                bytes: blocks * (PAGE_SIZE << blockOrder), hostHasFewerNodes: hostNodes < nodes)
+                                bytes: blocks * (KernelMM.PAGE_SIZE << blockOrder), hostHasFewerNodes: hostNodes < nodes)
     }
 
     /// ns per load of a random cyclic pointer chase over `blocks` blocks from `node`.
@@ -53,7 +53,7 @@ enum AccessCostProbe {
         }
         defer { refs.forEach { kernel.freePages(cpu, $0, order: order) }; kernel.drainPCP(cpu) }
         guard !refs.isEmpty else { return 0 }
-        let linesPerBlock = (PAGE_SIZE << order) / 64
+        let linesPerBlock = (KernelMM.PAGE_SIZE << order) / 64
         var lines: [UnsafeMutableRawPointer] = []
         for r in refs { let base = kernel.pageAddress(r); for l in 0..<linesPerBlock { lines.append(base + l * 64) } }
         var rng = SplitMix(seed: 0xACCE55)

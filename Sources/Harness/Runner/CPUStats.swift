@@ -13,10 +13,12 @@ extension OpKind {
         case .kmemCacheFree: return 5
         case .freePages: return 6
         case .vfree: return 7
+        case .mmap: return 8
+        case .munmap: return 9
         }
     }
 
-    static let byIndex: [OpKind] = [.kmalloc, .kmemCacheAlloc, .allocPages, .vmalloc, .kfree, .kmemCacheFree, .freePages, .vfree]
+    static let byIndex: [OpKind] = [.kmalloc, .kmemCacheAlloc, .allocPages, .vmalloc, .kfree, .kmemCacheFree, .freePages, .vfree, .mmap, .munmap]
 
     /// The free that undoes an allocation.
     var freeKind: OpKind {
@@ -25,6 +27,7 @@ extension OpKind {
         case .kmemCacheAlloc: return .kmemCacheFree
         case .allocPages: return .freePages
         case .vmalloc: return .vfree
+        case .mmap: return .munmap
         default: return self
         }
     }
@@ -48,6 +51,8 @@ final class CPUStats: @unchecked Sendable {
     var handoffReceived: UInt64 = 0
     var atomicOps: UInt64 = 0
     var ops: UInt64 = 0
+    /// Reads of published mappings that were already unmapped.
+    var sharedMisses: UInt64 = 0
     let nodes: Int
 
     init(nodes: Int) {
@@ -59,7 +64,7 @@ final class CPUStats: @unchecked Sendable {
     func reset() {
         cells = Array(repeating: OpCell(), count: cells.count)
         locality = Array(repeating: 0, count: nodes)
-        handoffSent = 0; handoffFull = 0; handoffReceived = 0; atomicOps = 0; ops = 0
+        handoffSent = 0; handoffFull = 0; handoffReceived = 0; atomicOps = 0; ops = 0; sharedMisses = 0
     }
 
     @inline(__always) func cell(_ kind: OpKind, _ cls: GFPClass) -> Int { kind.index * GFPClass.allCases.count + cls.rawValue }

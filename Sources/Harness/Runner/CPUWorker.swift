@@ -12,6 +12,8 @@ final class CPUWorker: @unchecked Sendable {
     var rng: SplitMix
     var parts: [WorkloadPart]
     var turn = 0
+    /// The workload part being stepped (for operations that need its address space).
+    var turnPart = 0
     let sampleRate: Int
     /// Separate countdowns for allocations and frees, so that both are sampled whatever the
     /// rate's parity.
@@ -59,8 +61,10 @@ final class CPUWorker: @unchecked Sendable {
     /// Runs one operation of the next workload part; false when a consumer found nothing.
     @discardableResult
     func step() -> Bool {
+        env.mmu.poll(cpu)   // shootdown IPIs are answered between operations
         let i = turn
         turn = turn + 1 == parts.count ? 0 : turn + 1
+        turnPart = i
         let did = parts[i].isConsumer ? consume(i) : produce(i)
         if did { stats.ops &+= 1 }
         return did
@@ -76,6 +80,7 @@ final class CPUWorker: @unchecked Sendable {
 
     func produce(_ i: Int) -> Bool {
         let spec = parts[i].spec
+        if let shared = env.published[spec.name], let space = env.spaces[spec.name] { touchShared(shared, space) }
         let r = rng.unit() * (parts[i].cumulative.last ?? 1)
         let k = parts[i].cumulative.firstIndex { r < $0 } ?? parts[i].ops.count - 1
         let op = parts[i].ops[k]
@@ -98,8 +103,13 @@ final class CPUWorker: @unchecked Sendable {
         if let owners = env.ownership, !rec.malloc, !owners.claim(rec.pointer) {
             env.kernel.log.report(.slabError, "numastress: object 0x\(String(UInt(bitPattern: rec.pointer), radix: 16)) handed out twice (cpu\(cpu.id), seed \(env.config.run.seed))")
         }
-        account(rec, op: op, bytes: usable(rec, op))
-        if let touch = spec.touch { self.touch(rec, bytes: min(touch.bytes, usable(rec, op)), pattern: touch.pattern) }
+        if rec.kind == .mmap {
+            touchMapping(rec, bytes: spec.touch.map { min($0.bytes, Int(rec.arg)) } ?? KernelMM.PAGE_SIZE, pattern: spec.touch?.pattern ?? 0x5a)
+            env.published[spec.name]?.publish(va: UInt64(UInt(bitPattern: rec.pointer)), pages: (Int(rec.arg) + KernelMM.PAGE_SIZE - 1) / KernelMM.PAGE_SIZE)
+        } else {
+            account(rec, op: op, bytes: usable(rec, op))
+            if let touch = spec.touch { self.touch(rec, bytes: min(touch.bytes, usable(rec, op)), pattern: touch.pattern) }
+        }
         switch spec.lifetime {
         case .immediate:
             release(rec, part: i)
@@ -183,12 +193,19 @@ final class CPUWorker: @unchecked Sendable {
             return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(cacheIndex), malloc: useMalloc) }
         case .allocPages:
             let order = op.order.draw(&rng)
-            let p = useMalloc ? aligned_alloc(PAGE_SIZE, PAGE_SIZE << order) : env.kernel.getFreePages(cpu, gfp, order: order)
+            let p = useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order) : env.kernel.getFreePages(cpu, gfp, order: order)
             return p.map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(order), malloc: useMalloc) }
         case .vmalloc:
             let size = op.size.draw(&rng)
             let p = useMalloc ? malloc(size) : env.vmalloc.vmalloc(cpu, size, gfp: gfp)
             return p.map { ObjectRecord(pointer: $0, kind: .vmalloc, arg: Int32(size), malloc: useMalloc) }
+        case .mmap:
+            let size = op.size.draw(&rng)
+            let index = env.spaceIndex(parts[turnPart].spec.name)
+            guard index >= 0, let va = env.mmu.mmap(cpu, env.spaceList[Int(index)], length: size, prot: op.prot,
+                                                   policy: op.policy, huge: op.huge) else { return nil }
+            return ObjectRecord(pointer: UnsafeMutableRawPointer(bitPattern: UInt(va))!, kind: .mmap, arg: Int32(size),
+                                malloc: false, space: index)
         default:
             return nil
         }
@@ -201,15 +218,16 @@ final class CPUWorker: @unchecked Sendable {
         case .kmemCacheAlloc: env.caches[Int(rec.arg)].free(cpu, rec.pointer)
         case .allocPages: env.kernel.freePages(cpu, address: rec.pointer, order: Int(rec.arg))
         case .vmalloc: env.vmalloc.vfree(cpu, rec.pointer)
+        case .mmap: env.mmu.munmap(cpu, env.spaceList[Int(rec.space)], UInt64(UInt(bitPattern: rec.pointer)), length: Int(rec.arg))
         default: break
         }
     }
 
     func usable(_ rec: ObjectRecord, _ op: OpSpec) -> Int {
         switch rec.kind {
-        case .kmalloc, .vmalloc: return Int(rec.arg)
+        case .kmalloc, .vmalloc, .mmap: return Int(rec.arg)
         case .kmemCacheAlloc: return env.caches[Int(rec.arg)].objectSize
-        case .allocPages: return PAGE_SIZE << Int(rec.arg)
+        case .allocPages: return KernelMM.PAGE_SIZE << Int(rec.arg)
         default: return 0
         }
     }
@@ -229,6 +247,26 @@ final class CPUWorker: @unchecked Sendable {
                 let end = Clock.ticks() &+ extra &* UInt64((bytes + 63) / 64)
                 while Clock.ticks() < end { arch_cpu_relax() }
             }
+        }
+    }
+
+    /// Writes the first `bytes` of a new mapping through the MMU (faulting its pages in) and
+    /// counts where they landed.
+    func touchMapping(_ rec: ObjectRecord, bytes: Int, pattern: UInt8) {
+        let space = env.spaceList[Int(rec.space)]
+        let va = UInt64(UInt(bitPattern: rec.pointer))
+        _ = try? env.mmu.access(cpu, space, va, bytes: max(bytes, 1), write: true, pattern: pattern)
+        if let pte = space.pageTable.walk(va).pte { stats.locality[env.kernel.nodeOf(pfn: pte.pfn)] &+= 1 }
+    }
+
+    /// Reads a page of a mapping another CPU of the workload published: the sharing that makes
+    /// its unmap a shootdown to this CPU. A mapping unmapped meanwhile faults, quietly: the race
+    /// is the point.
+    func touchShared(_ shared: PublishedMappings, _ space: AddressSpace) {
+        guard let (va, pages) = shared.pick(rng.next()) else { return }
+        let page = UInt64(rng.below(max(pages, 1)))
+        if (try? env.mmu.access(cpu, space, va + page * UInt64(KernelMM.PAGE_SIZE), bytes: 64, write: false, report: false)) == nil {
+            stats.sharedMisses &+= 1
         }
     }
 

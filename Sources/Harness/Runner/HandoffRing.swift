@@ -9,6 +9,8 @@ struct ObjectRecord {
     /// Cache index for kmem_cache_alloc, order for alloc_pages.
     var arg: Int32
     var malloc: Bool
+    /// mmap: index of the address space (`RunEnvironment.spaceList`).
+    var space: Int32 = -1
 }
 
 /// A single-producer single-consumer ring that carries objects from a producer CPU to a

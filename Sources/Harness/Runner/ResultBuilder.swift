@@ -61,7 +61,20 @@ enum ResultBuilder {
             handoff: .init(sent: workers.reduce(0) { $0 + $1.stats.handoffSent },
                            received: workers.reduce(0) { $0 + $1.stats.handoffReceived },
                            full: workers.reduce(0) { $0 + $1.stats.handoffFull }),
-            kernelLog: [:], invariants: .init(passed: true, violations: []), repetitions: [], tlb: nil)
+            kernelLog: [:], invariants: .init(passed: true, violations: []), repetitions: [], tlb: tlb(env, workers))
+    }
+
+    static func tlb(_ env: RunEnvironment, _ workers: [CPUWorker]) -> RunResult.TLBFigures? {
+        let totals = env.mmu.totals
+        guard totals.l1Hits + totals.l2Hits + totals.misses + totals.ipisSent > 0 else { return nil }
+        let spaces = ([env.mmu.kernelSpace] + env.spaceList).map { s -> RunResult.SpaceFigures in
+            let d = s.shootdowns
+            return .init(name: s.name, shootdowns: d.sent, meanWaitNS: d.sent == 0 ? 0 : Double(d.waitNS) / Double(d.sent),
+                         maxWaitNS: d.maxWaitNS, meanTargets: d.sent == 0 ? 0 : Double(d.targets) / Double(d.sent),
+                         pageTablePages: s.tablePages)
+        }
+        return .init(totals: totals, perCPU: workers.map { env.mmu.tlbs[$0.cpu.id].counters }, spaces: spaces,
+                     lazyPurges: env.vmap.purges)
     }
 
     static func caches(_ env: RunEnvironment) -> [RunResult.CacheFigures] {

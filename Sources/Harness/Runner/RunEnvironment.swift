@@ -1,3 +1,4 @@
+import CArch
 import Foundation
 import KernelMM
 import Topology
@@ -11,6 +12,13 @@ final class RunEnvironment: @unchecked Sendable {
     let kernel: Kernel
     let slab: SlabAllocator
     let vmalloc: Vmalloc
+    let mmu: MMU
+    let vmap: KernelPageTableMapper
+    /// Address space of each workload that maps memory (its CPUs share it, as threads of one
+    /// process do), and the mappings its CPUs publish for each other to touch.
+    let spaces: [String: AddressSpace]
+    let spaceList: [AddressSpace]
+    let published: [String: PublishedMappings]
     let caches: [KmemCache]
     let ownership: ObjectOwnership?
     /// CPU ids some workload runs on, and their actors (same order).
@@ -30,7 +38,22 @@ final class RunEnvironment: @unchecked Sendable {
         kernel = try Kernel(machine: machine, mapping: mapping, config: memory, log: log)
         let debug: SlabFlags = config.run.slubDebug ? [.consistencyChecks, .redZone, .poison] : []
         slab = try SlabAllocator(kernel: kernel, nodePolicy: config.locks.nodePartial, debug: debug)
-        vmalloc = try Vmalloc(kernel: kernel, bytes: max(64 << 20, config.memory.perNodeBytes * machine.nodes.count))
+        mmu = try MMU(kernel: kernel)
+        mmu.debugChecks = config.run.slubDebug
+        mmu.synchronousIPIs = config.run.deterministic
+        vmap = KernelPageTableMapper(mmu: mmu)
+        vmalloc = try Vmalloc(kernel: kernel, bytes: max(256 << 20, config.memory.perNodeBytes * machine.nodes.count), mapper: vmap)
+        var spaces: [String: AddressSpace] = [:], list: [AddressSpace] = [], published: [String: PublishedMappings] = [:]
+        for w in config.workloads where w.mix.contains(where: { $0.kind == .mmap }) {
+            let first = w.cpus.resolve(in: machine).first ?? 0
+            let space = try mmu.createAddressSpace(name: w.name, cpu: kernel.cpus[first])
+            spaces[w.name] = space
+            list.append(space)
+            published[w.name] = PublishedMappings()
+        }
+        self.spaces = spaces
+        spaceList = list
+        self.published = published
         var made: [KmemCache] = []
         for spec in config.caches {
             var ctor: KmemCache.Constructor? = nil
@@ -48,8 +71,39 @@ final class RunEnvironment: @unchecked Sendable {
         actors = config.run.deterministic ? [] : ids.map { CPU(id: $0, node: shape.pus[$0].node, hostPU: map.hostPU[$0]) }
     }
 
+    func spaceIndex(_ workload: String) -> Int32 {
+        guard let s = spaces[workload] else { return -1 }
+        return Int32(spaceList.firstIndex { $0 === s } ?? -1)
+    }
+
     func shutdown() {
         actors.forEach { $0.shutdown() }
         kernel.shutdown()
+    }
+}
+
+/// The latest mappings of a workload, published so that its other CPUs touch them too (and so
+/// cache their translations): a fixed ring of (address | pages) words, written and read with
+/// atomics. A reader may find a mapping already gone: its access then faults, as it would in a
+/// process whose thread unmaps what another thread is reading.
+final class PublishedMappings: @unchecked Sendable {
+    static let slots = 64
+    let words = UnsafeMutablePointer<UInt64>.allocate(capacity: PublishedMappings.slots)
+    let next = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+
+    init() {
+        words.initialize(repeating: 0, count: Self.slots)
+        next.initialize(to: 0)
+    }
+    deinit { words.deallocate(); next.deallocate() }
+
+    func publish(va: UInt64, pages: Int) {
+        let i = Int(arch_fetch_add_u64(next, 1) % UInt64(Self.slots))
+        arch_store_release_u64(words + i, va | UInt64(min(pages, 4095)))
+    }
+
+    func pick(_ r: UInt64) -> (va: UInt64, pages: Int)? {
+        let w = arch_load_acquire_u64(words + Int(r % UInt64(Self.slots)))
+        return w == 0 ? nil : (w & ~0xFFF, Int(w & 0xFFF))
     }
 }

@@ -24,8 +24,26 @@ public struct RunResult: Codable, Sendable {
     public var kernelLog: [String: Int]
     public var invariants: InvariantReport
     public var repetitions: [RepetitionFigures]
-    /// TLB figures arrive with the MMU model; null until then.
-    public var tlb: [String: UInt64]?
+    /// TLB figures: totals and per CPU, and the shootdowns of each address space.
+    public var tlb: TLBFigures?
+
+    public struct TLBFigures: Codable, Sendable {
+        public var totals: TLB.Counters
+        public var perCPU: [TLB.Counters]
+        public var spaces: [SpaceFigures]
+        public var lazyPurges: Int
+    }
+
+    public struct SpaceFigures: Codable, Sendable {
+        public var name: String
+        public var shootdowns: UInt64
+        /// Mean and worst time the unmapping CPU waited for all acknowledgements.
+        public var meanWaitNS: Double
+        public var maxWaitNS: UInt64
+        /// Mean number of other CPUs each shootdown went to.
+        public var meanTargets: Double
+        public var pageTablePages: Int
+    }
 
     public struct ConfigEcho: Codable, Sendable {
         public var name: String

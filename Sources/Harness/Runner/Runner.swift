@@ -123,6 +123,7 @@ public enum Runner {
 
     static func resetCounters(_ env: RunEnvironment, _ workers: [CPUWorker]) {
         env.kernel.resetCounters()
+        env.mmu.resetCounters()
         for c in env.slab.allCaches { c.resetLockStats() }
         workers.forEach { $0.stats.reset(); $0.publishProgress() }
     }
@@ -186,6 +187,7 @@ public enum Runner {
             if consumerOnly && operations == nil && done == 0 { arch_cpu_relax() }
         }
         if producing && operations != nil { _ = arch_fetch_add_u64(producersLeft, UInt64.max) }
+        w.env.mmu.leave(w.cpu)   // answers what is pending; no shootdown waits for it any more
     }
 
     /// All CPUs on this thread, one operation at a time, in an order drawn from the seed: every
@@ -227,6 +229,7 @@ public enum Runner {
         let cpu0 = env.kernel.cpus[env.cpuIDs.first ?? 0]
         let finish: @Sendable () -> Void = {
             for c in env.slab.allCaches { c.shrink(cpu0) }
+            env.mmu.teardown(cpu: cpu0)
             env.kernel.drainPCP(cpu0)
         }
         if let a = env.actors.first { await a.run { finish() } } else { finish() }
@@ -250,6 +253,11 @@ public enum Runner {
             v.append("cache \(c.name): \(c.objectsInUse) object(s) not freed")
         }
         if env.vmalloc.mappedPages != 0 { v.append("vmalloc: \(env.vmalloc.mappedPages) page(s) still mapped") }
+        for s in env.spaceList where s.mappedPages != 0 { v.append("address space \(s.name): \(s.mappedPages) page(s) still mapped") }
+        if env.mmu.totals.staleUses != 0 { v.append("TLB coherence: \(env.mmu.totals.staleUses) use(s) of a stale translation") }
+        if env.mmu.totals.ipisSent != env.mmu.totals.ipisReceived {
+            v.append("TLB shootdown: \(env.mmu.totals.ipisSent) IPIs sent, \(env.mmu.totals.ipisReceived) acknowledged")
+        }
         if let o = env.ownership, o.outstanding != 0 { v.append("ownership: \(o.outstanding) object(s) still marked handed out") }
         if env.kernel.log.allCounts.keys.contains(.slabError) && env.ownership != nil,
            env.kernel.log.text.contains("handed out twice") {

@@ -8,7 +8,7 @@ public final class AddressSpace: @unchecked Sendable {
     public let asid: Int
     public let name: String
     public let isKernel: Bool
-    let pageTable: PageTable
+    public let pageTable: PageTable
     /// `mmap_lock` (a sleeping lock in Linux: the mutex policy).
     let lock: KernelLock
     var vmas: [VMA] = []

@@ -14,6 +14,9 @@ public final class MMU: @unchecked Sendable {
     public let kernelSpace: AddressSpace
     /// Check every TLB hit against the page table (debug runs, tests): a stale use is reported.
     public var debugChecks = false
+    /// Deterministic runs step every CPU on one thread: the sender runs each target's IPI
+    /// handler itself (as that CPU, between its operations) instead of waiting for it.
+    public var synchronousIPIs = false
     /// `tlb_single_page_flush_ceiling`: above this many pages a full flush replaces invlpg.
     public static let singlePageFlushCeiling = 33
     private let registryLock = NSLock()
@@ -43,6 +46,24 @@ public final class MMU: @unchecked Sendable {
         for (va, len) in ranges { munmap(cpu, space, va, length: Int(len)) }
         _ = space.pageTable.destroy(cpu: cpu)
         registryLock.lock(); spaces.removeAll { $0 === space }; registryLock.unlock()
+    }
+
+    /// The end of a run: every user space torn down, then the kernel page tables freed, so
+    /// that every page is back. CPUs must be quiet.
+    public func teardown(cpu: CPUContext) {
+        for space in spaces { destroy(space, cpu: cpu) }
+        for other in kernel.cpus { tlbs[other.id].flush(asid: nil) }
+        _ = kernelSpace.pageTable.destroy(cpu: cpu)
+        kernelSpace.tablePages = 0
+    }
+
+    /// TLB and shootdown figures summed over CPUs.
+    public var totals: TLB.Counters { tlbs.reduce(TLB.Counters()) { $0 + $1.counters } }
+
+    public func resetCounters() {
+        tlbs.forEach { $0.resetCounters() }
+        spaces.forEach { $0.resetStats() }
+        kernelSpace.resetStats()
     }
 
     // MARK: CPUs coming and going
@@ -137,7 +158,11 @@ public final class MMU: @unchecked Sendable {
         let targets = (space.isKernel ? Array(kernel.cpus.indices) : space.cpusInMask()).filter { $0 != cpu.id }
         let request = FlushRequest(asid: space.asid, vas: full ? [] : vas, full: full)
         var sent = 0
-        for t in targets where inboxes[t].post(request, cpu: cpu) { sent += 1 }
+        if synchronousIPIs {
+            for t in targets where inboxes[t].isOnline { handle(request, cpu: kernel.cpus[t]); sent += 1 }
+        } else {
+            for t in targets where inboxes[t].post(request, cpu: cpu) { sent += 1 }
+        }
         let t0 = Clock.monotonicNS()
         while Int(arch_load_acquire_u32(request.acks)) < sent {
             poll(cpu)   // two CPUs shooting at each other must not deadlock

@@ -15,13 +15,14 @@ extension MMU {
     }
 
     /// The physical address (PFN, offset) behind `va` for `cpu`, faulting the page in if needed.
-    public func translate(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, write: Bool) throws(AccessError) -> (pfn: Int, offset: Int) {
+    public func translate(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, write: Bool,
+                          report: Bool = true) throws(AccessError) -> (pfn: Int, offset: Int) {
         poll(cpu)
         if !inboxes[cpu.id].isOnlineFast { enter(cpu) }
         let tlb = tlbs[cpu.id]
         let offset = Int(va & UInt64(PAGE_SIZE - 1))
         if let hit = tlb.lookup(asid: space.asid, va: va) {
-            if write && !hit.writable { throw fault(cpu, .readOnly(va)) }
+            if write && !hit.writable { throw fault(cpu, .readOnly(va), report: report) }
             let pfn = hit.huge ? hit.pfn + Int(va >> 12 & 511) : hit.pfn
             if debugChecks { try verify(cpu, space, va, pfn: pfn) }
             return (pfn, offset)
@@ -31,9 +32,9 @@ extension MMU {
         tlb.counters.walks &+= 1
         tlb.counters.walkLevels &+= UInt64(levels)
         var leaf = pte
-        if leaf == nil { leaf = try handleFault(cpu, space, va, write: write) }
-        guard let e = leaf else { throw fault(cpu, .notMapped(va)) }
-        if write && !e.isWritable { throw fault(cpu, .readOnly(va)) }
+        if leaf == nil { leaf = try handleFault(cpu, space, va, write: write, report: report) }
+        guard let e = leaf else { throw fault(cpu, .notMapped(va), report: report) }
+        if write && !e.isWritable { throw fault(cpu, .readOnly(va), report: report) }
         tlb.insert(asid: space.asid, va: va, pfn: e.pfn, writable: e.isWritable, huge: e.isHuge)
         return (e.isHuge ? e.pfn + Int(va >> 12 & 511) : e.pfn, offset)
     }
@@ -42,12 +43,12 @@ extension MMU {
     /// cache and NUMA costs happen). Writes store `pattern`; reads return a checksum.
     @discardableResult
     public func access(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, bytes: Int, write: Bool,
-                       pattern: UInt8 = 0x5a) throws(AccessError) -> UInt64 {
+                       pattern: UInt8 = 0x5a, report: Bool = true) throws(AccessError) -> UInt64 {
         var sum: UInt64 = 0
         var done = 0
         while done < bytes {
             let at = va + UInt64(done)
-            let (pfn, offset) = try translate(cpu, space, at, write: write)
+            let (pfn, offset) = try translate(cpu, space, at, write: write, report: report)
             let n = min(bytes - done, PAGE_SIZE - offset)
             let p = kernel.pfnToVirt(pfn) + offset
             if write { memset(p, Int32(pattern), n) } else {
@@ -60,7 +61,7 @@ extension MMU {
     }
 
     /// `do_anonymous_page()` under mmap_lock: nil when no mapping covers `va`.
-    func handleFault(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, write: Bool) throws(AccessError) -> PTE? {
+    func handleFault(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, write: Bool, report: Bool) throws(AccessError) -> PTE? {
         tlbs[cpu.id].counters.faults &+= 1
         let result: Result<PTE?, AccessError> = space.lock.withLock(mayBlock: true, cpu: cpu) {
             guard let vma = space.vma(containing: va) else { return .success(nil) }
@@ -83,7 +84,7 @@ extension MMU {
         }
         switch result {
         case .success(let e): return e
-        case .failure(let err): throw fault(cpu, err)
+        case .failure(let err): throw fault(cpu, err, report: report)
         }
     }
 
@@ -111,7 +112,10 @@ extension MMU {
         throw .notMapped(va)
     }
 
-    func fault(_ cpu: CPUContext, _ e: AccessError) -> AccessError {
+    /// Counts a bad access and, unless the caller expects it (`report: false`, an access
+    /// racing an unmap on purpose), logs it as the kernel would.
+    func fault(_ cpu: CPUContext, _ e: AccessError, report: Bool = true) -> AccessError {
+        guard report else { return e }
         switch e {
         case .notMapped(let va):
             kernel.log.report(.mmFault, "cpu\(cpu.id): segfault at \(String(va, radix: 16)) error 4 (no mapping)")

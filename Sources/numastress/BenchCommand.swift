@@ -25,6 +25,11 @@ struct BenchCommand: AsyncParsableCommand {
         let results = try await Benchmarks.run(filter: filter, iterations: iterations, runs: runs) { r in
             if !json { print(Benchmarks.row(r)); fflush(nil) }
         }
+        var shootdowns: [ShootdownBench.Point] = []
+        if filter == nil || "shootdown".contains(filter!.lowercased()) || filter!.lowercased().contains("tlb") {
+            shootdowns = try await ShootdownBench.run(iterations: max(iterations / 100, 200))
+            if !json { print(ShootdownBench.table(shootdowns), terminator: "") }
+        }
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]

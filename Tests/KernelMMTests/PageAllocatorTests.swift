@@ -24,6 +24,9 @@ import Topology
             let p = k.allocPages(ctx[0], .kernel, order: 0)
             return (p, Clock.monotonicNS())
         }
+        // Free only once CPU 0 is really asleep in the allocator (a loaded host may start it late).
+        var polls = 0
+        while !k.freeWait.hasWaiters && polls < 500 { try await Task.sleep(nanoseconds: 10_000_000); polls += 1 }
         try await Task.sleep(nanoseconds: 100_000_000)
         let freedAt = Clock.monotonicNS()
         await cpus[1].run {
@@ -33,6 +36,7 @@ import Topology
         #expect(page != nil)
         #expect(doneAt >= freedAt, "it succeeded only after the free")
         #expect(doneAt - start >= 90_000_000)
+        #expect(polls < 500, "CPU 0 never waited for a free")
         #expect(k.events(zone: z.index).sleeps >= 1)
         #expect(k.events(zone: z.index).failBlocking == 0)
         if let page { await cpus[0].run { k.freePages(ctx[0], page, order: 0); k.drainPCP(ctx[0]) } }

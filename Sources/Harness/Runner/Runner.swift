@@ -70,7 +70,14 @@ public enum Runner {
         result.stopReason = stopReason
         await drain(env, workers)
         result.invariants = checkInvariants(env)
-        result.caches = ResultBuilder.caches(env)   // after the drain: errors found while freeing count too
+        // Occupancy as at the end of the measured phase; errors found while freeing count too.
+        let after = ResultBuilder.caches(env)
+        for i in result.caches.indices {
+            if let a = after.first(where: { $0.info.name == result.caches[i].info.name }) {
+                result.caches[i].errors = a.errors
+                result.caches[i].remoteFrees = a.remoteFrees
+            }
+        }
         result.kernelLog = Dictionary(uniqueKeysWithValues: env.kernel.log.allCounts.map { ($0.key.rawValue, $0.value) })
         return RunOutcome(result: result, procViews: procViews, dmesg: env.kernel.log.text,
                           histograms: ResultBuilder.histograms(workers))

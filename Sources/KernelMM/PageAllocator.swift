@@ -237,7 +237,7 @@ extension Kernel {
             let ticket = freeWait.ticket()
             if let p = attempt() { freeWait.done(); return p }
             cpu.events[zoneIDs[0]].sleeps &+= 1
-            _ = freeWait.wait(ticket: ticket, timeoutNS: 10_000_000)
+            _ = freeWait.wait(ticket: ticket, timeoutNS: min(10_000_000, max(config.oomWaitNS, 100_000)))
             freeWait.done()
             if let p = attempt() { return p }
             rounds += 1

@@ -252,25 +252,11 @@ public enum Runner {
         }
     }
 
-    /// DESIGN.md rule 8: page conservation, buddy state back to boot, no object left or handed
-    /// out twice, no vmalloc mapping left.
+    /// DESIGN.md rule 8, through the shared checker.
     static func checkInvariants(_ env: RunEnvironment) -> RunResult.InvariantReport {
-        var v = env.kernel.checkPages(expectAllFree: true).map(\.description)
-        for c in env.slab.allCaches where c.objectsInUse != 0 {
-            v.append("cache \(c.name): \(c.objectsInUse) object(s) not freed")
-        }
-        if env.vmalloc.mappedPages != 0 { v.append("vmalloc: \(env.vmalloc.mappedPages) page(s) still mapped") }
-        for s in env.spaceList where s.mappedPages != 0 { v.append("address space \(s.name): \(s.mappedPages) page(s) still mapped") }
-        if env.mmu.totals.staleUses != 0 { v.append("TLB coherence: \(env.mmu.totals.staleUses) use(s) of a stale translation") }
-        if env.mmu.totals.ipisSent != env.mmu.totals.ipisReceived {
-            v.append("TLB shootdown: \(env.mmu.totals.ipisSent) IPIs sent, \(env.mmu.totals.ipisReceived) acknowledged")
-        }
-        if let o = env.ownership, o.outstanding != 0 { v.append("ownership: \(o.outstanding) object(s) still marked handed out") }
-        if env.kernel.log.allCounts.keys.contains(.slabError) && env.ownership != nil,
-           env.kernel.log.text.contains("handed out twice") {
-            v.append("an object was handed out twice (see kernel.log), seed \(env.config.run.seed)")
-        }
-        return RunResult.InvariantReport(passed: v.isEmpty, violations: v.map { "\($0) [seed \(env.config.run.seed)]" })
+        let v = InvariantChecker(kernel: env.kernel, slab: env.slab, vmalloc: env.vmalloc, mmu: env.mmu,
+                                 ownership: env.ownership, seed: env.config.run.seed).check()
+        return RunResult.InvariantReport(passed: v.isEmpty, violations: v)
     }
 }
 

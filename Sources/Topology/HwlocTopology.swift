@@ -17,6 +17,11 @@ final class HwlocTopology: @unchecked Sendable {
         case .host:
             break
         case .synthetic(let desc):
+            // hwloc builds whatever it is asked; a typo like core:99999 would take minutes.
+            if let n = Self.syntheticPUs(desc), n > Self.maxCPUs {
+                hwloc_topology_destroy(topo)
+                throw TopologyError("synthetic topology \"\(desc)\" has \(n) PUs; at most \(Self.maxCPUs) (NR_CPUS) are supported")
+            }
             if desc.trimmingCharacters(in: .whitespaces).isEmpty || hwloc_topology_set_synthetic(topo, desc) != 0 {
                 hwloc_topology_destroy(topo)
                 throw TopologyError("invalid synthetic topology \"\(desc)\" (expected e.g. \"pack:2 [numa] core:4 pu:2\")")
@@ -46,6 +51,23 @@ final class HwlocTopology: @unchecked Sendable {
     }
 
     deinit { hwloc_topology_destroy(handle) }
+
+    /// CONFIG_NR_CPUS of distribution kernels.
+    static let maxCPUs = 8192
+
+    /// The product of the `type:N` arities of a synthetic description (nil when unreadable).
+    static func syntheticPUs(_ desc: String) -> Int? {
+        var product = 1
+        for token in desc.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+            guard let colon = token.firstIndex(of: ":") else { continue }
+            let digits = token[token.index(after: colon)...].prefix { $0.isNumber }
+            guard let n = Int(digits) else { return digits.isEmpty ? nil : Int.max }
+            let (p, overflow) = product.multipliedReportingOverflow(by: max(n, 1))
+            if overflow { return Int.max }
+            product = p
+        }
+        return product
+    }
 
     func count(_ type: hwloc_obj_type_t) -> Int { Int(hwloc_get_nbobjs_by_type(handle, type)) }
 

@@ -108,3 +108,11 @@ enum FileManagerTemp {
 }
 
 import Foundation
+
+@Suite struct SyntheticLimitTests {
+    @Test("A synthetic shape beyond NR_CPUS is refused at once instead of being built")
+    func tooBig() {
+        #expect(throws: TopologyError.self) { try TopologyLoader.load(.synthetic("pack:2 [numa] core:99999 pu:4")) }
+        #expect(HwlocTopology.syntheticPUs("pack:2 [numa] core:4 pu:2") == 16)
+    }
+}

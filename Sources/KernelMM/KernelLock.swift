@@ -125,6 +125,7 @@ public struct LockCore: @unchecked Sendable {
     /// the spin policy, is put into one while the lock is held, as spin_lock disables preemption.
     @inline(__always)
     public func lock(mayBlock: Bool, cpu: CPUContext?) {
+        arch_shake(1)
         let t0 = Clock.ticks()
         var contended = false, spins: UInt64 = 0, slept = false
         if policy == .spin {
@@ -141,6 +142,7 @@ public struct LockCore: @unchecked Sendable {
                 spins = spinOnTrylock()
             }
         }
+        arch_shake(2)
         let t1 = Clock.ticks()
         stats.pointee.acquisitions &+= 1
         stats.pointee.acquiredAt = t1
@@ -176,6 +178,7 @@ public struct LockCore: @unchecked Sendable {
 
     @inline(__always)
     public func unlock(cpu: CPUContext?) {
+        arch_shake(3)
         let hold = Clock.ticks() &- stats.pointee.acquiredAt
         stats.pointee.holdTicks &+= hold
         if hold > stats.pointee.maxHoldTicks { stats.pointee.maxHoldTicks = hold }

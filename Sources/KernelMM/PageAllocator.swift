@@ -169,6 +169,7 @@ extension Kernel {
     @inline(never)
     func refillPCP(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
                    order: Int) -> Bool {
+        arch_shake(4)
         let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
         z.pointee.lock.lock(mayBlock: false, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)

@@ -58,6 +58,8 @@ public final class PinnedThread: SerialExecutor, @unchecked Sendable {
     private func main() {
         let bound = HostBinding.shared.bindCurrentThread(toPU: hostPU)
         arch_set_thread_name(name)
+        // A stable per-thread seed for schedule shaking: the same CPU shakes the same way.
+        arch_shake_thread(name.utf8.reduce(5381) { $0 &* 33 &+ UInt64($1) })
         pthread_mutex_lock(mutex)
         isBound = bound
         threadID = pthread_self()

@@ -65,6 +65,7 @@ extension KmemCache {
     /// Gives the CPU a non-empty freelist: remote frees of its slab, else a partial slab of its
     /// node, else a new slab. False when the page allocator fails.
     func refillCPUSlab(_ cpu: CPUContext, _ gfp: GFP) -> Bool {
+        arch_shake(6)
         let c = percpu + cpu.id
         if c.pointee.slabPFN >= 0 {
             if let head = takeFreelist(c.pointee.slabPFN, owner: cpu.id) { c.pointee.freelist = head; return true }
@@ -255,6 +256,7 @@ extension KmemCache {
                 continue
             }
             setNext(tail, object(pfn, old.freelist))
+            arch_shake(5)   // between reading the word and the cmpxchg: where remote frees race
             if cmpxchg(pfn, old, new) { break }
         }
         // Freed by a CPU other than the one that took the slab: the remote free of DESIGN.md.

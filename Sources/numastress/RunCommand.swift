@@ -23,6 +23,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Override run.seed.")
     var seed: UInt64?
 
+    @Option(help: "Schedule shaking: SEED or SEED:P (chance per lock/refill/remote-free point, default 0.02). The seed replays the same shaking.")
+    var shake: String?
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -45,6 +48,14 @@ struct RunCommand: AsyncParsableCommand {
         var options = Runner.Options()
         options.progress = !quiet
         options.probeAccessCost = !noProbe
+        if let shake {
+            let parts = shake.split(separator: ":")
+            guard let seed = parts.first.flatMap({ UInt64($0) }), parts.count <= 2,
+                  let p = parts.count == 2 ? Double(parts[1]) : 0.02, (0...1).contains(p) else {
+                throw failInput("--shake: expected SEED or SEED:P with P in 0…1, got \(shake)")
+            }
+            options.shake = (seed, p)
+        }
         let outcome: RunOutcome
         do {
             outcome = try await Runner.run(cfg, options: options)

@@ -50,6 +50,18 @@ void arch_install_sigint(void);
 int arch_sigint_count(void);
 void arch_sigint_reset(void);
 
+/// Schedule shaking (in the spirit of PCT/shuttle randomized schedules): at lock, refill and
+/// remote-free points a thread may yield or spin a little, decided by a generator seeded from
+/// the run's seed and the thread, so a seed replays the same decisions per thread.
+extern uint32_t arch_shake_threshold;   /* chance per point, out of 65536; 0 = off */
+void arch_shake_configure(uint64_t seed, uint32_t threshold);
+void arch_shake_thread(uint64_t id);
+uint64_t arch_shake_count(void);
+void arch_shake_slow(uint32_t point);
+static inline void arch_shake(uint32_t point) {
+    if (__builtin_expect(__atomic_load_n(&arch_shake_threshold, __ATOMIC_RELAXED) != 0, 0)) arch_shake_slow(point);
+}
+
 /// Number of PUs the OS reports online.
 int arch_online_cpus(void);
 

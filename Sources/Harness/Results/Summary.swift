@@ -29,6 +29,7 @@ public enum Summary {
         let status = r.complete ? "complete" : "INCOMPLETE (\(r.stopReason ?? "stopped"))"
         out += "run \(r.config.name): \(r.run.mode), seed \(r.run.seed), \(String(format: "%.2f", Double(r.run.elapsedNS) / 1e9)) s, \(status)\n"
         out += "topology \(r.topology.source): \(r.topology.nodes.count) node(s), \(r.topology.pus.count) CPU(s), \(r.host.mapping) on \(r.host.pus) host PU(s)\n"
+        if let shake = r.run.shake { out += "schedule shaking: \(shake)\n" }
         out += "locks: zone \(r.run.zoneLock), node partial \(r.run.nodePartialLock); remote cost: \(r.numa.costLabel)\n"
 
         section("Throughput")

@@ -71,6 +71,8 @@ public struct RunResult: Codable, Sendable {
         public var remoteCost: String
         public var zoneLock: String
         public var nodePartialLock: String
+        /// Schedule shaking, when on: seed, chance and how many shakes happened.
+        public var shake: String? = nil
     }
 
     public struct Throughput: Codable, Sendable {

@@ -13,6 +13,8 @@ public enum Runner {
         public var progress: Bool = false
         /// Measure the NUMA access-cost matrix before the run.
         public var probeAccessCost: Bool = true
+        /// Schedule shaking: seed and chance per point (see `ScheduleShaker`).
+        public var shake: (seed: UInt64, probability: Double)? = nil
         public init() {}
     }
 
@@ -21,6 +23,11 @@ public enum Runner {
     public static func run(_ config: StressConfig, options: Options = Options()) async throws -> RunOutcome {
         arch_install_sigint()
         defer { arch_sigint_reset() }
+        if let shake = options.shake {
+            ScheduleShaker.enable(seed: shake.seed, probability: shake.probability)
+            FileHandle.standardError.write(Data("schedule shaking: seed \(shake.seed), p \(shake.probability) (--shake \(shake.seed):\(shake.probability) replays it)\n".utf8))
+        }
+        defer { if options.shake != nil { ScheduleShaker.disable() } }
         var last: RunOutcome?
         var reps: [RunResult.RepetitionFigures] = []
         for _ in 0..<max(config.run.repetitions, 1) {
@@ -28,6 +35,7 @@ public enum Runner {
             reps.append(RunResult.RepetitionFigures(totalOps: r.result.throughput.totalOps, elapsedNS: r.result.run.elapsedNS,
                                                     opsPerSec: r.result.throughput.opsPerSec))
             r.result.repetitions = reps
+            if let shake = options.shake { r.result.run.shake = "seed \(shake.seed), p \(shake.probability), \(ScheduleShaker.count) shakes" }
             last = r
             if !r.result.complete { break }
         }

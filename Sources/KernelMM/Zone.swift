@@ -48,10 +48,6 @@ public final class Zone: @unchecked Sendable {
     func countReclaimPass() { _ = arch_fetch_add_u64(core.reclaimCounter, 1) }
     var meta: UnsafeMutablePointer<Page> { core.meta }
 
-    public func contains(_ p: UnsafeRawPointer) -> Bool {
-        p >= UnsafeRawPointer(base) && p < UnsafeRawPointer(base + pages << PAGE_SHIFT)
-    }
-
     /// Free blocks per order now (`/proc/buddyinfo` row). Takes the lock.
     public func freeBlocksPerOrder() -> [Int] {
         lock.withLock(mayBlock: true, cpu: nil) { (0...maxOrder).map { core.nrFreeBlocks(order: $0) } }

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Harness
+import KernelMM
 
 /// A seeded generator of mutated configs: every input either loads or is rejected with one
 /// clear `file:line:column: error: …` line; none may crash the loader. CI runs a short pass;

@@ -80,5 +80,3 @@ import Foundation
         #expect(k.checkPages(expectAllFree: true).isEmpty)
     }
 }
-
-extension SplitMix: RandomNumberGenerator {}

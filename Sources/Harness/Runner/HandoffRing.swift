@@ -50,6 +50,4 @@ final class HandoffRing: @unchecked Sendable {
         arch_store_release_u64(head, h &+ 1)
         return r
     }
-
-    var isEmpty: Bool { arch_load_acquire_u64(head) == arch_load_acquire_u64(tail) }
 }

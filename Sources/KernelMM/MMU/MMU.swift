@@ -11,6 +11,10 @@ public final class MMU: @unchecked Sendable {
     /// `tlbs[cpu]`: touched only by that CPU.
     public let tlbs: [TLB]
     let inboxes: [IPIInbox]
+    /// Each inbox's pending flag and the owner's online mirror, by CPU id: what the per-operation
+    /// poll reads, without touching the inbox objects (no reference counting on that path).
+    @usableFromInline let pendingFlags: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>>
+    @usableFromInline let onlineFlags: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>>
     public let kernelSpace: AddressSpace
     /// Check every TLB hit against the page table (debug runs, tests): a stale use is reported.
     public var debugChecks = false
@@ -27,9 +31,15 @@ public final class MMU: @unchecked Sendable {
         self.kernel = kernel
         tlbs = kernel.cpus.map { _ in TLB(geometry: geometry) }
         inboxes = kernel.cpus.map { IPIInbox(cpu: $0.id, log: kernel.log) }
+        pendingFlags = .allocate(capacity: max(inboxes.count, 1))
+        pendingFlags.initialize(from: inboxes.map(\.pending), count: inboxes.count)
+        onlineFlags = .allocate(capacity: max(inboxes.count, 1))
+        onlineFlags.initialize(from: inboxes.map(\.onlineMirror), count: inboxes.count)
         kernelSpace = try AddressSpace(asid: 0, name: "init_mm", kernel: kernel, cpu: kernel.cpus[0], isKernel: true,
                                        cpus: kernel.cpus.count)
     }
+
+    deinit { pendingFlags.deallocate(); onlineFlags.deallocate() }
 
     /// `mm_alloc()`: a new user address space; its page-table root comes from `cpu`'s node.
     public func createAddressSpace(name: String, cpu: CPUContext) throws -> AddressSpace {
@@ -80,7 +90,7 @@ public final class MMU: @unchecked Sendable {
 
     /// Handles flush requests waiting for this CPU: the IPI handler, run between operations.
     @inline(__always) public func poll(_ cpu: CPUContext) {
-        if inboxes[cpu.id].hasPending { pollSlow(cpu) }
+        if arch_load_relaxed_u32(pendingFlags[cpu.id]) != 0 { pollSlow(cpu) }
     }
 
     @inline(never) func pollSlow(_ cpu: CPUContext) {
@@ -207,7 +217,6 @@ final class IPIInbox: @unchecked Sendable {
     }
     deinit { pending.deallocate(); onlineMirror.deallocate() }
 
-    @inline(__always) var hasPending: Bool { arch_load_relaxed_u32(pending) != 0 }
 
     /// Queues a request if the CPU is online; false when it is not (nothing to wait for).
     func post(_ r: FlushRequest, cpu: CPUContext) -> Bool {

@@ -18,7 +18,7 @@ extension MMU {
     public func translate(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, write: Bool,
                           report: Bool = true) throws(AccessError) -> (pfn: Int, offset: Int) {
         poll(cpu)
-        if !inboxes[cpu.id].isOnlineFast { enter(cpu) }
+        if onlineFlags[cpu.id].pointee == 0 { enter(cpu) }
         let tlb = tlbs[cpu.id]
         let offset = Int(va & UInt64(PAGE_SIZE - 1))
         if let hit = tlb.lookup(asid: space.asid, va: va) {
@@ -126,9 +126,4 @@ extension MMU {
         }
         return e
     }
-}
-
-extension IPIInbox {
-    /// The owner's view of its own online flag (only the owner changes it).
-    var isOnlineFast: Bool { onlineMirror.pointee != 0 }
 }

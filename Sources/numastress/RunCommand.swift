@@ -26,6 +26,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Schedule shaking: SEED or SEED:P (chance per lock/refill/remote-free point, default 0.02). The seed replays the same shaking.")
     var shake: String?
 
+    @Option(help: "Send every workload's objects to this allocator: kernel (the modelled slab and page allocators) or malloc (the process's malloc/free).")
+    var allocator: String?
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -45,6 +48,10 @@ struct RunCommand: AsyncParsableCommand {
             throw failInput("\(error)")
         }
         if let seed { cfg.run.seed = seed }
+        if let allocator {
+            guard let choice = AllocatorChoice(rawValue: allocator) else { throw failInput("--allocator: expected kernel or malloc, got \(allocator)") }
+            for i in cfg.workloads.indices { cfg.workloads[i].allocator = choice }
+        }
         var options = Runner.Options()
         options.progress = !quiet
         options.probeAccessCost = !noProbe

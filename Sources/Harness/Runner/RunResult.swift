@@ -59,6 +59,9 @@ public struct RunResult: Codable, Sendable {
         public var nodes: Int
         public var gitRevision: String
         public var mapping: String
+        /// The malloc the process really used (`glibc`, or a preloaded jemalloc/tcmalloc/
+        /// mimalloc found in /proc/self/maps): what `allocator: malloc` workloads measured.
+        public var malloc: String? = nil
     }
 
     public struct RunInfo: Codable, Sendable {

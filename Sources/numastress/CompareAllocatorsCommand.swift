@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+struct CompareAllocatorsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare-allocators",
+        abstract: "Run one config's object traffic through the slab layer, glibc malloc, and preloaded jemalloc, tcmalloc and mimalloc; print the ratio table.",
+        discussion: "Each contender runs in its own process (LD_PRELOAD for the peers), --runs times, interleaved; the median is reported. scripts/compare-allocators installs the peers first.")
+
+    @Argument(help: "The config (default Configs/allocator-compare.yaml).")
+    var config = "Configs/allocator-compare.yaml"
+
+    @Option(help: "Runs per contender (median reported).")
+    var runs = 3
+
+    @Option(help: "Override run.duration of each run.")
+    var duration: String?
+
+    @Option(help: "Override run.warmup of each run.")
+    var warmup: String?
+
+    @Option(help: "Folder that receives each run's Results folder.")
+    var results = "Results/compare-allocators"
+
+    func run() async throws {
+        guard runs > 0 else { throw failInput("--runs must be positive") }
+        do { _ = try ConfigLoader.load(path: config) } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let (contenders, missing) = AllocatorComparison.contenders()
+        for m in missing {
+            FileHandle.standardError.write(Data("compare-allocators: \(m.label) left out: install Debian's \(m.package) (scripts/compare-allocators does)\n".utf8))
+        }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        var measured: [[RunResult]] = Array(repeating: [], count: contenders.count)
+        // Interleaved (A B C …, A B C …) so drift on the machine hits every contender alike.
+        for run in 0..<runs {
+            for (i, c) in contenders.enumerated() {
+                FileHandle.standardError.write(Data("run \(run + 1)/\(runs): \(c.label)\n".utf8))
+                let root = "\(results)/\(stamp)/\(c.label.split(separator: " ").first!)-\(run + 1)"
+                measured[i].append(try child(c, root: root))
+            }
+        }
+        var rows: [AllocatorComparison.Row] = []
+        for (i, c) in contenders.enumerated() {
+            let f = measured[i].map(AllocatorComparison.figures(of:))
+            rows.append(.init(contender: c, mallocSeen: f.first?.malloc ?? "unknown", opsPerSec: f.map(\.opsPerSec),
+                              cpus: f.first?.cpus ?? 1, p99NS: f.map(\.p99NS).sorted()[f.count / 2]))
+        }
+        print(AllocatorComparison.table(rows), terminator: "")
+        print("runs: \(results)/\(stamp)/")
+        if let bad = rows.first(where: { !AllocatorComparison.preloadTook($0) }) {
+            throw failInput("\(bad.contender.label): LD_PRELOAD=\(bad.contender.preload ?? "") did not take (the run used \(bad.mallocSeen))")
+        }
+    }
+
+    /// One run of `numastress run` in a fresh process, with the contender's malloc preloaded.
+    func child(_ c: AllocatorComparison.Contender, root: String) throws -> RunResult {
+        var args = ["run", config, "--allocator", c.allocator, "--quiet", "--no-probe", "--results", root]
+        if let duration { args += ["--duration", duration] }
+        if let warmup { args += ["--warmup", warmup] }
+        var env = ProcessInfo.processInfo.environment
+        env["LD_PRELOAD"] = c.preload
+        let status = try spawnAndWait(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, args, env)
+        guard status == 0 else { throw failInput("\(c.label): numastress run exited with \(status)") }
+        guard let sub = try FileManager.default.subpathsOfDirectory(atPath: root).first(where: { $0.hasSuffix("result.json") }) else {
+            throw failInput("\(c.label): no result.json under \(root)")
+        }
+        return try ResultWriter.read("\(root)/\(sub)")
+    }
+}
+
+/// posix_spawn + waitpid: the parent sleeps in the kernel while the child runs. (Foundation's
+/// `Process.waitUntilExit` polls a run loop, and a busy parent would steal a PU from the run.)
+func spawnAndWait(_ path: String, _ args: [String], _ environment: [String: String]) throws -> Int32 {
+    var fileActions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&fileActions)
+    defer { posix_spawn_file_actions_destroy(&fileActions) }
+    posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
+    let argv = ([path] + args).map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &fileActions, nil, argv, envp)
+    guard rc == 0 else { throw failInput("cannot start \(path): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    // WIFEXITED / WEXITSTATUS by hand (the macros are not imported).
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}

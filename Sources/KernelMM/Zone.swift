@@ -53,6 +53,10 @@ public final class Zone: @unchecked Sendable {
         lock.withLock(mayBlock: true, cpu: nil) { (0...maxOrder).map { core.nrFreeBlocks(order: $0) } }
     }
 
+    /// Free blocks per order read without the lock, as vmstat readers do: each counter is whole,
+    /// the set is not one instant. For sampling over time without touching lock statistics.
+    public func freeBlocksPerOrderUnlocked() -> [Int] { (0...maxOrder).map { core.nrFreeBlocks(order: $0) } }
+
     // Buddy operations on the core, for tests and checks (lock held by the caller).
     func rmqueueSmallest(order: Int) -> Int32? { core.rmqueueSmallest(order: order) }
     func freeOneBlock(_ i: Int32, order: Int) { core.freeOneBlock(i, order: order) }

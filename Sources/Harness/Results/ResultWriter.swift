@@ -28,6 +28,17 @@ public enum ResultWriter {
                                        r.zones.map { z in let e = z.events; return [z.node, z.zone, z.pages, z.freePagesEnd, e.allocAtomic, e.allocNowait, e.allocBlocking, e.failAtomic, e.failNowait, e.failBlocking, e.frees, e.zoneFallbacks, e.nodeFallbacks, e.watermarkHits, z.reclaimPasses, e.directReclaims, e.sleeps, e.pcpRefills, e.pcpDrains] }))
         try atomic(dir, "caches.csv", csv(["cache", "active_objs", "num_objs", "objsize", "slot_size", "objperslab", "pagesperslab", "slabs", "remote_frees"],
                                         r.caches.map { [$0.info.name, $0.info.activeObjects, $0.info.totalObjects, $0.info.objectSize, $0.info.slotSize, $0.info.objectsPerSlab, $0.info.pagesPerSlab, $0.info.slabs, $0.info.remoteFrees] }))
+        if let t = r.freeTimeline {
+            let orders = t.zones.first?.blocks.first?.count ?? 0
+            var rows: [[Any]] = []
+            for z in t.zones {
+                for (k, blocks) in z.blocks.enumerated() {
+                    let pages = blocks.enumerated().reduce(0) { $0 + $1.element << $1.offset }
+                    rows.append([Double(t.tNS[k]) / 1e9, z.node, z.zone] + blocks + [pages])
+                }
+            }
+            try atomic(dir, "free_timeline.csv", csv(["t_s", "node", "zone"] + (0..<orders).map { "order\($0)" } + ["free_pages"], rows))
+        }
         for (name, h) in outcome.histograms {
             var text = ""
             h.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1)

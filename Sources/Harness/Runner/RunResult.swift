@@ -26,6 +26,23 @@ public struct RunResult: Codable, Sendable {
     public var repetitions: [RepetitionFigures]
     /// TLB figures: totals and per CPU, and the shootdowns of each address space.
     public var tlb: TLBFigures?
+    /// Free blocks per order of each zone sampled over the measured phase (not in deterministic
+    /// runs, whose counters must not depend on timing).
+    public var freeTimeline: FreeTimeline? = nil
+
+    public struct FreeTimeline: Codable, Sendable {
+        public var intervalNS: UInt64
+        /// Time of each sample since the measured phase began.
+        public var tNS: [UInt64]
+        public var zones: [ZoneSeries]
+    }
+
+    public struct ZoneSeries: Codable, Sendable {
+        public var node: Int
+        public var zone: String
+        /// `[sample][order]`: free blocks of that order.
+        public var blocks: [[Int]]
+    }
 
     public struct TLBFigures: Codable, Sendable {
         public var totals: TLB.Counters

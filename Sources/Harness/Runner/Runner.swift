@@ -56,6 +56,7 @@ public enum Runner {
 
         var stopReason: String? = nil
         let elapsed: UInt64
+        var timeline: RunResult.FreeTimeline? = nil
         if config.run.deterministic {
             elapsed = runDeterministic(env, workers)
         } else {
@@ -63,8 +64,11 @@ public enum Runner {
                 _ = await phase(env, workers, durationNS: config.run.warmupNS, operations: nil, label: "warm-up", options: options)
                 resetCounters(env, workers)
             }
+            let sampler = FreeAreaSampler(kernel: env.kernel, durationNS: config.run.operations == nil ? config.run.durationNS : 10_000_000_000)
+            sampler.start(at: Clock.monotonicNS())
             elapsed = await phase(env, workers, durationNS: config.run.durationNS, operations: config.run.operations,
                                   label: "run", options: options)
+            timeline = sampler.stop()
         }
         if interrupted { stopReason = "interrupted (SIGINT)" }
         if let kind = env.kernel.log.stopRequested { stopReason = "stopped on \(kind.rawValue) (on_slab_error: abort)" }
@@ -74,6 +78,7 @@ public enum Runner {
         let procViews = ProcViews(buddyinfo: env.kernel.buddyinfo(), zoneinfo: env.kernel.zoneinfo(), slabinfo: env.slab.slabinfo())
         var result = ResultBuilder.build(env: env, workers: workers, elapsedNS: elapsed, started: started,
                                          accessCost: cost, buddyAtEnd: buddyAtEnd)
+        result.freeTimeline = timeline
         result.complete = stopReason == nil
         result.stopReason = stopReason
         await drain(env, workers)

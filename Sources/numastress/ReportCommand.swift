@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Draw a Results folder's plots (PNG, with gnuplot) and write report.html beside them.",
+        discussion: "Plots: latency CDF per GFP class, lock wait histograms per policy, the NUMA access-cost heatmap (measured and modelled), free pages per order over time, throughput per CPU, and the scaling curve of a `bench --scaling` folder. scripts/report installs gnuplot first.")
+
+    @Argument(help: "A Results folder (Results/<config>/<timestamp>) or a bench --scaling folder.")
+    var resultDir: String
+
+    @Flag(name: .customLong("no-plots"), help: "Write report.html with the tables only (no gnuplot needed).")
+    var noPlots = false
+
+    func run() throws {
+        do {
+            let out = try Report.write(resultDir, plots: !noPlots)
+            for p in out.plots { print("plot: \(p)") }
+            for s in out.skipped { print("not drawn: \(s)") }
+            print("report: \(out.html)")
+        } catch let e as ReportError {
+            throw failInput(e.description)
+        }
+    }
+}

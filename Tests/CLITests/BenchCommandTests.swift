@@ -17,13 +17,35 @@ import Foundation
         for l in page { #expect(Double(l.split(separator: " ").last!) ?? 0 > 0) }
     }
 
-    @Test("--json gives one object per case with ns_per_op and ratio")
+    @Test("--json gives one object per case with nsPerOp and ratio, and the executor table when selected")
     func json() throws {
-        let r = try CLI.run(["bench", "--filter", "order-4", "--iterations", "1000", "--runs", "1", "--json"])
-        #expect(r.status == 0)
-        let arr = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
-        #expect(arr.count >= 2)
-        #expect(arr.allSatisfy { ($0["nsPerOp"] as? Double ?? 0) > 0 })
+        let r = try CLI.run(["bench", "--filter", "executor", "--iterations", "2000", "--runs", "1", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let cases = try #require(doc["cases"] as? [[String: Any]])
+        #expect(cases.count >= 1)
+        #expect(cases.allSatisfy { ($0["nsPerOp"] as? Double ?? 0) > 0 })
+        let executor = try #require(doc["executor"] as? [[String: Any]])
+        #expect(executor.map { $0["mode"] as? String } == ["bare pinned pthread", "CPU actor, whole batch per call",
+                                                           "CPU actor, one call per 64 ops", "CPU actor, one call per op"])
+        // A thread hop per operation costs far more than the operation: the design's reason for batches.
+        let perOp = executor.last?["nsPerOp"] as? Double ?? 0, batch = executor[1]["nsPerOp"] as? Double ?? 0
+        #expect(perOp > batch)
+    }
+
+    @Test("--scaling writes scaling.csv with every workload at each CPU count, and report draws it")
+    func scaling() throws {
+        let out = NSTemporaryDirectory() + "numastress-scaling-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLI.run(["bench", "--scaling", "--duration", "100ms", "--max-cpus", "2", "--results", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let dir = try #require(r.stdout.split(separator: "\n").last { $0.hasPrefix("results: ") }?.split(separator: " ")[1])
+        let csv = try String(contentsOfFile: "\(dir)/scaling.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "workload,cpus,ops_per_sec,speedup")
+        #expect(csv.contains { $0.hasPrefix("local-slab,1,") } && csv.contains { $0.hasPrefix("shared-zone,1,") })
+        let report = try CLI.run(["report", String(dir), "--no-plots"])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/report.html", encoding: .utf8).contains("<h2>Scaling</h2>"))
     }
 
     @Test("Non-positive iterations are refused with status 2")

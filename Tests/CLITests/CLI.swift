@@ -25,11 +25,31 @@ enum CLI {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        // Both pipes drained at once (a child filling stderr while we wait on stdout would block),
+        // with reads retried on EINTR: Foundation's readDataToEndOfFile traps on it, and other
+        // tests' children deliver SIGCHLD to this process at any time.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
+        let errFD = err.fileHandleForReading.fileDescriptor
+        let errReader = Thread { errBox.data = readAll(errFD) }
+        errReader.start()
+        let o = readAll(out.fileHandleForReading.fileDescriptor)
+        while !errReader.isFinished { usleep(1000) }
+        let e = errBox.data
         p.waitUntilExit()
         return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                        stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func readAll(_ fd: Int32) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
+            if n < 0 && errno == EINTR { continue }
+            return data
+        }
     }
 
     /// Folder of the repository (for Configs/ and test fixtures).

@@ -43,7 +43,7 @@ import Foundation
         p.arguments = ["--hardware"]
         let pipe = Pipe(); p.standardOutput = pipe
         try p.run(); p.waitUntilExit()
-        let numactl = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let numactl = String(decoding: CLI.readAll(pipe.fileHandleForReading.fileDescriptor), as: UTF8.self)
         // The numactl block comes first; its shape lines (not size/free, which move) must match.
         let shape: (Substring) -> [String] = { text in
             text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }

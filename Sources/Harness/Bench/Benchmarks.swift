@@ -39,6 +39,9 @@ public enum Benchmarks {
                                       name: "alloc_pages order-4 + free (buddy, zone lock), \(policy)"))
             }
         }
+        for n in cpuCounts { cases.append(pcpBulkCase(cpus: n)) }
+        cases.append(tlbCase(pages: 32, name: "translate, TLB hit (32 pages)"))
+        cases.append(tlbCase(pages: 8192, name: "translate, TLB miss + 4-level walk (8192 pages)"))
         return cases
     }
 
@@ -81,11 +84,11 @@ public enum Benchmarks {
         }
     }
 
-    static func benchKernel(cpus: Int, policy: LockPolicy) throws -> Kernel {
+    static func benchKernel(cpus: Int, policy: LockPolicy, perNodeBytes: Int = 64 << 20) throws -> Kernel {
         let machine = try TopologyLoader.load(.synthetic("pack:1 [numa] core:\(max(cpus, 1)) pu:1"))
         let mapping = CPUMapping(model: machine, host: HostBinding.shared.machine, modelIsHost: false)
         var config = MemoryConfig()
-        config.perNodeBytes = 64 << 20
+        config.perNodeBytes = perNodeBytes
         config.zoneLock = policy
         config.kswapd = false
         return try Kernel(machine: machine, mapping: mapping, config: config)

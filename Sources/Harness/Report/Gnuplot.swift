@@ -29,17 +29,9 @@ public enum Gnuplot {
             for (file, text) in p.data { try text.write(toFile: "\(dir)/\(file)", atomically: true, encoding: .utf8) }
             let script = preamble(png: "\(p.name).png") + p.script
             try script.write(toFile: "\(dir)/\(p.name).gp", atomically: true, encoding: .utf8)
-            let proc = Process()
-            proc.executableURL = URL(fileURLWithPath: gnuplot)
-            proc.arguments = ["\(p.name).gp"]
-            proc.currentDirectoryURL = URL(fileURLWithPath: dir)
-            let err = Pipe()
-            proc.standardError = err
-            try proc.run()
-            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            proc.waitUntilExit()
-            guard proc.terminationStatus == 0 else {
-                throw ReportError("gnuplot failed on \(dir)/\(p.name).gp: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let out = try ChildProcess.run(gnuplot, ["\(p.name).gp"], cwd: dir)
+            guard out.status == 0 else {
+                throw ReportError("gnuplot failed on \(dir)/\(p.name).gp: \(out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
             drawn[p.name] = "\(dir)/\(p.name).png"
         }

@@ -154,22 +154,36 @@ public enum ReportPlots {
     }
 
     static func scaling(_ curves: [PlotData.ScalingCurve]) -> Gnuplot.Plot {
-        // Speedup over each workload's smallest CPU count, per CPU: n × ops(n) / (n × ops(n0)/n0).
+        // Speedup over each workload's smallest CPU count, per CPU: ops(n) / (ops(n0) / n0);
+        // beside it the absolute rate per CPU, where contention shows as a falling line.
         let data = curves.map { c in
             let base = c.points.min { $0.cpus < $1.cpus }.map { $0.opsPerSec / Double($0.cpus) } ?? 1
-            return c.points.sorted { $0.cpus < $1.cpus }.map { String(format: "%d %.4f %.3f", $0.cpus, $0.opsPerSec / base, $0.opsPerSec / 1e6) }.joined(separator: "\n")
+            return c.points.sorted { $0.cpus < $1.cpus }
+                .map { String(format: "%d %.4f %.4f", $0.cpus, $0.opsPerSec / base, $0.opsPerSec / 1e6 / Double($0.cpus)) }.joined(separator: "\n")
         }.joined(separator: "\n\n\n") + "\n"
         let maxCPUs = curves.flatMap { $0.points.map(\.cpus) }.max() ?? 1
-        let lines = curves.enumerated().map { i, c in "'scaling.dat' index \(i) using 1:2 with linespoints lw 2 pt 7 title \(Gnuplot.quoted(c.workload))" }
-        return Gnuplot.Plot(name: "scaling", caption: "Scaling: throughput over the one-CPU figure (or per CPU of the smallest run), against the ideal line",
+        func lines(_ column: Int) -> String {
+            curves.enumerated().map { i, c in "'scaling.dat' index \(i) using 1:\(column) with linespoints lw 2 pt 7 lc \(i + 1) title \(Gnuplot.quoted(c.workload))" }
+                .joined(separator: ", \\\n     ")
+        }
+        return Gnuplot.Plot(name: "scaling", caption: "Scaling: speedup over each workload's smallest run (per CPU; remote-free starts at 2 CPUs) against the ideal line, and throughput per CPU",
                             data: ["scaling.dat": data], script: """
-            set title "scaling with CPUs"
+            set multiplot layout 1,2
             set xlabel "CPUs"
-            set ylabel "speedup"
             set xrange [0:\(maxCPUs + 1)]
+            set xtics 1
+            set key inside top left
+            set title "speedup"
+            set ylabel "speedup"
             set yrange [0:\(maxCPUs + 1)]
             plot x with lines dt 2 lc rgb "#888888" title "ideal", \\
-                 \(lines.joined(separator: ", \\\n     "))
+                 \(lines(2))
+            set title "throughput per CPU"
+            set ylabel "M ops/s per CPU"
+            set yrange [0:*]
+            set key inside bottom left
+            plot \(lines(3))
+            unset multiplot
 
             """)
     }

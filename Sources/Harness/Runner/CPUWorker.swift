@@ -30,6 +30,19 @@ final class CPUWorker: @unchecked Sendable {
         let ops: [OpSpec]
         let cumulative: [Double]
         let cacheIndex: [Int]
+        /// The spec's per-operation settings as plain values (see `OpPlan`).
+        var plans: [OpPlan] = []
+        var atomicShare: Double = 0
+        var gfp: GFP = .kernel
+        var useMalloc = false
+        /// Bytes to write into each new object (0: none) and the pattern.
+        var touchBytes = 0
+        var touchPattern: UInt8 = 0
+        /// Keep-N window size and order; `keep < 0` frees at once.
+        var keep = -1
+        var keepOrder: LifetimeOrder = .fifo
+        /// The workload shares mappings between its CPUs (mmap workloads).
+        var sharesMappings = false
         var window: [ObjectRecord] = []
         var windowHead = 0
         var targets: [HandoffRing] = []
@@ -42,7 +55,21 @@ final class CPUWorker: @unchecked Sendable {
     init(cpu: CPUContext, env: RunEnvironment, parts: [WorkloadPart], seed: UInt64) {
         self.cpu = cpu
         self.env = env
-        self.parts = parts
+        self.parts = parts.map { p in
+            var p = p
+            let spec = p.spec
+            p.plans = p.ops.enumerated().map { k, op in
+                OpPlan(kind: op.kind, size: DrawPlan(op.size), order: DrawPlan(op.order), cacheIndex: p.cacheIndex[k], index: k)
+            }
+            p.atomicShare = spec.atomicShare
+            p.gfp = spec.gfp
+            p.useMalloc = spec.allocator == .malloc
+            p.touchBytes = spec.touch?.bytes ?? 0
+            p.touchPattern = spec.touch?.pattern ?? 0x5a
+            if case .keep(let n, let order) = spec.lifetime { p.keep = n; p.keepOrder = order }
+            p.sharesMappings = env.published[spec.name] != nil && env.spaces[spec.name] != nil
+            return p
+        }
         stats = CPUStats(nodes: env.machine.nodes.count)
         rng = SplitMix(seed: seed &+ UInt64(cpu.id) &* 0x9E37_79B9)
         sampleRate = max(env.config.run.sampleRate, 1)
@@ -52,7 +79,10 @@ final class CPUWorker: @unchecked Sendable {
         touchInjectTicks = Array(repeating: 0, count: env.machine.nodes.count)
     }
 
-    deinit { progress.deallocate() }
+    deinit {
+        progress.deallocate()
+        for p in parts { for plan in p.plans { plan.size.release(); plan.order.release() } }
+    }
 
     var isConsumerOnly: Bool { parts.allSatisfy(\.isConsumer) }
 
@@ -79,22 +109,25 @@ final class CPUWorker: @unchecked Sendable {
     }
 
     func produce(_ i: Int) -> Bool {
-        let spec = parts[i].spec
-        if let shared = env.published[spec.name], let space = env.spaces[spec.name] { touchShared(shared, space) }
+        if parts[i].sharesMappings, let shared = env.published[parts[i].spec.name], let space = env.spaces[parts[i].spec.name] {
+            touchShared(shared, space)
+        }
         let r = rng.unit() * (parts[i].cumulative.last ?? 1)
-        let k = parts[i].cumulative.firstIndex { r < $0 } ?? parts[i].ops.count - 1
-        let op = parts[i].ops[k]
-        let atomic = op.kind != .vmalloc && spec.atomicShare > 0 && rng.unit() < spec.atomicShare
-        let gfp: GFP = atomic ? .atomic : spec.gfp
+        let k = parts[i].cumulative.firstIndex { r < $0 } ?? parts[i].plans.count - 1
+        let op = parts[i].plans[k]
+        let share = parts[i].atomicShare
+        let atomic = op.kind != .vmalloc && share > 0 && rng.unit() < share
+        let gfp: GFP = atomic ? .atomic : parts[i].gfp
+        let useMalloc = parts[i].useMalloc
         let cls = GFPClass(gfp)
         let timed = sampling(&allocCountdown)
         let t0 = timed ? Clock.ticks() : 0
         let rec: ObjectRecord?
         if atomic {
             stats.atomicOps &+= 1
-            rec = cpu.atomicSection { allocate(op, cacheIndex: parts[i].cacheIndex[k], gfp: gfp, malloc: spec.allocator == .malloc) }
+            rec = cpu.atomicSection { allocate(op, gfp: gfp, malloc: useMalloc) }
         } else {
-            rec = allocate(op, cacheIndex: parts[i].cacheIndex[k], gfp: gfp, malloc: spec.allocator == .malloc)
+            rec = allocate(op, gfp: gfp, malloc: useMalloc)
         }
         let cell = stats.cell(op.kind, cls)
         if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: Clock.ticks() &- t0)) }
@@ -103,19 +136,19 @@ final class CPUWorker: @unchecked Sendable {
         if let owners = env.ownership, !rec.malloc, !owners.claim(rec.pointer) {
             env.kernel.log.report(.slabError, "numastress: object 0x\(String(UInt(bitPattern: rec.pointer), radix: 16)) handed out twice (cpu\(cpu.id), seed \(env.config.run.seed))")
         }
+        let touchBytes = parts[i].touchBytes
         if rec.kind == .mmap {
-            touchMapping(rec, bytes: spec.touch.map { min($0.bytes, Int(rec.arg)) } ?? KernelMM.PAGE_SIZE, pattern: spec.touch?.pattern ?? 0x5a)
-            env.published[spec.name]?.publish(va: UInt64(UInt(bitPattern: rec.pointer)), pages: (Int(rec.arg) + KernelMM.PAGE_SIZE - 1) / KernelMM.PAGE_SIZE)
+            touchMapping(rec, bytes: touchBytes > 0 ? min(touchBytes, Int(rec.arg)) : KernelMM.PAGE_SIZE, pattern: parts[i].touchPattern)
+            env.published[parts[i].spec.name]?.publish(va: UInt64(UInt(bitPattern: rec.pointer)), pages: (Int(rec.arg) + KernelMM.PAGE_SIZE - 1) / KernelMM.PAGE_SIZE)
         } else {
-            account(rec, op: op, bytes: usable(rec, op))
-            if let touch = spec.touch { self.touch(rec, bytes: min(touch.bytes, usable(rec, op)), pattern: touch.pattern) }
+            account(rec)
+            if touchBytes > 0 { self.touch(rec, bytes: min(touchBytes, usable(rec)), pattern: parts[i].touchPattern) }
         }
-        switch spec.lifetime {
-        case .immediate:
+        if parts[i].keep < 0 {
             release(rec, part: i)
-        case .keep(let n, let order):
+        } else {
             parts[i].window.append(rec)
-            if parts[i].held > n { release(evict(i, order), part: i) }
+            if parts[i].held > parts[i].keep { release(evict(i, parts[i].keepOrder), part: i) }
         }
         return true
     }
@@ -181,16 +214,16 @@ final class CPUWorker: @unchecked Sendable {
 
     // MARK: the allocators
 
-    func allocate(_ op: OpSpec, cacheIndex: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
+    func allocate(_ op: OpPlan, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
         switch op.kind {
         case .kmalloc:
             let size = op.size.draw(&rng)
             let p = useMalloc ? malloc(size) : env.slab.kmalloc(cpu, size, gfp)
             return p.map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(size), malloc: useMalloc) }
         case .kmemCacheAlloc:
-            let cache = env.caches[cacheIndex]
+            let cache = env.caches[op.cacheIndex]
             let p = useMalloc ? malloc(cache.objectSize) : cache.alloc(cpu, gfp)
-            return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(cacheIndex), malloc: useMalloc) }
+            return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(op.cacheIndex), malloc: useMalloc) }
         case .allocPages:
             let order = op.order.draw(&rng)
             let p = useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order) : env.kernel.getFreePages(cpu, gfp, order: order)
@@ -202,8 +235,9 @@ final class CPUWorker: @unchecked Sendable {
         case .mmap:
             let size = op.size.draw(&rng)
             let index = env.spaceIndex(parts[turnPart].spec.name)
-            guard index >= 0, let va = env.mmu.mmap(cpu, env.spaceList[Int(index)], length: size, prot: op.prot,
-                                                   policy: op.policy, huge: op.huge) else { return nil }
+            let spec = parts[turnPart].ops[op.index]
+            guard index >= 0, let va = env.mmu.mmap(cpu, env.spaceList[Int(index)], length: size, prot: spec.prot,
+                                                   policy: spec.policy, huge: spec.huge) else { return nil }
             return ObjectRecord(pointer: UnsafeMutableRawPointer(bitPattern: UInt(va))!, kind: .mmap, arg: Int32(size),
                                 malloc: false, space: index)
         default:
@@ -223,7 +257,7 @@ final class CPUWorker: @unchecked Sendable {
         }
     }
 
-    func usable(_ rec: ObjectRecord, _ op: OpSpec) -> Int {
+    func usable(_ rec: ObjectRecord) -> Int {
         switch rec.kind {
         case .kmalloc, .vmalloc, .mmap: return Int(rec.arg)
         case .kmemCacheAlloc: return env.caches[Int(rec.arg)].objectSize
@@ -233,7 +267,7 @@ final class CPUWorker: @unchecked Sendable {
     }
 
     /// The locality matrix: which node's memory this CPU was given.
-    func account(_ rec: ObjectRecord, op: OpSpec, bytes: Int) {
+    func account(_ rec: ObjectRecord) {
         guard !rec.malloc, let pfn = env.kernel.virtToPFN(rec.pointer) else { return }
         stats.locality[env.kernel.nodeOf(pfn: pfn)] &+= 1
     }

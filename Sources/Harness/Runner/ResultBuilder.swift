@@ -123,16 +123,9 @@ enum ResultBuilder {
     }
 
     static func gitRevision() -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "rev-parse", "--short", "HEAD"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        guard (try? p.run()) != nil else { return "unknown" }
-        p.waitUntilExit()
-        let s = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+        guard let out = try? ChildProcess.run("/usr/bin/env", ["git", "rev-parse", "--short", "HEAD"]) else { return "unknown" }
+        let s = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return out.status == 0 && !s.isEmpty ? s : "unknown"
     }
 }
 

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Runs a helper program (git, gnuplot) and collects what it prints. Pipes are read with
+/// `read(2)` retried on EINTR: Foundation's `readDataToEndOfFile` traps on an interrupted read,
+/// and a process that starts children receives SIGCHLD at any time.
+enum ChildProcess {
+    struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ executable: String, _ args: [String], cwd: String? = nil) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // stderr drains on its own thread, so a child filling it cannot block on us.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
+        let errFD = err.fileHandleForReading.fileDescriptor
+        let errReader = Thread { errBox.data = readAll(errFD) }
+        errReader.start()
+        let outText = readAll(out.fileHandleForReading.fileDescriptor)
+        while !errReader.isFinished { usleep(500) }
+        let errText = errBox.data
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: outText, as: UTF8.self),
+                      stderr: String(decoding: errText, as: UTF8.self))
+    }
+
+    static func readAll(_ fd: Int32) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
+            if n < 0 && errno == EINTR { continue }
+            return data
+        }
+    }
+}

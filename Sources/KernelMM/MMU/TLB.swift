@@ -51,63 +51,87 @@ public final class TLB: @unchecked Sendable {
         var lastUse: UInt64 = 0
     }
 
+    /// One level's sets, in memory the TLB owns: the lookup path reads and updates entries in
+    /// place, without array copy-on-write or exclusivity checks.
     struct Level {
         let sets: Int
         let ways: Int
-        var entries: [Entry]
+        let entries: UnsafeMutablePointer<Entry>
+        var count: Int { sets * ways }
         init(entries: Int, ways: Int) {
             self.ways = max(1, min(ways, entries))
             sets = max(1, entries / self.ways)
-            self.entries = Array(repeating: Entry(), count: sets * self.ways)
+            self.entries = .allocate(capacity: sets * self.ways)
+            self.entries.initialize(repeating: Entry(), count: sets * self.ways)
         }
+        @inline(__always) func base(_ tag: UInt64) -> Int { Int(tag % UInt64(sets)) * ways }
+    }
+
+    /// Counters and the LRU clock, in owned memory for the same reason.
+    struct State {
+        var counters = Counters()
+        var clock: UInt64 = 0
     }
 
     public let geometry: Geometry
-    var l1: Level
-    var l2: Level
-    var clock: UInt64 = 0
-    public internal(set) var counters = Counters()
+    let l1: Level
+    let l2: Level
+    let state: UnsafeMutablePointer<State>
+
+    /// This CPU's figures (read and updated in place).
+    public var counters: Counters {
+        unsafeAddress { UnsafePointer(state).pointer(to: \.counters)! }
+        unsafeMutableAddress { state.pointer(to: \.counters)! }
+    }
 
     public init(geometry: Geometry = Geometry()) {
         self.geometry = geometry
         l1 = Level(entries: geometry.l1Entries, ways: geometry.l1Ways)
         l2 = Level(entries: geometry.l2Entries, ways: geometry.l2Ways)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
     }
 
-    static func tag(asid: Int, va: UInt64, huge: Bool) -> UInt64 {
+    deinit {
+        l1.entries.deallocate()
+        l2.entries.deallocate()
+        state.deallocate()
+    }
+
+    @inline(__always) static func tag(asid: Int, va: UInt64, huge: Bool) -> UInt64 {
         UInt64(asid) << 40 | (huge ? 1 << 39 : 0) | (va >> (huge ? 21 : 12))
     }
 
     /// A translation, or nil on a miss in both levels. Counts hits; a miss is counted by the caller's walk.
     func lookup(asid: Int, va: UInt64) -> (pfn: Int, writable: Bool, huge: Bool)? {
-        clock &+= 1
-        for huge in [false, true] {
-            let t = Self.tag(asid: asid, va: va, huge: huge)
-            if let e = probe(&l1, t) { counters.l1Hits &+= 1; return (e.pfn, e.writable, huge) }
-        }
-        for huge in [false, true] {
-            let t = Self.tag(asid: asid, va: va, huge: huge)
-            if let e = probe(&l2, t) {
-                counters.l2Hits &+= 1
-                fill(&l1, Entry(tag: t, pfn: e.pfn, writable: e.writable, valid: true, lastUse: clock))
-                return (e.pfn, e.writable, huge)
-            }
-        }
-        counters.misses &+= 1
-        return nil
+        state.pointee.clock &+= 1
+        let small = Self.tag(asid: asid, va: va, huge: false), huge = Self.tag(asid: asid, va: va, huge: true)
+        if let e = probe(l1, small) { state.pointee.counters.l1Hits &+= 1; return (e.pfn, e.writable, false) }
+        if let e = probe(l1, huge) { state.pointee.counters.l1Hits &+= 1; return (e.pfn, e.writable, true) }
+        return lookupL2(small, huge)
     }
 
-    private func probe(_ level: inout Level, _ tag: UInt64) -> Entry? {
-        let base = Int(tag % UInt64(level.sets)) * level.ways
+    /// Second level: a hit is copied into the first level.
+    @inline(never) private func lookupL2(_ small: UInt64, _ huge: UInt64) -> (pfn: Int, writable: Bool, huge: Bool)? {
+        let hit: (Entry, UInt64, Bool)?
+        if let e = probe(l2, small) { hit = (e, small, false) } else if let e = probe(l2, huge) { hit = (e, huge, true) } else { hit = nil }
+        guard let (e, t, isHuge) = hit else { state.pointee.counters.misses &+= 1; return nil }
+        state.pointee.counters.l2Hits &+= 1
+        fill(l1, Entry(tag: t, pfn: e.pfn, writable: e.writable, valid: true, lastUse: state.pointee.clock))
+        return (e.pfn, e.writable, isHuge)
+    }
+
+    @inline(__always) private func probe(_ level: Level, _ tag: UInt64) -> Entry? {
+        let base = level.base(tag)
         for i in base..<(base + level.ways) where level.entries[i].valid && level.entries[i].tag == tag {
-            level.entries[i].lastUse = clock
+            level.entries[i].lastUse = state.pointee.clock
             return level.entries[i]
         }
         return nil
     }
 
-    private func fill(_ level: inout Level, _ e: Entry) {
-        let base = Int(e.tag % UInt64(level.sets)) * level.ways
+    private func fill(_ level: Level, _ e: Entry) {
+        let base = level.base(e.tag)
         var victim = base
         for i in base..<(base + level.ways) {
             if !level.entries[i].valid || level.entries[i].tag == e.tag { victim = i; break }
@@ -118,38 +142,38 @@ public final class TLB: @unchecked Sendable {
 
     /// Installs a translation found by a page walk, in both levels.
     func insert(asid: Int, va: UInt64, pfn: Int, writable: Bool, huge: Bool) {
-        clock &+= 1
-        let e = Entry(tag: Self.tag(asid: asid, va: va, huge: huge), pfn: pfn, writable: writable, valid: true, lastUse: clock)
-        fill(&l2, e)
-        fill(&l1, e)
+        state.pointee.clock &+= 1
+        let e = Entry(tag: Self.tag(asid: asid, va: va, huge: huge), pfn: pfn, writable: writable, valid: true, lastUse: state.pointee.clock)
+        fill(l2, e)
+        fill(l1, e)
     }
 
     /// `invlpg`: drops one page's translation (4 KiB or the 2 MiB one covering it).
     func invalidate(asid: Int, va: UInt64) {
         counters.singleInvalidations &+= 1
-        for huge in [false, true] {
-            let t = Self.tag(asid: asid, va: va, huge: huge)
-            Self.drop(&l1, t)
-            Self.drop(&l2, t)
+        for t in [Self.tag(asid: asid, va: va, huge: false), Self.tag(asid: asid, va: va, huge: true)] {
+            Self.drop(l1, t)
+            Self.drop(l2, t)
         }
     }
 
     /// Only the set the tag maps to can hold it.
-    private static func drop(_ level: inout Level, _ tag: UInt64) {
-        let base = Int(tag % UInt64(level.sets)) * level.ways
+    private static func drop(_ level: Level, _ tag: UInt64) {
+        let base = level.base(tag)
         for i in base..<(base + level.ways) where level.entries[i].valid && level.entries[i].tag == tag { level.entries[i].valid = false }
     }
 
     private static func has(_ level: Level, _ tag: UInt64) -> Bool {
-        let base = Int(tag % UInt64(level.sets)) * level.ways
+        let base = level.base(tag)
         return (base..<(base + level.ways)).contains { level.entries[$0].valid && level.entries[$0].tag == tag }
     }
 
     /// Flushes every translation of `asid` (nil: everything), as a CR3 write or INVPCID does.
     func flush(asid: Int?) {
         counters.fullFlushes &+= 1
-        for i in l1.entries.indices where asid == nil || l1.entries[i].tag >> 40 == UInt64(asid!) { l1.entries[i].valid = false }
-        for i in l2.entries.indices where asid == nil || l2.entries[i].tag >> 40 == UInt64(asid!) { l2.entries[i].valid = false }
+        for level in [l1, l2] {
+            for i in 0..<level.count where asid == nil || level.entries[i].tag >> 40 == UInt64(asid!) { level.entries[i].valid = false }
+        }
     }
 
     /// True when any translation of `asid` for `va` is still cached (coherence checks).
@@ -161,5 +185,5 @@ public final class TLB: @unchecked Sendable {
         return false
     }
 
-    public func resetCounters() { counters = Counters() }
+    public func resetCounters() { state.pointee.counters = Counters() }
 }

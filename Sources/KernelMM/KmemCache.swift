@@ -29,6 +29,9 @@ public final class KmemCache: @unchecked Sendable {
     /// Slabs now owned by the cache, and constructor calls (both atomic).
     let counters: UnsafeMutablePointer<UInt64>
     let minPartial: Int
+    /// `s->cpu_partial_slabs`: how many partial slabs a CPU may keep frozen for itself before
+    /// they go to the node list; 0 for debug caches, which (as in SLUB) have no per-CPU partials.
+    let cpuPartialSlabs: Int
     let errorCounts: UnsafeMutablePointer<UInt64>
 
     init(name: String, id: Int32, size: Int, align: Int, flags: SlabFlags, ctor: Constructor?,
@@ -56,6 +59,14 @@ public final class KmemCache: @unchecked Sendable {
         errorCounts.initialize(repeating: 0, count: SlabErrorKind.allCases.count)
         // SLUB's min_partial: ilog2(size) / 2, kept within [5, 10].
         minPartial = min(10, max(5, (Int.bitWidth - 1 - layout.size.leadingZeroBitCount) / 2))
+        cpuPartialSlabs = fastPath ? Self.cpuPartialSlabs(size: layout.size, objectsPerSlab: layout.objectsPerSlab) : 0
+    }
+
+    /// `set_cpu_partial()`: an object budget by size, kept as twice that many objects' worth
+    /// of slabs (`DIV_ROUND_UP(nr_objects * 2, oo_objects)`).
+    static func cpuPartialSlabs(size: Int, objectsPerSlab: Int) -> Int {
+        let objects = size >= KernelMM.PAGE_SIZE ? 2 : size >= 1024 ? 6 : size >= 256 ? 13 : 30
+        return (objects * 2 + objectsPerSlab - 1) / max(objectsPerSlab, 1)
     }
 
     deinit {

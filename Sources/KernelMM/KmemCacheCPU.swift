@@ -14,12 +14,22 @@ public struct KmemCacheCPU {
     public internal(set) var slowFrees: UInt64
     public internal(set) var failures: UInt64
     public internal(set) var newSlabs: UInt64
+    /// Slabs taken from the node's partial list.
     public internal(set) var partialTaken: UInt64
-    var pad: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    /// This CPU's partial slabs (`slub_percpu_partial`): frozen for it, linked by PFN through
+    /// `Page.next`, `partialCount` of them.
+    var partialHead: Int32
+    var partialCount: Int32
+    /// `cpu_partial_free`: frees that froze a full slab onto this list; `cpu_partial_alloc`:
+    /// CPU slabs refilled from it; both without the node lock.
+    public internal(set) var cpuPartialFree: UInt64
+    public internal(set) var cpuPartialAlloc: UInt64
+    var pad: UInt64 = 0
 
     init() {
         freelist = nil; slabBase = 0; slabBytes = 0; slabPFN = -1
         allocs = 0; frees = 0; slowAllocs = 0; slowFrees = 0; failures = 0; newSlabs = 0; partialTaken = 0
+        partialHead = -1; partialCount = 0; cpuPartialFree = 0; cpuPartialAlloc = 0
     }
 }
 

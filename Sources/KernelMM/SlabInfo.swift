@@ -14,14 +14,42 @@ extension SlabAllocator {
         public var pagesPerSlab: Int
         public var slabs: Int
         public var remoteFrees: UInt64
+        /// The fast/slow path counters of CONFIG_SLUB_STATS, summed over CPUs.
+        public var stats: SlubStats? = nil
         public var cacheBytes: Int { slabs * pagesPerSlab * PAGE_SIZE }
+    }
+
+    /// `/sys/kernel/slab/<cache>/{alloc,free}_{fastpath,slowpath}`, `alloc_from_partial`,
+    /// `alloc_slab`, `cpu_partial_alloc`, `cpu_partial_free`: where allocations and frees went.
+    public struct SlubStats: Sendable, Codable, Equatable {
+        public var allocFastpath: UInt64
+        public var allocSlowpath: UInt64
+        public var freeFastpath: UInt64
+        public var freeSlowpath: UInt64
+        public var allocFromPartial: UInt64
+        public var allocSlab: UInt64
+        public var cpuPartialAlloc: UInt64
+        public var cpuPartialFree: UInt64
+    }
+
+    public func stats(_ c: KmemCache) -> SlubStats {
+        var s = SlubStats(allocFastpath: 0, allocSlowpath: 0, freeFastpath: 0, freeSlowpath: 0, allocFromPartial: 0,
+                          allocSlab: 0, cpuPartialAlloc: 0, cpuPartialFree: 0)
+        for cpu in 0..<kernel.cpus.count {
+            let p = c.cpuStats(cpu)
+            s.allocSlowpath += p.slowAllocs; s.allocFastpath += p.allocs &- p.slowAllocs
+            s.freeSlowpath += p.slowFrees; s.freeFastpath += p.frees &- p.slowFrees
+            s.allocFromPartial += p.partialTaken; s.allocSlab += p.newSlabs
+            s.cpuPartialAlloc += p.cpuPartialAlloc; s.cpuPartialFree += p.cpuPartialFree
+        }
+        return s
     }
 
     public func info(_ c: KmemCache) -> CacheInfo {
         let remote = c.remoteFreeMatrix().joined().reduce(0, +)
         return CacheInfo(name: c.name, activeObjects: max(c.objectsInUse, 0), totalObjects: c.totalObjects,
                          objectSize: c.objectSize, slotSize: c.layout.size, objectsPerSlab: c.layout.objectsPerSlab,
-                         pagesPerSlab: 1 << c.layout.order, slabs: c.slabs, remoteFrees: remote)
+                         pagesPerSlab: 1 << c.layout.order, slabs: c.slabs, remoteFrees: remote, stats: stats(c))
     }
 
     /// The text of /proc/slabinfo, newest cache first as the kernel lists them.

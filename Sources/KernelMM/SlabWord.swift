@@ -1,7 +1,9 @@
 /// A slab's freelist head and counters packed in the one word SLUB changes with cmpxchg
-/// (`slab->freelist` + `slab->counters`: inuse, frozen), plus the CPU that froze it.
+/// (`slab->freelist` + `slab->counters`: inuse, frozen), plus the CPU that last took it as its
+/// CPU slab (a free by any other CPU is a remote free). A frozen slab belongs to one CPU: as its
+/// CPU slab, or on its per-CPU partial list.
 /// Bits 0–15: index of the first free object (0xFFFF: none); 16–31: objects in use (held by
-/// users or by the owner's per-CPU freelist); 32: frozen (owned by a CPU); 33–47: owner CPU.
+/// users or by the owner's per-CPU freelist); 32: frozen (held by a CPU); 33–47: owner CPU.
 @usableFromInline struct SlabWord: Equatable {
     @usableFromInline var raw: UInt64
     static let none = 0xFFFF

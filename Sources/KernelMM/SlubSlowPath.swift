@@ -71,6 +71,18 @@ extension KmemCache {
             if let head = takeFreelist(c.pointee.slabPFN, owner: cpu.id) { c.pointee.freelist = head; return true }
             deactivate(cpu, gfp)
         }
+        // `slub_percpu_partial()`: a slab this CPU froze when freeing into it, no lock needed.
+        while c.pointee.partialHead >= 0 {
+            let pfn = Int(popCPUPartial(c))
+            if let head = takeFreelist(pfn, owner: cpu.id) {
+                install(c, pfn: pfn, freelist: head)
+                c.pointee.cpuPartialAlloc &+= 1
+                return true
+            }
+            // Never without a free object while listed (a free listed it); stay safe: unfreeze.
+            pushCPUPartial(c, pfn)
+            putPartials(cpu)
+        }
         if let (pfn, head) = takePartial(cpu, node: cpu.node, gfp) {
             install(c, pfn: pfn, freelist: head)
             c.pointee.partialTaken &+= 1
@@ -101,26 +113,104 @@ extension KmemCache {
 
     /// `get_partial_node()`: the first partial slab of `node`, frozen for `cpu` with all its
     /// free objects.
+    /// While the lock is held, up to half of `cpu_partial_slabs` more slabs are frozen onto the
+    /// CPU's partial list, so the next refills need no lock.
     func takePartial(_ cpu: CPUContext, node: Int, _ gfp: GFP) -> (Int, UnsafeMutableRawPointer?)? {
         let n = nodes[node]
         n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
         defer { n.lock.unlock(cpu: cpu) }
         kernel.injectRemoteCost(cpu, node: node)
+        var taken: (Int, UnsafeMutableRawPointer?)? = nil
+        let c = percpu + cpu.id
         while n.head >= 0 {
+            if taken != nil && (node != cpu.node || Int(c.pointee.partialCount) * 2 >= cpuPartialSlabs) { break }
             let pfn = Int(n.head)
             removePartial(n, pfn)
-            while true {
-                let old = load(pfn)
-                let new = SlabWord(freelist: SlabWord.none, inuse: layout.objectsPerSlab, frozen: true, owner: cpu.id)
-                if cmpxchg(pfn, old, new) {
-                    if old.hasFree { return (pfn, object(pfn, old.freelist)) }
-                    // Nothing free after all (cannot happen while listed, but stay safe): unfreeze.
-                    _ = cmpxchg(pfn, new, SlabWord(freelist: SlabWord.none, inuse: layout.objectsPerSlab, frozen: false, owner: cpu.id))
-                    break
+            if taken == nil {
+                // The CPU slab: every free object onto the CPU freelist.
+                while true {
+                    let old = load(pfn)
+                    let new = SlabWord(freelist: SlabWord.none, inuse: layout.objectsPerSlab, frozen: true, owner: cpu.id)
+                    if cmpxchg(pfn, old, new) {
+                        if old.hasFree { taken = (pfn, object(pfn, old.freelist)); break }
+                        // Nothing free after all (cannot happen while listed, but stay safe): unfreeze.
+                        _ = cmpxchg(pfn, new, SlabWord(freelist: SlabWord.none, inuse: layout.objectsPerSlab, frozen: false, owner: cpu.id))
+                        break
+                    }
                 }
+            } else {
+                // Frozen for this CPU with its freelist left in place (taken at refill time).
+                while true {
+                    let old = load(pfn)
+                    if cmpxchg(pfn, old, SlabWord(freelist: old.freelist, inuse: old.inuse, frozen: true, owner: old.owner)) { break }
+                }
+                pushCPUPartial(c, pfn)
             }
         }
-        return nil
+        return taken
+    }
+
+    // MARK: per-CPU partial slabs (owner CPU only)
+
+    @inline(__always) func pushCPUPartial(_ c: UnsafeMutablePointer<KmemCacheCPU>, _ pfn: Int) {
+        kernel.pfnToPage(pfn).pointee.next = c.pointee.partialHead
+        c.pointee.partialHead = Int32(pfn)
+        c.pointee.partialCount += 1
+    }
+
+    @inline(__always) func popCPUPartial(_ c: UnsafeMutablePointer<KmemCacheCPU>) -> Int32 {
+        let pfn = c.pointee.partialHead
+        let page = kernel.pfnToPage(Int(pfn))
+        c.pointee.partialHead = page.pointee.next
+        page.pointee.next = -1
+        c.pointee.partialCount -= 1
+        return pfn
+    }
+
+    /// `put_cpu_partial()`: `pfn` was just frozen for this CPU by a free. A full list first goes
+    /// to the node lists in one batch (`__put_partials`).
+    func putCPUPartial(_ cpu: CPUContext, _ pfn: Int) {
+        let c = percpu + cpu.id
+        if Int(c.pointee.partialCount) >= cpuPartialSlabs { putPartials(cpu) }
+        pushCPUPartial(c, pfn)
+        c.pointee.cpuPartialFree &+= 1
+    }
+
+    /// `__put_partials()`: unfreeze every slab on this CPU's partial list, holding each node's
+    /// lock across a run of slabs of that node: onto the node's partial list, or (empty, with
+    /// enough partial slabs there already) back to the buddy allocator.
+    func putPartials(_ cpu: CPUContext) {
+        let c = percpu + cpu.id
+        var held: NodePartial? = nil
+        var discard: Int32 = -1   // chained through Page.next
+        while c.pointee.partialHead >= 0 {
+            let pfn = Int(popCPUPartial(c))
+            let n = nodes[kernel.nodeOf(pfn: pfn)]
+            if held !== n {
+                held?.lock.unlock(cpu: cpu)
+                n.lock.lock(mayBlock: false, cpu: cpu)
+                held = n
+            }
+            var new: SlabWord
+            while true {
+                let old = load(pfn)
+                new = SlabWord(freelist: old.freelist, inuse: old.inuse, frozen: false, owner: old.owner)
+                if cmpxchg(pfn, old, new) { break }
+            }
+            if new.inuse == 0 && n.count >= minPartial {
+                kernel.pfnToPage(pfn).pointee.next = discard
+                discard = Int32(pfn)
+            } else if new.hasFree {
+                addPartial(n, pfn)
+            }
+        }
+        held?.lock.unlock(cpu: cpu)
+        while discard >= 0 {
+            let pfn = Int(discard)
+            discard = kernel.pfnToPage(pfn).pointee.next
+            kernel.pfnToPage(pfn).pointee.next = -1
+            discardSlab(cpu, pfn)
+        }
     }
 
     /// `kmem_cache_alloc_node()` for another node: one object from that node's partial list
@@ -245,10 +335,15 @@ extension KmemCache {
         var locked = false
         var old = load(pfn)
         var new = old
+        var toCPUPartial = false
         while true {
             old = load(pfn)
             new = SlabWord(freelist: index(pfn, head), inuse: old.inuse - count, frozen: old.frozen, owner: old.owner)
-            let needsList = !old.frozen && (!old.hasFree || new.inuse == 0)
+            // A full slab getting its first free object: with per-CPU partials it is frozen for
+            // the freeing CPU instead of going onto the node list (no lock).
+            toCPUPartial = cpuPartialSlabs > 0 && !old.frozen && !old.hasFree
+            if toCPUPartial { new = SlabWord(freelist: new.freelist, inuse: new.inuse, frozen: true, owner: old.owner) }
+            let needsList = !old.frozen && !toCPUPartial && (!old.hasFree || new.inuse == 0)
             if needsList && !locked {
                 n.lock.lock(mayBlock: false, cpu: cpu)
                 kernel.injectRemoteCost(cpu, node: slabNode)
@@ -261,6 +356,11 @@ extension KmemCache {
         }
         // Freed by a CPU other than the one that took the slab: the remote free of DESIGN.md.
         if old.owner != cpu.id { remoteFrees[cpu.id * kernel.nodes.count + slabNode] &+= 1 }
+        if toCPUPartial {
+            if locked { n.lock.unlock(cpu: cpu) }
+            putCPUPartial(cpu, pfn)
+            return
+        }
         guard locked else { return }
         var discard = false
         if !old.frozen {
@@ -284,6 +384,18 @@ extension KmemCache {
         var tail: UnsafeMutableRawPointer? = nil
         var p = c.pointee.freelist
         while let o = p { count += 1; tail = o; p = next(o) }
+        // Nothing left on the CPU freelist and nothing freed into the slab: it goes off the
+        // CPU full, on no list, so no lock (deactivate_slab's M_FULL_NOLIST). A free racing in
+        // now finds it unfrozen and full, and handles the list itself.
+        if count == 0 {
+            let old = load(pfn)
+            if !old.hasFree && cmpxchg(pfn, old, SlabWord(freelist: SlabWord.none, inuse: old.inuse, frozen: false, owner: old.owner)) {
+                c.pointee.slabPFN = -1
+                c.pointee.slabBase = 0
+                c.pointee.slabBytes = 0
+                return
+            }
+        }
         let n = nodes[kernel.nodeOf(pfn: pfn)]
         n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
         var new: SlabWord
@@ -349,7 +461,10 @@ extension KmemCache {
     // MARK: flush, shrink
 
     /// Gives back this CPU's slab (`flush_slab()` on the owning CPU).
-    public func flush(_ cpu: CPUContext) { deactivate(cpu, .kernel) }
+    public func flush(_ cpu: CPUContext) {
+        deactivate(cpu, .kernel)
+        putPartials(cpu)
+    }
 
     /// `__kmem_cache_do_shrink()`: discard empty slabs from every node's partial list. Returns
     /// pages freed. `cpu` frees the pages (its PCP lists receive order 0–3 blocks).

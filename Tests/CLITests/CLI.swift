@@ -31,10 +31,11 @@ enum CLI {
         final class Box: @unchecked Sendable { var data = Data() }
         let errBox = Box()
         let errFD = err.fileHandleForReading.fileDescriptor
-        let errReader = Thread { errBox.data = readAll(errFD) }
+        let drained = DispatchSemaphore(value: 0)   // also orders the write before our read
+        let errReader = Thread { errBox.data = readAll(errFD); drained.signal() }
         errReader.start()
         let o = readAll(out.fileHandleForReading.fileDescriptor)
-        while !errReader.isFinished { usleep(1000) }
+        drained.wait()
         let e = errBox.data
         p.waitUntilExit()
         return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),

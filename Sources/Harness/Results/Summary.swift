@@ -58,9 +58,16 @@ public enum Summary {
 
         if !r.caches.isEmpty {
             section("Slab caches")
-            table(["cache", "objsize", "objs", "slabs", "remote frees", "errors"],
-                  r.caches.map { c in [c.info.name, "\(c.info.objectSize)", "\(c.info.totalObjects)", "\(c.info.slabs)",
-                                       "\(c.info.remoteFrees)", "\(c.errors.values.reduce(0, +))"] })
+            // Slow-path shares are CONFIG_SLUB_STATS counts since the cache was created (warm-up included).
+            func pct(_ part: UInt64, _ whole: UInt64) -> String { whole == 0 ? "-" : String(format: "%.1f%%", Double(part) * 100 / Double(whole)) }
+            table(["cache", "objsize", "objs", "slabs", "slow alloc", "slow free", "cpu partial a/f", "remote frees", "errors"],
+                  r.caches.map { c in
+                      let st = c.info.stats
+                      return [c.info.name, "\(c.info.objectSize)", "\(c.info.totalObjects)", "\(c.info.slabs)",
+                              st.map { pct($0.allocSlowpath, $0.allocSlowpath + $0.allocFastpath) } ?? "-",
+                              st.map { pct($0.freeSlowpath, $0.freeSlowpath + $0.freeFastpath) } ?? "-",
+                              st.map { "\($0.cpuPartialAlloc)/\($0.cpuPartialFree)" } ?? "-",
+                              "\(c.info.remoteFrees)", "\(c.errors.values.reduce(0, +))"] })
         }
 
         section("NUMA")

@@ -19,10 +19,11 @@ enum ChildProcess {
         final class Box: @unchecked Sendable { var data = Data() }
         let errBox = Box()
         let errFD = err.fileHandleForReading.fileDescriptor
-        let errReader = Thread { errBox.data = readAll(errFD) }
+        let drained = DispatchSemaphore(value: 0)   // also orders the write before our read
+        let errReader = Thread { errBox.data = readAll(errFD); drained.signal() }
         errReader.start()
         let outText = readAll(out.fileHandleForReading.fileDescriptor)
-        while !errReader.isFinished { usleep(500) }
+        drained.wait()
         let errText = errBox.data
         p.waitUntilExit()
         return Output(status: p.terminationStatus, stdout: String(decoding: outText, as: UTF8.self),

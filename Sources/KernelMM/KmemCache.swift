@@ -24,6 +24,9 @@ public final class KmemCache: @unchecked Sendable {
     @usableFromInline let freePointerOffset: Int
     public let objectSize: Int
     let nodes: [NodePartial]
+    /// The same, reached without reference counting on the slow paths (both CPUs of a node
+    /// would bounce the shared objects' counts); `nodes` keeps them alive.
+    let nodeRefs: UnsafeMutablePointer<Unmanaged<NodePartial>>
     /// Remote frees `[freeing cpu][slab node]`, written by the freeing CPU only.
     let remoteFrees: UnsafeMutablePointer<UInt64>
     /// Slabs now owned by the cache, and constructor calls (both atomic).
@@ -51,6 +54,8 @@ public final class KmemCache: @unchecked Sendable {
         percpu = CPUContext.cacheAligned(KmemCacheCPU.self, count: cpus)
         percpu.initialize(repeating: KmemCacheCPU(), count: cpus)
         nodes = kernel.nodes.map { NodePartial(name: "\(name) node \($0.id) partial", policy: nodePolicy, log: kernel.log) }
+        nodeRefs = .allocate(capacity: nodes.count)
+        for (i, n) in nodes.enumerated() { nodeRefs[i] = Unmanaged.passUnretained(n) }
         remoteFrees = .allocate(capacity: cpus * kernel.nodes.count)
         remoteFrees.initialize(repeating: 0, count: cpus * kernel.nodes.count)
         counters = .allocate(capacity: 2)
@@ -71,7 +76,7 @@ public final class KmemCache: @unchecked Sendable {
 
     deinit {
         UnsafeMutableRawPointer(percpu).deallocate()
-        remoteFrees.deallocate(); counters.deallocate(); errorCounts.deallocate()
+        remoteFrees.deallocate(); counters.deallocate(); errorCounts.deallocate(); nodeRefs.deallocate()
     }
 
     // MARK: fast paths

@@ -116,7 +116,7 @@ extension KmemCache {
     /// While the lock is held, up to half of `cpu_partial_slabs` more slabs are frozen onto the
     /// CPU's partial list, so the next refills need no lock.
     func takePartial(_ cpu: CPUContext, node: Int, _ gfp: GFP) -> (Int, UnsafeMutableRawPointer?)? {
-        let n = nodes[node]
+        unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
         n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
         defer { n.lock.unlock(cpu: cpu) }
         kernel.injectRemoteCost(cpu, node: node)
@@ -181,15 +181,16 @@ extension KmemCache {
     /// enough partial slabs there already) back to the buddy allocator.
     func putPartials(_ cpu: CPUContext) {
         let c = percpu + cpu.id
-        var held: NodePartial? = nil
+        var held = -1             // node whose lock we hold
         var discard: Int32 = -1   // chained through Page.next
         while c.pointee.partialHead >= 0 {
             let pfn = Int(popCPUPartial(c))
-            let n = nodes[kernel.nodeOf(pfn: pfn)]
-            if held !== n {
-                held?.lock.unlock(cpu: cpu)
+            let node = kernel.nodeOf(pfn: pfn)
+            unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
+            if held != node {
+                if held >= 0 { nodeRefs[held].takeUnretainedValue().lock.unlock(cpu: cpu) }
                 n.lock.lock(mayBlock: false, cpu: cpu)
-                held = n
+                held = node
             }
             var new: SlabWord
             while true {
@@ -204,7 +205,7 @@ extension KmemCache {
                 addPartial(n, pfn)
             }
         }
-        held?.lock.unlock(cpu: cpu)
+        if held >= 0 { nodeRefs[held].takeUnretainedValue().lock.unlock(cpu: cpu) }
         while discard >= 0 {
             let pfn = Int(discard)
             discard = kernel.pfnToPage(pfn).pointee.next
@@ -216,7 +217,7 @@ extension KmemCache {
     /// `kmem_cache_alloc_node()` for another node: one object from that node's partial list
     /// under its lock, else a new slab there whose other objects go on the list.
     func allocFromNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
-        let n = nodes[node]
+        unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
         n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
         if n.head >= 0 {
             let pfn = Int(n.head)
@@ -313,12 +314,21 @@ extension KmemCache {
         }
         var page = kernel.pfnToPage(pfn)
         if page.pointee.flags.contains(.slabTail) { pfn = Int(page.pointee.next); page = kernel.pfnToPage(pfn) }
-        guard page.pointee.flags.contains(.slab), let cache = allocator.cache(id: page.pointee.cacheID) else {
+        guard page.pointee.flags.contains(.slab) else {
             report(.invalidPointer, "\(caller): Invalid object pointer 0x\(String(UInt(bitPattern: obj), radix: 16)) (not a slab page)", obj: obj, pfn: nil)
             return nil
         }
-        let offset = obj - slabBase(pfn) - cache.layout.leftPad
-        guard offset >= 0, offset % cache.layout.size == 0, offset / cache.layout.size < cache.layout.objectsPerSlab else {
+        // Our own slab (the usual case) is checked against our layout without a registry lookup.
+        let layout: SlabLayout
+        if page.pointee.cacheID == id { layout = self.layout } else {
+            guard let cache = allocator.cache(id: page.pointee.cacheID) else {
+                report(.invalidPointer, "\(caller): Invalid object pointer 0x\(String(UInt(bitPattern: obj), radix: 16)) (not a slab page)", obj: obj, pfn: nil)
+                return nil
+            }
+            layout = cache.layout
+        }
+        let offset = obj - slabBase(pfn) - layout.leftPad
+        guard offset >= 0, offset % layout.size == 0, offset / layout.size < layout.objectsPerSlab else {
             report(.invalidPointer, "Invalid object pointer 0x\(String(UInt(bitPattern: obj), radix: 16))", obj: obj, pfn: pfn)
             return nil
         }
@@ -331,7 +341,7 @@ extension KmemCache {
     /// the node lock, taken before the cmpxchg so that the list and the word agree.
     func slabFree(_ cpu: CPUContext, pfn: Int, head: UnsafeMutableRawPointer, tail: UnsafeMutableRawPointer, count: Int) {
         let slabNode = kernel.nodeOf(pfn: pfn)
-        let n = nodes[slabNode]
+        unowned(unsafe) let n = nodeRefs[slabNode].takeUnretainedValue()
         var locked = false
         var old = load(pfn)
         var new = old
@@ -396,7 +406,7 @@ extension KmemCache {
                 return
             }
         }
-        let n = nodes[kernel.nodeOf(pfn: pfn)]
+        unowned(unsafe) let n = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
         n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
         var new: SlabWord
         while true {
@@ -490,7 +500,7 @@ extension KmemCache {
 
     /// Empty slabs waiting on partial lists (what the shrinker could free).
     func emptySlabs(node: Int) -> Int {
-        let n = nodes[node]
+        unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
         n.lock.lock(mayBlock: true, cpu: nil)
         defer { n.lock.unlock(cpu: nil) }
         var count = 0

@@ -8,6 +8,12 @@ import KernelMM
 final class CPUWorker: @unchecked Sendable {
     let cpu: CPUContext
     let env: RunEnvironment
+    /// The allocators as the per-operation path reaches them: without reference counting,
+    /// which two CPUs would otherwise bounce on the shared objects' counts (the environment
+    /// owns them for longer than any worker runs).
+    let slabRef: Unmanaged<SlabAllocator>
+    let kernelRef: Unmanaged<Kernel>
+    let cacheRefs: UnsafeMutablePointer<Unmanaged<KmemCache>>
     let stats: CPUStats
     var rng: SplitMix
     var parts: [WorkloadPart]
@@ -55,6 +61,10 @@ final class CPUWorker: @unchecked Sendable {
     init(cpu: CPUContext, env: RunEnvironment, parts: [WorkloadPart], seed: UInt64) {
         self.cpu = cpu
         self.env = env
+        slabRef = .passUnretained(env.slab)
+        kernelRef = .passUnretained(env.kernel)
+        cacheRefs = .allocate(capacity: max(env.caches.count, 1))
+        for (i, c) in env.caches.enumerated() { cacheRefs[i] = Unmanaged.passUnretained(c) }
         self.parts = parts.map { p in
             var p = p
             let spec = p.spec
@@ -81,6 +91,7 @@ final class CPUWorker: @unchecked Sendable {
 
     deinit {
         progress.deallocate()
+        cacheRefs.deallocate()
         for p in parts { for plan in p.plans { plan.size.release(); plan.order.release() } }
     }
 
@@ -218,15 +229,17 @@ final class CPUWorker: @unchecked Sendable {
         switch op.kind {
         case .kmalloc:
             let size = op.size.draw(&rng)
-            let p = useMalloc ? malloc(size) : env.slab.kmalloc(cpu, size, gfp)
+            let p = useMalloc ? malloc(size) : slabRef._withUnsafeGuaranteedRef { $0.kmalloc(cpu, size, gfp) }
             return p.map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(size), malloc: useMalloc) }
         case .kmemCacheAlloc:
-            let cache = env.caches[op.cacheIndex]
-            let p = useMalloc ? malloc(cache.objectSize) : cache.alloc(cpu, gfp)
+            let p = cacheRefs[op.cacheIndex]._withUnsafeGuaranteedRef { cache in
+                useMalloc ? malloc(cache.objectSize) : cache.alloc(cpu, gfp)
+            }
             return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(op.cacheIndex), malloc: useMalloc) }
         case .allocPages:
             let order = op.order.draw(&rng)
-            let p = useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order) : env.kernel.getFreePages(cpu, gfp, order: order)
+            let p = useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order)
+                : kernelRef._withUnsafeGuaranteedRef { $0.getFreePages(cpu, gfp, order: order) }
             return p.map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(order), malloc: useMalloc) }
         case .vmalloc:
             let size = op.size.draw(&rng)
@@ -248,9 +261,9 @@ final class CPUWorker: @unchecked Sendable {
     func free(_ rec: ObjectRecord) {
         if rec.malloc { Foundation.free(rec.pointer); return }
         switch rec.kind {
-        case .kmalloc: env.slab.kfree(cpu, rec.pointer)
-        case .kmemCacheAlloc: env.caches[Int(rec.arg)].free(cpu, rec.pointer)
-        case .allocPages: env.kernel.freePages(cpu, address: rec.pointer, order: Int(rec.arg))
+        case .kmalloc: slabRef._withUnsafeGuaranteedRef { $0.kfree(cpu, rec.pointer) }
+        case .kmemCacheAlloc: cacheRefs[Int(rec.arg)]._withUnsafeGuaranteedRef { $0.free(cpu, rec.pointer) }
+        case .allocPages: kernelRef._withUnsafeGuaranteedRef { $0.freePages(cpu, address: rec.pointer, order: Int(rec.arg)) }
         case .vmalloc: env.vmalloc.vfree(cpu, rec.pointer)
         case .mmap: env.mmu.munmap(cpu, env.spaceList[Int(rec.space)], UInt64(UInt(bitPattern: rec.pointer)), length: Int(rec.arg))
         default: break
@@ -260,7 +273,7 @@ final class CPUWorker: @unchecked Sendable {
     func usable(_ rec: ObjectRecord) -> Int {
         switch rec.kind {
         case .kmalloc, .vmalloc, .mmap: return Int(rec.arg)
-        case .kmemCacheAlloc: return env.caches[Int(rec.arg)].objectSize
+        case .kmemCacheAlloc: return cacheRefs[Int(rec.arg)]._withUnsafeGuaranteedRef { $0.objectSize }
         case .allocPages: return KernelMM.PAGE_SIZE << Int(rec.arg)
         default: return 0
         }
@@ -268,8 +281,10 @@ final class CPUWorker: @unchecked Sendable {
 
     /// The locality matrix: which node's memory this CPU was given.
     func account(_ rec: ObjectRecord) {
-        guard !rec.malloc, let pfn = env.kernel.virtToPFN(rec.pointer) else { return }
-        stats.locality[env.kernel.nodeOf(pfn: pfn)] &+= 1
+        guard !rec.malloc else { return }
+        kernelRef._withUnsafeGuaranteedRef { kernel in
+            if let pfn = kernel.virtToPFN(rec.pointer) { stats.locality[kernel.nodeOf(pfn: pfn)] &+= 1 }
+        }
     }
 
     func touch(_ rec: ObjectRecord, bytes: Int, pattern: UInt8) {

@@ -8,8 +8,8 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
         abstract: "Run one config's object traffic through the slab layer, glibc malloc, and preloaded jemalloc, tcmalloc and mimalloc; print the ratio table.",
         discussion: "Each contender runs in its own process (LD_PRELOAD for the peers), --runs times, interleaved; the median is reported. scripts/compare-allocators installs the peers first.")
 
-    @Argument(help: "The config (default Configs/allocator-compare.yaml).")
-    var config = "Configs/allocator-compare.yaml"
+    @Argument(help: "Configs to compare on (default Configs/allocator-compare.yaml and Configs/allocator-compare-remote.yaml); one table each.")
+    var configs: [String] = ["Configs/allocator-compare.yaml", "Configs/allocator-compare-remote.yaml"]
 
     @Option(help: "Runs per contender (median reported).")
     var runs = 3
@@ -25,39 +25,46 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard runs > 0 else { throw failInput("--runs must be positive") }
-        do { _ = try ConfigLoader.load(path: config) } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
+        var names: [String] = []
+        for config in configs {
+            do { names.append(try ConfigLoader.load(path: config).name) } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            }
         }
         let (contenders, missing) = AllocatorComparison.contenders()
         for m in missing {
             FileHandle.standardError.write(Data("compare-allocators: \(m.label) left out: install Debian's \(m.package) (scripts/compare-allocators does)\n".utf8))
         }
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        var measured: [[RunResult]] = Array(repeating: [], count: contenders.count)
-        // Interleaved (A B C …, A B C …) so drift on the machine hits every contender alike.
-        for run in 0..<runs {
-            for (i, c) in contenders.enumerated() {
-                FileHandle.standardError.write(Data("run \(run + 1)/\(runs): \(c.label)\n".utf8))
-                let root = "\(results)/\(stamp)/\(c.label.split(separator: " ").first!)-\(run + 1)"
-                measured[i].append(try child(c, root: root))
+        var failures: [String] = []
+        for (config, name) in zip(configs, names) {
+            var measured: [[RunResult]] = Array(repeating: [], count: contenders.count)
+            // Interleaved (A B C …, A B C …) so drift on the machine hits every contender alike.
+            for run in 0..<runs {
+                for (i, c) in contenders.enumerated() {
+                    FileHandle.standardError.write(Data("\(name) run \(run + 1)/\(runs): \(c.label)\n".utf8))
+                    let root = "\(results)/\(stamp)/\(name)/\(c.label.split(separator: " ").first!)-\(run + 1)"
+                    measured[i].append(try child(c, config: config, root: root))
+                }
             }
+            var rows: [AllocatorComparison.Row] = []
+            for (i, c) in contenders.enumerated() {
+                let f = measured[i].map(AllocatorComparison.figures(of:))
+                rows.append(.init(contender: c, mallocSeen: f.first?.malloc ?? "unknown", opsPerSec: f.map(\.opsPerSec),
+                                  cpus: f.first?.cpus ?? 1, p99NS: f.map(\.p99NS).sorted()[f.count / 2]))
+            }
+            print("== \(name) (\(config)), median of \(runs) run(s)")
+            print(AllocatorComparison.table(rows))
+            failures += rows.filter { !AllocatorComparison.preloadTook($0) }
+                .map { "\($0.contender.label): LD_PRELOAD=\($0.contender.preload ?? "") did not take (the run used \($0.mallocSeen))" }
         }
-        var rows: [AllocatorComparison.Row] = []
-        for (i, c) in contenders.enumerated() {
-            let f = measured[i].map(AllocatorComparison.figures(of:))
-            rows.append(.init(contender: c, mallocSeen: f.first?.malloc ?? "unknown", opsPerSec: f.map(\.opsPerSec),
-                              cpus: f.first?.cpus ?? 1, p99NS: f.map(\.p99NS).sorted()[f.count / 2]))
-        }
-        print(AllocatorComparison.table(rows), terminator: "")
         print("runs: \(results)/\(stamp)/")
-        if let bad = rows.first(where: { !AllocatorComparison.preloadTook($0) }) {
-            throw failInput("\(bad.contender.label): LD_PRELOAD=\(bad.contender.preload ?? "") did not take (the run used \(bad.mallocSeen))")
-        }
+        if let first = failures.first { throw failInput(first) }
     }
 
     /// One run of `numastress run` in a fresh process, with the contender's malloc preloaded.
-    func child(_ c: AllocatorComparison.Contender, root: String) throws -> RunResult {
+    func child(_ c: AllocatorComparison.Contender, config: String, root: String) throws -> RunResult {
         var args = ["run", config, "--allocator", c.allocator, "--quiet", "--no-probe", "--results", root]
         if let duration { args += ["--duration", duration] }
         if let warmup { args += ["--warmup", warmup] }

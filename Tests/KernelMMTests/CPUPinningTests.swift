@@ -1,14 +1,12 @@
 import Testing
 import Foundation
+import CArch
 @testable import KernelMM
 import Topology
 
 /// Every logical CPU is an actor whose jobs run on its own pthread bound to its mapped host PU
 /// (kthread_bind semantics): sched_getcpu() inside the actor must always answer that PU.
 @Suite(.serialized) struct CPUPinningTests {
-    static func threadCount() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
-    }
 
     @Test("Each CPU actor runs on the PU it is bound to")
     func pinnedPerPU() async throws {
@@ -39,12 +37,16 @@ import Topology
 
     @Test("Shutdown joins every thread: none is left behind")
     func cleanShutdown() async throws {
-        let before = Self.threadCount()
+        // The threads are identified by kernel thread id (other suites start and stop threads
+        // of their own meanwhile, so a count of the process's threads would prove nothing).
+        var tids: [Int32] = []
         for _ in 0..<3 {
             let cpus = (0..<4).map { CPU(id: $0, node: 0, hostPU: HostBinding.shared.machine.pus[$0 % HostBinding.shared.machine.pus.count].osIndex) }
-            for cpu in cpus { _ = await cpu.run { 1 } }
+            for cpu in cpus { tids.append(await cpu.run { arch_gettid() }) }
             cpus.forEach { $0.shutdown() }
         }
-        #expect(Self.threadCount() <= before)
+        #expect(Set(tids).count == 12, "each CPU actor had a thread of its own")
+        let alive = Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { Int32($0) })
+        #expect(alive.intersection(tids).isEmpty, "threads still alive after shutdown: \(alive.intersection(tids))")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 
 /// Runs the built `numastress` binary the way a user does and captures what it says.
 enum CLI {
@@ -17,40 +18,8 @@ enum CLI {
     }
 
     static func run(_ args: [String], cwd: String? = nil) throws -> Outcome {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        // Both pipes drained at once (a child filling stderr while we wait on stdout would block),
-        // with reads retried on EINTR: Foundation's readDataToEndOfFile traps on it, and other
-        // tests' children deliver SIGCHLD to this process at any time.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let errFD = err.fileHandleForReading.fileDescriptor
-        let drained = DispatchSemaphore(value: 0)   // also orders the write before our read
-        let errReader = Thread { errBox.data = readAll(errFD); drained.signal() }
-        errReader.start()
-        let o = readAll(out.fileHandleForReading.fileDescriptor)
-        drained.wait()
-        let e = errBox.data
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                       stderr: String(decoding: e, as: UTF8.self))
-    }
-
-    static func readAll(_ fd: Int32) -> Data {
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
-            if n < 0 && errno == EINTR { continue }
-            return data
-        }
+        let out = try ChildProcess.run(binary.path, args, cwd: cwd)
+        return Outcome(status: out.status, stdout: out.stdout, stderr: out.stderr)
     }
 
     /// Folder of the repository (for Configs/ and test fixtures).

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import Harness
 
 /// `numastress topology`: the shape as numactl shows it, stable JSON, one-line errors with status 2.
 @Suite struct TopologyCommandTests {
@@ -43,7 +44,7 @@ import Foundation
         p.arguments = ["--hardware"]
         let pipe = Pipe(); p.standardOutput = pipe
         try p.run(); p.waitUntilExit()
-        let numactl = String(decoding: CLI.readAll(pipe.fileHandleForReading.fileDescriptor), as: UTF8.self)
+        let numactl = String(decoding: ChildProcess.readAll(pipe.fileHandleForReading.fileDescriptor), as: UTF8.self)
         // The numactl block comes first; its shape lines (not size/free, which move) must match.
         let shape: (Substring) -> [String] = { text in
             text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -59,14 +59,16 @@ public enum ExecutorBench {
         let result = UnsafeMutablePointer<Double>.allocate(capacity: 1)
         defer { result.deallocate() }
         let out = UInt(bitPattern: result)
+        let finished = DispatchSemaphore(value: 0)
         let t = Thread {
             _ = HostBinding.shared.bindCurrentThread(toPU: pu)
             let t0 = Clock.monotonicNS()
             loop(iterations)
             UnsafeMutablePointer<Double>(bitPattern: out)!.pointee = Double(Clock.monotonicNS() - t0) / Double(iterations)
+            finished.signal()
         }
         t.start()
-        while !t.isFinished { usleep(200) }
+        finished.wait()
         return result.pointee
     }
 

@@ -10,6 +10,8 @@ final class FreeAreaSampler: @unchecked Sendable {
     let intervalNS: UInt64
     private var thread: Thread?
     private let done = NSCondition()
+    /// Signalled by the sampler thread as it ends: orders its last sample before `stop()` reads.
+    private let finished = DispatchSemaphore(value: 0)
     private var stopped = false
     private var start: UInt64 = 0
     private(set) var timeline: RunResult.FreeTimeline
@@ -25,14 +27,14 @@ final class FreeAreaSampler: @unchecked Sendable {
     func start(at t0: UInt64) {
         start = t0
         sample()
-        let t = Thread { [self] in loop() }
+        let t = Thread { [self] in loop(); finished.signal() }
         thread = t
         t.start()
     }
 
     func stop() -> RunResult.FreeTimeline {
         done.lock(); stopped = true; done.signal(); done.unlock()
-        while thread?.isFinished == false { usleep(1000) }
+        if thread != nil { finished.wait() }
         sample()
         return timeline
     }

@@ -11,6 +11,7 @@ final class Progress: @unchecked Sendable {
     let tty = isatty(STDERR_FILENO) != 0
     private var thread: Thread?
     private let done = NSCondition()
+    private let finished = DispatchSemaphore(value: 0)
     private var stopped = false
 
     init(label: String, workers: [CPUWorker], durationNS: UInt64, operations: Int?) {
@@ -18,14 +19,14 @@ final class Progress: @unchecked Sendable {
     }
 
     func start() {
-        let t = Thread { [self] in loop() }
+        let t = Thread { [self] in loop(); finished.signal() }
         thread = t
         t.start()
     }
 
     func stop() {
         done.lock(); stopped = true; done.signal(); done.unlock()
-        while thread?.isFinished == false { usleep(1000) }
+        if thread != nil { finished.wait() }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 

@@ -3,10 +3,10 @@ import Foundation
 /// Runs a helper program (git, gnuplot) and collects what it prints. Pipes are read with
 /// `read(2)` retried on EINTR: Foundation's `readDataToEndOfFile` traps on an interrupted read,
 /// and a process that starts children receives SIGCHLD at any time.
-enum ChildProcess {
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
+public enum ChildProcess {
+    public struct Output: Sendable { public var status: Int32; public var stdout: String; public var stderr: String }
 
-    static func run(_ executable: String, _ args: [String], cwd: String? = nil) throws -> Output {
+    public static func run(_ executable: String, _ args: [String], cwd: String? = nil) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
@@ -30,7 +30,7 @@ enum ChildProcess {
                       stderr: String(decoding: errText, as: UTF8.self))
     }
 
-    static func readAll(_ fd: Int32) -> Data {
+    public static func readAll(_ fd: Int32) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -13,10 +13,15 @@ import Foundation
     func plantedRace() {
         let shared = Unsafe()
         let group = DispatchGroup()
+        let go = DispatchSemaphore(value: 0)
+        // Both threads exist and wait before either writes, and nothing orders one thread's
+        // writes before the other's: if the first ran to its end before the second was even
+        // created, the group and the thread start could order them and hide the race.
+        group.enter(); group.enter()
         for _ in 0..<2 {
-            group.enter()
-            Thread { for _ in 0..<100_000 { shared.value += 1 }; group.leave() }.start()
+            Thread { go.wait(); for _ in 0..<100_000 { shared.value += 1 }; group.leave() }.start()
         }
+        go.signal(); go.signal()
         group.wait()
         // Without TSan the lost updates usually show here too; with it, the report is the point.
         #expect(shared.value <= 200_000)

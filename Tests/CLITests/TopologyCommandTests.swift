@@ -39,12 +39,7 @@ import Harness
         let r = try CLI.run(["topology"])
         #expect(r.status == 0)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/numactl") else { return }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/numactl")
-        p.arguments = ["--hardware"]
-        let pipe = Pipe(); p.standardOutput = pipe
-        try p.run(); p.waitUntilExit()
-        let numactl = String(decoding: ChildProcess.readAll(pipe.fileHandleForReading.fileDescriptor), as: UTF8.self)
+        let numactl = try ChildProcess.run("/usr/bin/numactl", ["--hardware"]).stdout
         // The numactl block comes first; its shape lines (not size/free, which move) must match.
         let shape: (Substring) -> [String] = { text in
             text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }

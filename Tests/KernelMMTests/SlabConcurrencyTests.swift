@@ -64,7 +64,10 @@ import Topology
         #expect(owners.outstanding == 0)
         #expect(slab.allCaches.allSatisfy { $0.objectsInUse == 0 })
         let remote = cache.remoteFreeMatrix()
-        #expect(remote[0][1] > 0 && remote[1][0] > 0, "remote frees both ways: \(remote)")
+        // Frees by the CPU that did not take the slab are counted. Which node pairs they land in
+        // depends on the interleaving: with per-CPU partial slabs a CPU that freed into another
+        // node's full slab may go on to allocate from it (as SLUB does for NUMA_NO_NODE).
+        #expect(remote.joined().reduce(0, +) > 0, "remote frees counted: \(remote)")
         #expect(cache.errors(.doubleFree) == 0 && cache.errors(.invalidPointer) == 0)
         // The end of a run: CPUs give back their slabs, empty slabs go to the buddy allocator.
         slab.flushAll(cpu: ctx[0])

@@ -26,6 +26,9 @@ public enum ChildProcess {
         drained.wait()
         let errText = errBox.data
         p.waitUntilExit()
+        // The pipes must outlive the reads: a FileHandle closes its descriptor when it goes,
+        // and by then the number could name another file of this process.
+        withExtendedLifetime((out, err)) {}
         return Output(status: p.terminationStatus, stdout: String(decoding: outText, as: UTF8.self),
                       stderr: String(decoding: errText, as: UTF8.self))
     }

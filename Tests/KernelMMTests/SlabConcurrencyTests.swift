@@ -21,6 +21,7 @@ import Topology
         let ctx = k.cpus
         let queues = [Mailbox<UnsafeMutableRawPointer>(), Mailbox<UnsafeMutableRawPointer>()]   // queues[n]: objects for the CPU of node n to free
         let duplicates = Counter()
+        let crossed = Counter()
         let seconds = ProcessInfo.processInfo.environment["STRESS_SECONDS"].flatMap(Double.init) ?? 1.0
         let deadline = Clock.monotonicNS() + UInt64(seconds * 1e9)
         await withTaskGroup(of: Void.self) { group in
@@ -54,6 +55,7 @@ import Topology
                             }
                         }
                         for o in held { owners.release(o); slab.kfree(me, o) }
+                        for _ in 0..<handed { crossed.add() }
                     }
                 }
             }
@@ -63,11 +65,11 @@ import Topology
         #expect(duplicates.value == 0, "an object was handed out twice")
         #expect(owners.outstanding == 0)
         #expect(slab.allCaches.allSatisfy { $0.objectsInUse == 0 })
-        let remote = cache.remoteFreeMatrix()
-        // Frees by the CPU that did not take the slab are counted. Which node pairs they land in
-        // depends on the interleaving: with per-CPU partial slabs a CPU that freed into another
-        // node's full slab may go on to allocate from it (as SLUB does for NUMA_NO_NODE).
-        #expect(remote.joined().reduce(0, +) > 0, "remote frees counted: \(remote)")
+        // Objects really crossed between the nodes. (Whether a given cross free is a slow-path
+        // remote free depends on the interleaving: with per-CPU partial slabs a CPU may be
+        // allocating from the other node's slab by then, as SLUB does for NUMA_NO_NODE, and its
+        // frees into it take the fast path. SlabTests checks the counting rule itself.)
+        #expect(crossed.value >= 128, "objects handed across: \(crossed.value)")
         #expect(cache.errors(.doubleFree) == 0 && cache.errors(.invalidPointer) == 0)
         // The end of a run: CPUs give back their slabs, empty slabs go to the buddy allocator.
         slab.flushAll(cpu: ctx[0])

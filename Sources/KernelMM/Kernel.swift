@@ -133,8 +133,10 @@ public final class Kernel: @unchecked Sendable {
         guard !arenasUnmapped else { return }
         arenasUnmapped = true
         shutdown()
-        for n in nodes { n.memory.unmap() }
-        munmap(physicalBase, physicalPages * PAGE_SIZE)
+        // One munmap for the whole reservation, node arenas included: see closeDescriptor().
+        let end = nodes.map { $0.memory.base + $0.memory.bytes }.max() ?? physicalBase
+        munmap(physicalBase, max(physicalPages * PAGE_SIZE, end - physicalBase))
+        for n in nodes { n.memory.closeDescriptor() }
     }
 
     /// `setup_per_zone_lowmem_reserve()`: a zone keeps back from allocations that could have

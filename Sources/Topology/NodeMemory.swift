@@ -56,6 +56,14 @@ public struct NodeMemory: @unchecked Sendable {
 
     public func unmap() {
         munmap(base, bytes)
+        closeDescriptor()
+    }
+
+    /// Closes the memfd and leaves the mapping to whoever unmaps the reservation it sits in:
+    /// unmapping arenas one by one would hand each range back to the process while the rest
+    /// of the reservation still stands, and a later munmap of the whole reservation could then
+    /// tear down a mapping another thread had placed there meanwhile.
+    public func closeDescriptor() {
         if fd >= 0 { close(fd) }
     }
 

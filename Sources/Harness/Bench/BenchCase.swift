@@ -66,3 +66,9 @@ enum BenchRunner {
                            runs: figures, reference: c.reference, ratio: nil, note: c.note)
     }
 }
+
+/// A benchmark that could not be set up or did not finish, with the reason.
+public struct BenchError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}

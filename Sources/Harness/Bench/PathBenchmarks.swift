@@ -42,7 +42,7 @@ extension Benchmarks {
             let cpu = kernel.cpus[0]
             let space = try mmu.createAddressSpace(name: "bench", cpu: cpu)
             guard let base = mmu.mmap(cpu, space, length: pages * KernelMM.PAGE_SIZE) else {
-                throw ReportError("tlb bench: mmap of \(pages) pages failed")
+                throw BenchError("tlb bench: mmap of \(pages) pages failed")
             }
             // Fault every page in now; translation alone is timed.
             for i in 0..<pages { _ = try? mmu.access(cpu, space, base + UInt64(i * KernelMM.PAGE_SIZE), bytes: 8, write: true) }

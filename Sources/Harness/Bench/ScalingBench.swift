@@ -69,7 +69,7 @@ public enum ScalingBench {
                 var options = Runner.Options()
                 options.probeAccessCost = false
                 let r = try await Runner.run(cfg, options: options).result
-                guard r.complete else { throw ReportError("scaling \(w) on \(n) CPUs stopped: \(r.stopReason ?? "?")") }
+                guard r.complete else { throw BenchError("scaling \(w) on \(n) CPUs stopped: \(r.stopReason ?? "?")") }
                 let perCPU = r.throughput.opsPerSec / Double(n)
                 if base == nil { base = perCPU }
                 let p = Point(workload: w, cpus: n, opsPerSec: r.throughput.opsPerSec, speedup: r.throughput.opsPerSec / base!)

@@ -24,7 +24,7 @@ import KernelMM
     }
 
     @Test("Lock waits: one sum per policy, then the most contended locks; uncontended locks are not drawn alone")
-    func lockWaits() {
+    func lockWaits() throws {
         func lock(_ name: String, _ policy: LockPolicy, contended: UInt64, waits: [UInt64]) -> LockSnapshot {
             let json = """
                 {"name": "\(name)", "policy": "\(policy.rawValue)", "acquisitions": 100, "contended": \(contended), "spins": 0,
@@ -37,6 +37,9 @@ import KernelMM
                                      lock("zone 1 Normal", .mutex, contended: 9, waits: [91, 4, 5])])
         #expect(hs.map(\.label) == ["all spin locks", "all mutex locks", "zone 1 Normal (mutex)", "zone 0 Normal (spin)"])
         #expect(hs[0].buckets == [195, 0, 5])
+        // Empty buckets break the curve instead of being bridged by it.
+        let gapped = try #require(ReportPlots.lockWaits([PlotData.WaitHistogram(label: "all spin locks", policy: "spin", buckets: [9, 5, 0, 2])]))
+        #expect(gapped.data["lock-waits.dat"] == "2 5\n\n8 2\n")
         // A policy without a single wait draws nothing: gnuplot cannot put zeros on a log axis.
         let plot = ReportPlots.lockWaits([PlotData.WaitHistogram(label: "all spin locks", policy: "spin", buckets: [10, 0])])
         #expect(plot == nil)

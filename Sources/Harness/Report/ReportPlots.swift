@@ -43,8 +43,17 @@ public enum ReportPlots {
         // Bucket 0 is "no wait": only waits are drawn; a histogram without any is left out.
         let shown = hs.filter { $0.buckets.dropFirst().contains { $0 > 0 } }
         guard !shown.isEmpty else { return nil }
+        // Empty buckets cannot sit on a log axis; a single blank line breaks the curve there, so
+        // a gap is not drawn as if the buckets between had waits.
         let data = shown.map { h in
-            h.buckets.enumerated().dropFirst().filter { $0.element > 0 }.map { "\(1 << $0.offset) \($0.element)" }.joined(separator: "\n")
+            var rows: [String] = []
+            var last = -1
+            for (i, c) in h.buckets.enumerated().dropFirst() where c > 0 {
+                if last >= 0 && i != last + 1 { rows.append("") }
+                rows.append("\(1 << i) \(c)")
+                last = i
+            }
+            return rows.joined(separator: "\n")
         }.joined(separator: "\n\n\n") + "\n"
         let lines = shown.enumerated().map { i, h in
             let style = h.label.hasPrefix("all ") ? "linespoints lw 3 pt 7" : "linespoints lw 1 dt 2 pt 6"
@@ -55,6 +64,7 @@ public enum ReportPlots {
             set title "lock waits per policy (log2 buckets, upper bound)"
             set logscale x 2
             set logscale y 10
+            set yrange [0.8:*]
             set xlabel "wait (ns, bucket upper bound)"
             set ylabel "waits"
             set format x "%.0s%c"

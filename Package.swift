@@ -32,11 +32,7 @@ let package = Package(
                 "KernelMM", "Topology", "CArch",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            // The runner's per-operation loop mutates worker state held in a class; release builds
-            // drop the dynamic exclusivity checks there (about a third of a short operation's time,
-            // docs/PERFORMANCE.md). Debug builds and every test keep them.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+            ]),
         .executableTarget(
             name: "numastress",
             dependencies: ["Harness", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

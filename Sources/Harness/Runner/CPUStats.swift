@@ -43,16 +43,16 @@ struct OpCell {
 
 /// A CPU's own figures for the run, touched only by that CPU's thread and read after it stops.
 final class CPUStats: @unchecked Sendable {
-    var cells: [OpCell]
+    @exclusivity(unchecked) var cells: [OpCell]
     /// Allocations by memory node (the row of the locality matrix for this CPU's node).
-    var locality: [UInt64]
-    var handoffSent: UInt64 = 0
-    var handoffFull: UInt64 = 0
-    var handoffReceived: UInt64 = 0
-    var atomicOps: UInt64 = 0
-    var ops: UInt64 = 0
+    @exclusivity(unchecked) var locality: [UInt64]
+    @exclusivity(unchecked) var handoffSent: UInt64 = 0
+    @exclusivity(unchecked) var handoffFull: UInt64 = 0
+    @exclusivity(unchecked) var handoffReceived: UInt64 = 0
+    @exclusivity(unchecked) var atomicOps: UInt64 = 0
+    @exclusivity(unchecked) var ops: UInt64 = 0
     /// Reads of published mappings that were already unmapped.
-    var sharedMisses: UInt64 = 0
+    @exclusivity(unchecked) var sharedMisses: UInt64 = 0
     let nodes: Int
 
     init(nodes: Int) {

@@ -5,6 +5,10 @@ import KernelMM
 /// What one logical CPU runs: its share of every workload that selects it, with its own seeded
 /// generator, object windows, handoff rings and figures. Only its CPU's thread calls it (or
 /// the deterministic scheduler's single thread).
+///
+/// Its mutable state is touched by its own CPU only, one operation at a time, so the stored
+/// properties opt out of dynamic exclusivity checks (`@exclusivity(unchecked)`), which would
+/// otherwise cost a third of a short operation.
 final class CPUWorker: @unchecked Sendable {
     let cpu: CPUContext
     let env: RunEnvironment
@@ -15,20 +19,20 @@ final class CPUWorker: @unchecked Sendable {
     let kernelRef: Unmanaged<Kernel>
     let cacheRefs: UnsafeMutablePointer<Unmanaged<KmemCache>>
     let stats: CPUStats
-    var rng: SplitMix
-    var parts: [WorkloadPart]
-    var turn = 0
+    @exclusivity(unchecked) var rng: SplitMix
+    @exclusivity(unchecked) var parts: [WorkloadPart]
+    @exclusivity(unchecked) var turn = 0
     /// The workload part being stepped (for operations that need its address space).
-    var turnPart = 0
+    @exclusivity(unchecked) var turnPart = 0
     let sampleRate: Int
     /// Separate countdowns for allocations and frees, so that both are sampled whatever the
     /// rate's parity.
-    var allocCountdown: Int
-    var freeCountdown: Int
+    @exclusivity(unchecked) var allocCountdown: Int
+    @exclusivity(unchecked) var freeCountdown: Int
     /// Operations done, published for the progress line (relaxed store, read by the main thread).
     let progress = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     /// Extra TSC ticks per touched cache line of another node's memory (`remote_cost: inject`).
-    var touchInjectTicks: [UInt64]
+    @exclusivity(unchecked) var touchInjectTicks: [UInt64]
 
     /// One workload's state on this CPU.
     struct WorkloadPart {

@@ -70,8 +70,10 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
         if let warmup { args += ["--warmup", warmup] }
         var env = ProcessInfo.processInfo.environment
         env["LD_PRELOAD"] = c.preload
-        let status = try spawnAndWait(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, args, env)
-        guard status == 0 else { throw failInput("\(c.label): numastress run exited with \(status)") }
+        let out = try ChildProcess.run(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, args, environment: env)
+        guard out.status == 0 else {
+            throw failInput("\(c.label): numastress run exited with \(out.status): \(out.stderr.split(separator: "\n").last ?? "")")
+        }
         guard let sub = try FileManager.default.subpathsOfDirectory(atPath: root).first(where: { $0.hasSuffix("result.json") }) else {
             throw failInput("\(c.label): no result.json under \(root)")
         }
@@ -79,21 +81,3 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
     }
 }
 
-/// posix_spawn + waitpid: the parent sleeps in the kernel while the child runs. (Foundation's
-/// `Process.waitUntilExit` polls a run loop, and a busy parent would steal a PU from the run.)
-func spawnAndWait(_ path: String, _ args: [String], _ environment: [String: String]) throws -> Int32 {
-    var fileActions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&fileActions)
-    defer { posix_spawn_file_actions_destroy(&fileActions) }
-    posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
-    let argv = ([path] + args).map { strdup($0) } + [nil]
-    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &fileActions, nil, argv, envp)
-    guard rc == 0 else { throw failInput("cannot start \(path): \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    // WIFEXITED / WEXITSTATUS by hand (the macros are not imported).
-    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-}

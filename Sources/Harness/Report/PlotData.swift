@@ -10,7 +10,12 @@ public struct PlotData: Sendable {
     /// Waits per log2 bucket (`[2^(i-1), 2^i)` ns) of one lock, or of all locks of a policy.
     public struct WaitHistogram: Sendable { public var label: String; public var policy: String; public var buckets: [UInt64] }
     /// Throughput at each CPU count of one scaling workload.
-    public struct ScalingCurve: Sendable { public var workload: String; public var points: [(cpus: Int, opsPerSec: Double)] }
+    public struct ScalingCurve: Sendable {
+        public var workload: String
+        public var points: [(cpus: Int, opsPerSec: Double)]
+        /// Throughput per CPU of the smallest run: speedup(n) = ops(n) / this.
+        public var perCPUBase: Double { points.min { $0.cpus < $1.cpus }.map { $0.opsPerSec / Double($0.cpus) } ?? 1 }
+    }
 
     public var cdfs: [CDF] = []
     public var lockWaits: [WaitHistogram] = []

@@ -44,7 +44,7 @@ public enum Report {
         var tables = ""
         if !data.scaling.isEmpty {
             tables += "<h2>Scaling</h2>\n" + ReportPage.table(["workload", "CPUs", "M ops/s", "speedup"], data.scaling.flatMap { c in
-                let base = c.points.min { $0.cpus < $1.cpus }.map { $0.opsPerSec / Double($0.cpus) } ?? 1
+                let base = c.perCPUBase
                 return c.points.map { [c.workload, "\($0.cpus)", String(format: "%.2f", $0.opsPerSec / 1e6), String(format: "%.2f×", $0.opsPerSec / base)] }
             })
         }

@@ -49,9 +49,7 @@ enum ReportPage {
         var table: [[String]] = []
         func flush() {
             guard !table.isEmpty else { return }
-            out += "<table>\n<tr>" + table[0].map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
-            for row in table.dropFirst() { out += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }
-            out += "</table>\n"
+            out += Self.table(table[0], Array(table.dropFirst()))
             table = []
         }
         for raw in md.split(separator: "\n", omittingEmptySubsequences: false) {

@@ -167,7 +167,7 @@ public enum ReportPlots {
         // Speedup over each workload's smallest CPU count, per CPU: ops(n) / (ops(n0) / n0);
         // beside it the absolute rate per CPU, where contention shows as a falling line.
         let data = curves.map { c in
-            let base = c.points.min { $0.cpus < $1.cpus }.map { $0.opsPerSec / Double($0.cpus) } ?? 1
+            let base = c.perCPUBase
             return c.points.sorted { $0.cpus < $1.cpus }
                 .map { String(format: "%d %.4f %.4f", $0.cpus, $0.opsPerSec / base, $0.opsPerSec / 1e6 / Double($0.cpus)) }.joined(separator: "\n")
         }.joined(separator: "\n\n\n") + "\n"

@@ -6,10 +6,13 @@ import Foundation
 public enum ChildProcess {
     public struct Output: Sendable { public var status: Int32; public var stdout: String; public var stderr: String }
 
-    public static func run(_ executable: String, _ args: [String], cwd: String? = nil) throws -> Output {
+    /// `environment`: the child's whole environment (nil: this process's).
+    public static func run(_ executable: String, _ args: [String], cwd: String? = nil,
+                           environment: [String: String]? = nil) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
+        if let environment { p.environment = environment }
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

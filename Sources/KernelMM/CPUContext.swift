@@ -96,8 +96,22 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
     public var pcpDrains: UInt64 = 0
     public var directReclaims: UInt64 = 0
     public var sleeps: UInt64 = 0
+    /// `__GFP_NOFAIL` allocations still retrying when the run ended: the kernel would have
+    /// kept looping; the model gives them up with the run and counts them here.
+    public var nofailStalled: UInt64 = 0
 
     public init() {}
+
+    /// Results written before a counter existed read back with it at 0.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func v(_ k: CodingKeys) -> UInt64 { ((try? c.decodeIfPresent(UInt64.self, forKey: k)) ?? nil) ?? 0 }
+        allocAtomic = v(.allocAtomic); allocNowait = v(.allocNowait); allocBlocking = v(.allocBlocking)
+        failAtomic = v(.failAtomic); failNowait = v(.failNowait); failBlocking = v(.failBlocking)
+        frees = v(.frees); zoneFallbacks = v(.zoneFallbacks); nodeFallbacks = v(.nodeFallbacks)
+        watermarkHits = v(.watermarkHits); pcpRefills = v(.pcpRefills); pcpDrains = v(.pcpDrains)
+        directReclaims = v(.directReclaims); sleeps = v(.sleeps); nofailStalled = v(.nofailStalled)
+    }
 
     @inlinable mutating func countAlloc(_ c: GFPClass) {
         switch c { case .atomic: allocAtomic &+= 1; case .nowait: allocNowait &+= 1; case .blocking: allocBlocking &+= 1 }
@@ -119,6 +133,7 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
         r.nodeFallbacks = a.nodeFallbacks + b.nodeFallbacks; r.watermarkHits = a.watermarkHits + b.watermarkHits
         r.pcpRefills = a.pcpRefills + b.pcpRefills; r.pcpDrains = a.pcpDrains + b.pcpDrains
         r.directReclaims = a.directReclaims + b.directReclaims; r.sleeps = a.sleeps + b.sleeps
+        r.nofailStalled = a.nofailStalled + b.nofailStalled
         return r
     }
 }

@@ -24,6 +24,14 @@ public final class Kernel: @unchecked Sendable {
     @usableFromInline let zonelistTable: UnsafeMutablePointer<Int32>
     @usableFromInline let zoneCount: Int
     let freeWait = FreeWaitQueue()
+    /// Set when the run that drives this kernel is ending (its deadline, a signal, an abort).
+    /// Every blocking wait of the model gives up on it, so that no allocation outlives its run;
+    /// CPUs read it once per operation (a relaxed load).
+    public let stopWord: UnsafeMutablePointer<UInt32> = {
+        let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
     /// `remote_cost: inject`: extra TSC ticks spent, while holding the lock, when a CPU of node
     /// `[from]` works on node `[to]`'s zone or partial list (`[from * nodes + to]`; 0 = none),
     /// so that lock hold times stretch as remote memory would stretch them.
@@ -121,6 +129,19 @@ public final class Kernel: @unchecked Sendable {
         pthread_mutex_destroy(shrinkerLock)
         shrinkerLock.deallocate()
     }
+
+    /// True once `requestStop()` was called (and until `clearStop()`).
+    @inline(__always) public var stopRequested: Bool { arch_load_relaxed_u32(stopWord) != 0 }
+
+    /// Ends every blocking wait at once: allocators sleeping for free pages wake, see the flag
+    /// and give up (a `__GFP_NOFAIL` one is counted as stalled).
+    public func requestStop() {
+        arch_store_release_u32(stopWord, 1)
+        freeWait.wakeAll()
+    }
+
+    /// Lets the next phase (the measured phase after the warm-up) run again.
+    public func clearStop() { arch_store_release_u32(stopWord, 0) }
 
     /// Stops kswapd threads and unmaps the arenas. Idempotent.
     public func shutdown() {

@@ -242,6 +242,13 @@ extension Kernel {
             freeWait.done()
             if let p = attempt() { return p }
             rounds += 1
+            // The run is ending: no allocation outlives it. It is not a failure of the model
+            // (no count, no warning; the caller drops the operation), but a __GFP_NOFAIL
+            // caller, which the kernel would keep looping, is counted as stalled.
+            if stopRequested {
+                if gfp.contains(.nofail) { cpu.events[zoneIDs[0]].nofailStalled &+= 1 }
+                return nil
+            }
             let now = Clock.monotonicNS()
             if now - start >= config.oomWaitNS {
                 if !gfp.contains(.nofail) { return fail(cpu, gfp, order, zoneIDs, reason: "out of memory") }

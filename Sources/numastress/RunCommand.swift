@@ -6,7 +6,12 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a stress config and write its Results folder.",
-        discussion: "Exit status: 0 ok, 1 an invariant check failed, 2 bad config, 130 interrupted (Ctrl-C; the result is still written, marked complete: false).")
+        discussion: """
+            Exit status: 0 ok; 1 an invariant check failed or the run stopped on an error; 2 bad config, \
+            options or results folder (nothing ran); 3 the run finished but its results folder could not \
+            be written (the summary is printed instead); 128+N ended by signal N (130 SIGINT, 143 SIGTERM, \
+            129 SIGHUP): the result is still written, marked complete: false.
+            """)
 
     @Argument(help: "The config (default Configs/quickstart.yaml).")
     var config: String = "Configs/quickstart.yaml"
@@ -63,15 +68,32 @@ struct RunCommand: AsyncParsableCommand {
             }
             options.shake = (seed, p)
         }
+        // Before any arena is mapped: a results folder that cannot take the result is found now.
+        if let why = ResultWriter.checkWritable(root: results) { throw failInput("--results: \(why)") }
+        // The handlers stay until the result is written: a signal meanwhile still ends in 128+N.
+        StopSignal.install()
+        defer { StopSignal.reset() }
+        options.ownSignalHandlers = false
         let outcome: RunOutcome
         do {
             outcome = try await Runner.run(cfg, options: options)
         } catch {
             throw failInput("cannot start \(cfg.name): \(error)")
         }
-        let dir = try ResultWriter.write(outcome, root: results)
-        print(Summary.text(outcome.result, resultDir: dir), terminator: "")
-        if !outcome.result.complete && outcome.result.stopReason?.contains("SIGINT") == true { throw ExitCode(130) }
+        do {
+            let dir = try ResultWriter.write(outcome, root: results)
+            print(Summary.text(outcome.result, resultDir: dir), terminator: "")
+        } catch {
+            print(Summary.text(outcome.result, resultDir: "(not written)"), terminator: "")
+            FileHandle.standardError.write(Data("""
+                error: the run finished but its results were not written: \(ResultWriteError.describe(error))
+                       (nothing of it was kept under \(results); the summary above is all there is)
+
+                """.utf8))
+            throw ExitCode(3)
+        }
+        let signal = StopSignal.pending
+        if signal != 0 { throw ExitCode(128 + signal) }
         if !outcome.result.invariants.passed { throw ExitCode(1) }
         if !outcome.result.complete { throw ExitCode(1) }
     }

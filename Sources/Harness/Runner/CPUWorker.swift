@@ -144,8 +144,11 @@ final class CPUWorker: @unchecked Sendable {
         } else {
             rec = allocate(op, gfp: gfp, malloc: useMalloc)
         }
+        let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
+        // Given up because the run is ending: not an operation of the run.
+        if rec == nil && kernelRef._withUnsafeGuaranteedRef({ $0.stopRequested }) { return false }
         let cell = stats.cell(op.kind, cls)
-        if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: Clock.ticks() &- t0)) }
+        if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: elapsedTicks)) }
         stats.cells[cell].ops &+= 1
         guard let rec else { stats.cells[cell].failures &+= 1; return true }
         if let owners = env.ownership, !rec.malloc, !owners.claim(rec.pointer) {
@@ -325,18 +328,25 @@ final class CPUWorker: @unchecked Sendable {
 
     // MARK: end of run
 
-    /// Frees every object this CPU still holds (no handoff: the run is ending).
-    func releaseAll() {
+    /// Frees every object this CPU still holds (no handoff: the run is ending), until
+    /// `deadline` (monotonic ns); what is left stays in the windows (`heldObjects`).
+    func releaseAll(deadline: UInt64 = .max) {
         for i in parts.indices {
-            for j in parts[i].windowHead..<parts[i].window.count {
+            var j = parts[i].windowHead
+            while j < parts[i].window.count {
+                if j & 1023 == 0 && Clock.monotonicNS() >= deadline { break }
                 let rec = parts[i].window[j]
                 env.ownership?.release(rec.pointer)
                 free(rec)
+                j += 1
             }
-            parts[i].window.removeAll()
-            parts[i].windowHead = 0
+            parts[i].windowHead = j
+            if j == parts[i].window.count { parts[i].window.removeAll(); parts[i].windowHead = 0 }
         }
     }
+
+    /// Objects still in this CPU's keep windows.
+    var heldObjects: Int { parts.reduce(0) { $0 + $1.held } }
 
     /// Frees what producers handed to this CPU; returns how many. `counted`: as operations of
     /// the run (the consumer finishing its work), or silently (the clean-up after the run).

@@ -10,6 +10,10 @@ public struct RunResult: Codable, Sendable {
     /// False when the run was interrupted (Ctrl-C) or stopped on an error: figures cover what ran.
     public var complete: Bool
     public var stopReason: String?
+    /// The signal that ended the run early (SIGINT, SIGTERM, SIGHUP), when one did.
+    public var stopSignal: String? = nil
+    /// Set when the drain after the run gave up before every object was freed.
+    public var drain: String? = nil
     public var config: ConfigEcho
     public var host: HostInfo
     public var topology: TopologyReport
@@ -167,6 +171,8 @@ public struct RunResult: Codable, Sendable {
     public struct InvariantReport: Codable, Sendable {
         public var passed: Bool
         public var violations: [String]
+        /// False when the checks could not run (the drain gave up): `passed` then says nothing.
+        public var checked: Bool? = nil
     }
 
     public struct RepetitionFigures: Codable, Sendable {

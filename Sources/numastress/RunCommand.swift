@@ -44,11 +44,17 @@ struct RunCommand: AsyncParsableCommand {
         var cfg: StressConfig
         do {
             cfg = try ConfigLoader.load(path: config)
-            if let d = duration { cfg.run.durationNS = try Units.duration(d) }
+            // Overrides obey the config's own rules (run.duration > 0).
+            if let d = duration {
+                cfg.run.durationNS = try Units.duration(d)
+                guard cfg.run.durationNS > 0 else { throw failInput("--duration: must be longer than 0, got \(d)") }
+            }
             if let w = warmup { cfg.run.warmupNS = try Units.duration(w) }
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data("\(e.description)\n".utf8))
             throw ExitCode(2)
+        } catch let e as ExitCode {
+            throw e
         } catch {
             throw failInput("\(error)")
         }

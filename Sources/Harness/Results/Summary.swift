@@ -55,6 +55,10 @@ public enum Summary {
                   return ["\(z.node) \(z.zone)", "\(e.totalAllocs)", "\(e.failAtomic)/\(e.failNowait)/\(e.failBlocking)",
                           "\(e.zoneFallbacks)/\(e.nodeFallbacks)", "\(e.watermarkHits)", "\(z.reclaimPasses)/\(e.directReclaims)",
                           "\(e.sleeps)", "\(z.freePagesEnd)"] })
+        let stalled = r.zones.reduce(0) { $0 + $1.events.nofailStalled }
+        if stalled > 0 {
+            out += "\(stalled) __GFP_NOFAIL allocation(s) still retrying when the run ended (stalled; not failures)\n"
+        }
 
         if !r.caches.isEmpty {
             section("Slab caches")
@@ -100,7 +104,9 @@ public enum Summary {
         }
 
         section("Checks")
-        if r.invariants.passed { out += "invariants: OK (pages conserved, buddy state as at boot, every object back)\n" }
+        if let drain = r.drain { out += "drain: \(drain)\n" }
+        if r.invariants.checked == false { out += "invariants: not checked\n" }
+        else if r.invariants.passed { out += "invariants: OK (pages conserved, buddy state as at boot, every object back)\n" }
         else { out += "invariants: FAILED\n" + r.invariants.violations.map { "  - \($0)\n" }.joined() }
         let log = r.kernelLog.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         out += "kernel log: " + (log.isEmpty ? "quiet" : log.joined(separator: ", ")) + "\n"

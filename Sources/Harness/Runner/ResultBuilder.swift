@@ -122,11 +122,7 @@ enum ResultBuilder {
         return out
     }
 
-    static func gitRevision() -> String {
-        guard let out = try? ChildProcess.run("/usr/bin/env", ["git", "rev-parse", "--short", "HEAD"]) else { return "unknown" }
-        let s = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        return out.status == 0 && !s.isEmpty ? s : "unknown"
-    }
+    static func gitRevision() -> String { GitRevision.short() }
 }
 
 extension SlabAllocator {

@@ -61,7 +61,7 @@ public enum ConfigLoader {
 
 /// The keys each mapping accepts, in the order the hints list them.
 enum ConfigKeys {
-    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads"]
+    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads", "vary", "expect"]
     static let topology = ["host", "synthetic", "xml", "distances"]
     static let memory = ["per_node", "zones", "max_order", "prefault", "watermarks", "pcp", "oom_wait", "kswapd"]
     static let locks = ["zone", "node_partial"]
@@ -79,6 +79,8 @@ enum ConfigKeys {
 struct ConfigReader {
     let file: String
     let baseDirectory: String
+    /// Reading one variant of a `vary:` config: its vary and expect sections are the parent's.
+    var asVariant = false
 
     func document(_ root: YNode?) throws -> StressConfig {
         guard let root, !root.isNull else {
@@ -89,6 +91,7 @@ struct ConfigReader {
         var config = StressConfig(name: try name(require(top, "name"), "name"), file: file)
         let machine: Machine
         (config.topology, machine) = try topology(top["topology"])
+        config.nodeCount = machine.nodes.count
         config.locks = try locks(top["locks"])
         config.memory = try memory(top, nodes: machine.nodes.count)
         config.memory.zoneLock = config.locks.zone
@@ -100,6 +103,9 @@ struct ConfigReader {
             config.caches = caches.map(\.spec)
         }
         config.workloads = try workloads(top, caches: config.caches, memory: config.memory, machine: machine)
+        guard !asVariant else { return config }
+        if let n = top["vary"] { config.variants = try variants(n, root: root) }
+        if let n = top["expect"] { config.expectations = try expectations(n, config: config) }
         return config
     }
 

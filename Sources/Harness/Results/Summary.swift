@@ -104,6 +104,12 @@ public enum Summary {
         }
 
         section("Checks")
+        if let e = r.expectations, !e.isEmpty {
+            section("Expectations")
+            out += ExpectationCheck.lines(e)
+            let failed = e.filter { !$0.passed }.count
+            out += failed == 0 ? "expectations: all \(e.count) PASS\n" : "expectations: \(failed) of \(e.count) FAILED\n"
+        }
         if let drain = r.drain { out += "drain: \(drain)\n" }
         if r.invariants.checked == false { out += "invariants: not checked\n" }
         else if r.invariants.passed { out += "invariants: OK (pages conserved, buddy state as at boot, every object back)\n" }

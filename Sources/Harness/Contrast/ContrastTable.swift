@@ -44,7 +44,7 @@ public enum ContrastTable {
     /// The table as text (markdown when `markdown`).
     public static func render(_ t: Table, markdown: Bool) -> String {
         let header = ["figure"] + t.variants
-        let cells = t.rows.map { [$0.figure] + $0.values.map(format) }
+        let cells = t.rows.map { row in [row.figure] + row.values.map { format($0, time: isTime(row.figure)) } }
         let widths = header.indices.map { i in ([header] + cells).map { $0[i].count }.max() ?? 0 }
         func line(_ c: [String]) -> String {
             let padded = c.enumerated().map { i, s in
@@ -58,8 +58,17 @@ public enum ContrastTable {
         return out
     }
 
-    static func format(_ x: Double?) -> String {
+    /// Figures in nanoseconds are shown as durations.
+    static func isTime(_ figure: String) -> Bool { figure.hasSuffix("_ns") || figure.contains(".latency.") }
+
+    static func format(_ x: Double?, time: Bool = false) -> String {
         guard let x else { return "—" }
+        if time {
+            for (unit, scale) in [("s", 1e9), ("ms", 1e6), ("µs", 1e3)] where abs(x) >= scale {
+                return String(format: "%.1f%@", x / scale, unit)
+            }
+            return String(format: "%.0fns", x)
+        }
         if x != x.rounded() { return String(format: x < 10 ? "%.2f" : "%.1f", x) }
         if abs(x) >= 10_000_000 { return String(format: "%.1fM", x / 1e6) }
         if abs(x) >= 100_000 { return String(format: "%.0fk", x / 1e3) }

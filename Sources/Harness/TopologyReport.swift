@@ -17,10 +17,12 @@ public struct TopologyReport: Codable, Sendable, Equatable {
     public struct Mapping: Codable, Sendable, Equatable {
         public var hostPUs: [Int]
         public var hostNodes: [Int]
+        /// Host node (OS index) each model node's memory is bound to, in model node order.
+        public var memoryHostNodes: [Int]?
         public var oversubscription: Int
         public var ratio: String
         enum CodingKeys: String, CodingKey {
-            case hostPUs = "hostPus", hostNodes, oversubscription, ratio
+            case hostPUs = "hostPus", hostNodes, memoryHostNodes, oversubscription, ratio
         }
     }
     public struct Distances: Codable, Sendable, Equatable {
@@ -51,7 +53,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         pus = machine.pus
         caches = machine.caches
         distances = Distances(origin: machine.distances.origin.rawValue, values: machine.distances.values)
-        self.mapping = Mapping(hostPUs: mapping.hostPU, hostNodes: mapping.hostNode,
+        self.mapping = Mapping(hostPUs: mapping.hostPU, hostNodes: mapping.hostNode, memoryHostNodes: mapping.memoryHostNode,
                                oversubscription: mapping.oversubscription, ratio: mapping.ratioDescription)
         notes = machine.notes
     }
@@ -70,26 +72,31 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         return String(decoding: try! enc.encode(self), as: UTF8.self)
     }
 
-    /// `numactl --hardware` layout (OS indexes, MB), then a tree summary and the CPU mapping.
+    /// `numactl --hardware` layout (OS indexes in ascending order, MB), then a tree summary and
+    /// the CPU mapping.
     public func text() -> String {
         var out = ""
-        let ids = nodes.map(\.osIndex)
+        // numactl walks nodes by OS number; hwloc's logical order may differ (CPU-less nodes).
+        let order = nodes.indices.sorted { nodes[$0].osIndex < nodes[$1].osIndex }
+        let ids = order.map { nodes[$0].osIndex }
         out += "available: \(nodes.count) nodes (\(Self.ranges(ids)))\n"
-        for n in nodes {
+        for n in order.map({ nodes[$0] }) {
             out += "node \(n.osIndex) cpus:" + n.cpusOs.sorted().map { " \($0)" }.joined() + "\n"
             out += "node \(n.osIndex) size: \(n.memoryBytes >> 20) MB\n"
         }
         out += "node distances:\nnode " + ids.map { String(format: "%3d ", $0) }.joined() + "\n"
-        for (i, row) in distances.values.enumerated() {
-            out += String(format: "%3d: ", ids[i]) + row.map { String(format: "%3d ", $0) }.joined() + "\n"
+        for i in order {
+            out += String(format: "%3d: ", nodes[i].osIndex) + order.map { String(format: "%3d ", distances.values[i][$0]) }.joined() + "\n"
         }
         out += "\ndistances: \(distances.origin)\n"
         out += "\nsource \(source): \(packages) package(s), \(nodes.count) node(s), \(cores) core(s), \(pus.count) PU(s)\n"
         for n in nodes {
             let gib = Double(n.memoryBytes) / Double(1 << 30)
             let kind = n.memoryOnly ? " memory-only" : ""
-            out += String(format: "  node L#%d (P#%d)%@ %.1f GiB, cpus %@\n", n.index, n.osIndex, kind, gib,
+            out += String(format: "  node %d (L#%d)%@ %.1f GiB, cpus %@", n.osIndex, n.index, kind, gib,
                           n.cpus.isEmpty ? "-" : Self.ranges(n.cpus))
+            if let host = mapping.memoryHostNodes?[n.index] { out += ", memory on host node \(host)" }
+            out += "\n"
         }
         if !caches.isEmpty {
             out += "  caches: " + caches.map { "\($0.name) \($0.sizeBytes >> 10) KiB x\($0.count)" }.joined(separator: ", ") + "\n"

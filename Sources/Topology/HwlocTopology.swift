@@ -103,9 +103,7 @@ final class HwlocTopology: @unchecked Sendable {
         var pus: [PU] = []
         for obj in objects(HWLOC_OBJ_PU) {
             let li = Int(obj.pointee.logical_index)
-            // The node(s) whose cpuset contains this PU; the first in logical order owns it.
-            let owner = nodeObjs.first { hwloc_bitmap_isset($0.pointee.cpuset, obj.pointee.os_index) != 0 }
-            var node = owner.map { Int($0.pointee.logical_index) }
+            var node = owningNode(of: obj, among: nodeObjs)
             var assigned = false
             if node == nil, !nodeObjs.isEmpty {
                 node = nearestNode(to: obj) ?? 0
@@ -123,7 +121,7 @@ final class HwlocTopology: @unchecked Sendable {
         }
         for pu in pus { nodes[pu.node].pus.append(pu.logicalIndex) }
         for n in nodes where n.isMemoryOnly {
-            notes.append("node \(n.logicalIndex) (P#\(n.osIndex)) has memory but no CPUs")
+            notes.append("node \(n.osIndex) (L#\(n.logicalIndex)) has memory but no CPUs")
         }
         let distances = distanceMatrix(nodeObjs: nodeObjs)
         if distances.origin == .assumed, nodes.count > 1 {
@@ -131,6 +129,27 @@ final class HwlocTopology: @unchecked Sendable {
         }
         return Machine(source: source.description, packages: packages, nodes: nodes, cores: cores,
                        pus: pus, caches: caches(), distances: distances, notes: notes)
+    }
+
+    /// The node a PU belongs to (`cpu_to_node()`), as a logical index. A node's hwloc cpuset
+    /// says which CPUs are near it, not which are its own: a CPU-less node gets the cpuset of
+    /// the package its HMAT initiator sits in, or the whole machine's, so several nodes can
+    /// contain a PU. On the host the kernel knows (`numa_node_of_cpu`); elsewhere the node with
+    /// the smallest cpuset containing the PU wins, then the first in logical order.
+    private func owningNode(of pu: hwloc_obj_t, among nodeObjs: [hwloc_obj_t]) -> Int? {
+        let os = pu.pointee.os_index
+        if source.isHost, numa_available() >= 0 {
+            let n = numa_node_of_cpu(Int32(os))
+            if n >= 0, let obj = nodeObjs.first(where: { $0.pointee.os_index == UInt32(n) }) {
+                return Int(obj.pointee.logical_index)
+            }
+        }
+        let holders = nodeObjs.filter { hwloc_bitmap_isset($0.pointee.cpuset, os) != 0 }
+        let best = holders.min { a, b in
+            let (wa, wb) = (hwloc_bitmap_weight(a.pointee.cpuset), hwloc_bitmap_weight(b.pointee.cpuset))
+            return wa != wb ? wa < wb : a.pointee.logical_index < b.pointee.logical_index
+        }
+        return best.map { Int($0.pointee.logical_index) }
     }
 
     private func ancestorIndex(_ obj: hwloc_obj_t, _ type: hwloc_obj_type_t) -> Int? {

@@ -71,6 +71,7 @@ public enum Summary {
         }
 
         section("NUMA")
+        for check in r.numa.binding ?? [] { out += "binding: \(check.line)\n" }
         let n = r.numa.localityMatrix.count
         // Rows and columns are in the model's node order, named by OS node number as numactl does.
         let names = (0..<n).map { "node \(r.topology.nodes.indices.contains($0) ? r.topology.nodes[$0].osIndex : $0)" }

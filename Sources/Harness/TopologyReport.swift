@@ -40,6 +40,15 @@ public struct TopologyReport: Codable, Sendable, Equatable {
     public var distances: Distances
     public var mapping: Mapping
     public var notes: [String]
+    /// Firmware latency/bandwidth per initiator (ACPI HMAT through hwloc), when the source has them.
+    public var memoryAttributes: MemoryAttributes?
+
+    /// The platform's own figures, kept apart from the SLIT and from anything measured.
+    public struct MemoryAttributes: Codable, Sendable, Equatable {
+        public var origin: String
+        public var attributes: [MemoryAttribute]
+    }
+    public static let memoryAttributesOrigin = "firmware (ACPI HMAT, as hwloc reports it): claimed, not measured"
 
     public init(machine: Machine, mapping: CPUMapping) {
         schema = Self.schema
@@ -56,6 +65,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         self.mapping = Mapping(hostPUs: mapping.hostPU, hostNodes: mapping.hostNode, memoryHostNodes: mapping.memoryHostNode,
                                oversubscription: mapping.oversubscription, ratio: mapping.ratioDescription)
         notes = machine.notes
+        memoryAttributes = machine.memoryAttributes.map { MemoryAttributes(origin: Self.memoryAttributesOrigin, attributes: $0) }
     }
 
     /// Loads `source`, maps it onto the host and builds the report.
@@ -100,6 +110,17 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         }
         if !caches.isEmpty {
             out += "  caches: " + caches.map { "\($0.name) \($0.sizeBytes >> 10) KiB x\($0.count)" }.joined(separator: ", ") + "\n"
+        }
+        if let attrs = memoryAttributes {
+            out += "\nmemory attributes, \(attrs.origin):\n"
+            for a in attrs.attributes where a.name == "Latency" || a.name == "Bandwidth" {
+                let cells = a.values.sorted { ($0.nodeOS, $0.initiatorNodes.first ?? 0) < ($1.nodeOS, $1.initiatorNodes.first ?? 0) }.map { v in
+                    let from = v.initiatorNodes.isEmpty ? "cpus " + Self.ranges(v.initiatorCPUs)
+                        : (v.initiatorNodes.count == 1 ? "node " : "nodes ") + Self.ranges(v.initiatorNodes)
+                    return "node \(v.nodeOS) from \(from): \(v.value)"
+                }
+                out += "  \(a.name) (\(a.unit)): " + cells.joined(separator: ", ") + "\n"
+            }
         }
         out += "\ncpu mapping (\(mapping.ratio)): logical cpu -> host PU\n"
         let pairs = mapping.hostPUs.enumerated().map { "\($0.offset)->\($0.element)" }

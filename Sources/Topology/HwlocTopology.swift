@@ -127,8 +127,11 @@ final class HwlocTopology: @unchecked Sendable {
         if distances.origin == .assumed, nodes.count > 1 {
             notes.append("no NUMA distances in the source: assumed 10 local / 20 remote")
         }
-        return Machine(source: source.description, packages: packages, nodes: nodes, cores: cores,
-                       pus: pus, caches: caches(), distances: distances, notes: notes)
+        var machine = Machine(source: source.description, packages: packages, nodes: nodes, cores: cores,
+                              pus: pus, caches: caches(), distances: distances, notes: notes)
+        let attributes = memoryAttributes(nodes: nodes, pus: pus)
+        if !attributes.isEmpty { machine.memoryAttributes = attributes }
+        return machine
     }
 
     /// The node a PU belongs to (`cpu_to_node()`), as a logical index. A node's hwloc cpuset
@@ -199,6 +202,40 @@ final class HwlocTopology: @unchecked Sendable {
             if values.allSatisfy({ $0.allSatisfy { $0 > 0 } }) { return DistanceMatrix(values: values, origin: .libnuma) }
         }
         return .assumed(nodes: n)
+    }
+
+    /// Latency and bandwidth per (initiator, node) where the platform reports them (ACPI HMAT),
+    /// through `hwloc_memattr_get_initiators()`; empty when it does not (most machines, every
+    /// synthetic shape). `pus` are the machine's PUs, to name initiator cpusets by node.
+    func memoryAttributes(nodes: [NUMANode], pus: [PU]) -> [MemoryAttribute] {
+        let nodeObjs = objects(HWLOC_OBJ_NUMANODE)
+        var result: [MemoryAttribute] = []
+        for (name, unit) in MemoryAttribute.names {
+            var id: hwloc_memattr_id_t = 0
+            guard hwloc_memattr_get_by_name(handle, name, &id) == 0 else { continue }
+            var values: [MemoryAttributeValue] = []
+            for target in nodeObjs {
+                var nr: UInt32 = 64
+                var locations = [hwloc_location](repeating: hwloc_location(), count: Int(nr))
+                var raw = [UInt64](repeating: 0, count: Int(nr))
+                guard hwloc_memattr_get_initiators(handle, id, target, 0, &nr, &locations, &raw) == 0 else { continue }
+                for k in 0..<min(Int(nr), locations.count) {
+                    let loc = locations[k]
+                    var set: hwloc_const_cpuset_t?
+                    if loc.type == HWLOC_LOCATION_TYPE_CPUSET { set = loc.location.cpuset }
+                    else if loc.type == HWLOC_LOCATION_TYPE_OBJECT, let o = loc.location.object { set = o.pointee.cpuset }
+                    guard let set else { continue }
+                    let cpus = pus.filter { hwloc_bitmap_isset(set, UInt32($0.osIndex)) != 0 }.map(\.logicalIndex)
+                    // Name the initiator by the nodes whose CPUs it covers entirely.
+                    let whole = nodes.filter { !$0.pus.isEmpty && Set($0.pus).isSubset(of: cpus) }.map(\.osIndex)
+                    let li = Int(target.pointee.logical_index)
+                    values.append(MemoryAttributeValue(node: li, nodeOS: Int(target.pointee.os_index),
+                                                       initiatorNodes: whole.sorted(), initiatorCPUs: cpus, value: raw[k]))
+                }
+            }
+            if !values.isEmpty { result.append(MemoryAttribute(name: name, unit: unit, values: values)) }
+        }
+        return result
     }
 
     private func caches() -> [Cache] {

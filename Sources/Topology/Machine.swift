@@ -10,6 +10,9 @@ public struct Machine: Sendable, Codable, Equatable {
     public var distances: DistanceMatrix
     /// Things the loader had to decide on its own (orphan PUs, assumed distances…).
     public var notes: [String]
+    /// Firmware (ACPI HMAT) latency and bandwidth per initiator where hwloc reports them; nil
+    /// where the source has none.
+    public var memoryAttributes: [MemoryAttribute]? = nil
 
     public init(source: String, packages: [Package], nodes: [NUMANode], cores: [Core], pus: [PU],
                 caches: [Cache], distances: DistanceMatrix, notes: [String]) {

@@ -75,18 +75,21 @@ public enum Summary {
         }
 
         section("NUMA")
+        for check in r.numa.binding ?? [] { out += "binding: \(check.line)\n" }
         let n = r.numa.localityMatrix.count
+        // Rows and columns are in the model's node order, named by OS node number as numactl does.
+        let names = (0..<n).map { "node \(r.topology.nodes.indices.contains($0) ? r.topology.nodes[$0].osIndex : $0)" }
         out += "allocations, CPU node (rows) x memory node (columns):\n"
-        table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, r.numa.localityMatrix.enumerated().map { ["node \($0.offset)"] + $0.element.map { "\($0)" } })
+        table(["cpu\\mem"] + names, r.numa.localityMatrix.enumerated().map { [names[$0.offset]] + $0.element.map { "\($0)" } })
         if let cost = r.numa.accessCost {
             out += "access cost per load, measured:\n"
-            table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, cost.measuredNS.enumerated().map { ["node \($0.offset)"] + $0.element.map { String(format: "%.1fns", $0) } })
+            table(["cpu\\mem"] + names, cost.measuredNS.enumerated().map { [names[$0.offset]] + $0.element.map { String(format: "%.1fns", $0) } })
             out += "access cost per load, modelled (local x distance/10):\n"
-            table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, cost.modelledNS.enumerated().map { ["node \($0.offset)"] + $0.element.map { String(format: "%.1fns", $0) } })
+            table(["cpu\\mem"] + names, cost.modelledNS.enumerated().map { [names[$0.offset]] + $0.element.map { String(format: "%.1fns", $0) } })
         }
         if r.numa.remoteFrees.joined().contains(where: { $0 > 0 }) {
             out += "remote frees, freeing node (rows) x slab node (columns):\n"
-            table(["free\\slab"] + (0..<n).map { "node \($0)" }, r.numa.remoteFrees.enumerated().map { ["node \($0.offset)"] + $0.element.map { "\($0)" } })
+            table(["free\\slab"] + names, r.numa.remoteFrees.enumerated().map { [names[$0.offset]] + $0.element.map { "\($0)" } })
         }
         if r.handoff.sent > 0 { out += "handoff: \(r.handoff.sent) sent, \(r.handoff.received) received, \(r.handoff.full) freed locally (ring full)\n" }
 

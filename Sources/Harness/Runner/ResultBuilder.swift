@@ -30,6 +30,9 @@ enum ResultBuilder {
         case .model: label = "modelled (measured local cost x distance/10)"
         case .inject: label = "modelled and injected as real delay"
         }
+        // The binding as the kernel carried it out, not as it was asked for.
+        let binding = env.kernel.nodes.enumerated().compactMap { i, node in node.memory.bindingCheck(node: env.machine.nodes[i].osIndex) }
+        let misplaced = binding.contains { !$0.verified }
         let host = HostBinding.shared.machine
         var uts = utsname()
         uname(&uts)
@@ -58,7 +61,9 @@ enum ResultBuilder {
             },
             caches: caches(env),
             numa: .init(distances: env.machine.distances.values, distanceOrigin: env.machine.distances.origin.rawValue,
-                        localityMatrix: locality, accessCost: accessCost, costLabel: label, remoteFrees: remote),
+                        localityMatrix: locality, accessCost: accessCost,
+                        costLabel: misplaced ? label + " (WARNING: node memory not where it was bound: not trustworthy)" : label,
+                        remoteFrees: remote, binding: binding.isEmpty ? nil : binding),
             handoff: .init(sent: workers.reduce(0) { $0 + $1.stats.handoffSent },
                            received: workers.reduce(0) { $0 + $1.stats.handoffReceived },
                            full: workers.reduce(0) { $0 + $1.stats.handoffFull }),

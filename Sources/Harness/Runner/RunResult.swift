@@ -194,6 +194,9 @@ public struct RunResult: Codable, Sendable {
         public var costLabel: String
         /// Remote frees summed over caches, `[freeing node][slab node]`.
         public var remoteFrees: [[UInt64]]
+        /// Where each node's arena really is on the host (`move_pages` query after prefault);
+        /// absent when nothing was checked (one-node host, no prefault).
+        public var binding: [NodeBindingCheck]? = nil
     }
 
     public struct HandoffFigures: Codable, Sendable {

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Harness
+import Topology
 
 /// An expectation that cannot fail is a defect: each shipped config is run with the cause of
 /// what it shows taken away, and the expectations that state that cause must then fail.
@@ -86,6 +87,8 @@ import Foundation
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.configs.path).filter { $0.hasSuffix(".yaml") }
         #expect(files.count >= 10)
         for f in files {
+            // host-numa needs a multi-node host; scripts/test runs it in multi-node guests.
+            if f == "host-numa.yaml" && HostBinding.shared.machine.nodes.count < 2 { continue }
             let c = try ConfigLoader.load(path: Self.configs.appendingPathComponent(f).path)
             #expect(!c.expectations.isEmpty, "\(f) has no expect: section")
             #expect(Self.mutations.contains { "\($0.config).yaml" == f } || f == "host-numa.yaml",

@@ -39,6 +39,8 @@ public enum FigureCatalog {
                meaning: "every zone lock, or every node-partial list_lock, together (lock_stat figures; ns)"),
         Family(pattern: "numa", fields: ["local_allocs", "remote_allocs", "local_frees", "remote_frees"],
                meaning: "allocations served from the CPU's own node or another; slab frees into a slab of the freeing CPU's node or another"),
+        Family(pattern: "binding", fields: ["checked_nodes", "verified_nodes", "unverified_nodes"],
+               meaning: "nodes whose arena pages were found on their host node (move_pages) on a multi-node host; 0 checked on one node"),
         Family(pattern: "numa.measured", fields: ["local_ns", "remote_ns"],
                meaning: "access-cost probe: mean ns of local and of remote node pairs (absent with --no-probe)"),
         Family(pattern: "numa.modelled", fields: ["local_ns", "remote_ns"],

@@ -65,6 +65,9 @@ public struct Figures: Sendable {
         let allocs = split(n.localityMatrix), frees = split(n.remoteFrees)
         put("numa", [("local_allocs", allocs.local), ("remote_allocs", allocs.remote),
                      ("local_frees", frees.local), ("remote_frees", frees.remote)])
+        let binding = n.binding ?? []
+        put("binding", [("checked_nodes", UInt64(binding.count)), ("verified_nodes", UInt64(binding.filter(\.verified).count)),
+                        ("unverified_nodes", UInt64(binding.filter { !$0.verified }.count))])
         func means(_ m: [[Double]]) -> (local: Double, remote: Double) {
             var l: [Double] = [], o: [Double] = []
             for (i, row) in m.enumerated() { for (j, x) in row.enumerated() where x > 0 { if i == j { l.append(x) } else { o.append(x) } } }

@@ -69,9 +69,9 @@ public enum ContrastTable {
             }
             return String(format: "%.0fns", x)
         }
-        if x != x.rounded() { return String(format: x < 10 ? "%.2f" : "%.1f", x) }
         if abs(x) >= 10_000_000 { return String(format: "%.1fM", x / 1e6) }
         if abs(x) >= 100_000 { return String(format: "%.0fk", x / 1e3) }
+        if x != x.rounded() { return String(format: abs(x) < 10 ? "%.2f" : "%.1f", x) }
         return String(Int64(x))
     }
 

@@ -22,6 +22,23 @@ enum CLI {
         return Outcome(status: out.status, stdout: out.stdout, stderr: out.stderr)
     }
 
+    /// Starts a long quickstart run, sends `signal` after 1.5 s and waits; returns the exit
+    /// status and how long the process took to end after the signal.
+    static func runUntilSignal(_ signal: Int32, results: String) throws -> (status: Int32, seconds: Double) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["run", repoRoot + "/Configs/quickstart.yaml", "--duration", "60s", "--warmup", "0s", "--results", results,
+                       "--quiet", "--no-probe"]
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        try p.run()
+        usleep(1_500_000)
+        let sent = Date()
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        return (p.terminationStatus, Date().timeIntervalSince(sent))
+    }
+
     /// Folder of the repository (for Configs/ and test fixtures).
     static var repoRoot: String {
         var url = URL(fileURLWithPath: #filePath)

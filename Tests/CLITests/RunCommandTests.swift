@@ -30,19 +30,9 @@ import Foundation
     func interrupt() throws {
         let out = tempDir()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["run", root + "/Configs/quickstart.yaml", "--duration", "60s", "--warmup", "0s", "--results", out,
-                       "--quiet", "--no-probe"]
-        p.standardOutput = Pipe()
-        p.standardError = Pipe()
-        try p.run()
-        usleep(1_500_000)
-        let sent = Date()
-        p.interrupt()
-        p.waitUntilExit()
-        #expect(Date().timeIntervalSince(sent) < 5, "stops promptly (clean-up and writing included)")
-        #expect(p.terminationStatus == 130)
+        let (status, seconds) = try CLI.runUntilSignal(SIGINT, results: out)
+        #expect(seconds < 5, "stops promptly (clean-up and writing included)")
+        #expect(status == 130)
         let dir = out + "/quickstart"
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir)
         let json = try String(contentsOfFile: "\(dir)/\(runs[0])/result.json", encoding: .utf8)

@@ -16,28 +16,14 @@ import Harness
     /// Folders under `dir`, hidden ones included.
     func entries(_ dir: String) -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] }
 
-    func runUntilSignal(_ signal: Int32, out: String) throws -> Int32 {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["run", root + "/Configs/quickstart.yaml", "--duration", "60s", "--warmup", "0s", "--results", out,
-                       "--quiet", "--no-probe"]
-        p.standardOutput = Pipe()
-        p.standardError = Pipe()
-        try p.run()
-        usleep(1_500_000)
-        let sent = Date()
-        kill(p.processIdentifier, signal)
-        p.waitUntilExit()
-        #expect(Date().timeIntervalSince(sent) < 5, "stops promptly")
-        return p.terminationStatus
-    }
-
     @Test("SIGTERM and SIGHUP end the run like Ctrl-C: result marked incomplete with the signal, exit 128+N",
           arguments: [(SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")])
     func signals(_ signal: Int32, _ name: String) throws {
         let out = tempDir()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        #expect(try runUntilSignal(signal, out: out) == 128 + signal)
+        let (status, seconds) = try CLI.runUntilSignal(signal, results: out)
+        #expect(status == 128 + signal)
+        #expect(seconds < 5, "stops promptly")
         let runs = entries(out + "/quickstart")
         #expect(runs.count == 1 && !runs[0].hasPrefix("."), "one visible folder, no temporary left: \(runs)")
         let r = try ResultWriter.read("\(out)/quickstart/\(runs[0])/result.json")

@@ -184,21 +184,24 @@ public enum Runner {
                 let actor = env.actors[i]
                 group.addTask {
                     await actor.run {
-                        runLoop(worker, operations: operations,
+                        runLoop(worker, operations: operations, deadline: deadline,
                                 producersLeft: UnsafeMutablePointer<UInt64>(bitPattern: left)!,
                                 stop: UnsafeMutablePointer<UInt32>(bitPattern: stopWord)!)
                     }
                 }
             }
         }
-        let end = stop.end() ?? Clock.monotonicNS()
+        // A phase that reached its deadline measured exactly its duration, even when the stop
+        // was noticed late (a watchdog starved by oversubscribed CPUs).
+        let end = min(stop.end() ?? Clock.monotonicNS(), deadline)
         progress?.stop()
         return end - start
     }
 
     /// One CPU's phase: the stop word (deadline, signal, abort: see `PhaseStop`) is read before
-    /// every operation; progress is published every 64.
-    nonisolated static func runLoop(_ w: CPUWorker, operations: Int?,
+    /// every operation; every 64 operations the CPU also reads the clock itself and sets the
+    /// word at the deadline, so that a late watchdog cannot stretch the phase.
+    nonisolated static func runLoop(_ w: CPUWorker, operations: Int?, deadline: UInt64,
                                     producersLeft: UnsafeMutablePointer<UInt64>, stop: UnsafeMutablePointer<UInt32>) {
         let consumerOnly = w.isConsumerOnly
         let target = operations.map { UInt64($0) } ?? .max
@@ -211,6 +214,7 @@ public enum Runner {
                 if producing && done >= target { break }
             }
             w.publishProgress()
+            if Clock.monotonicNS() >= deadline { arch_store_release_u32(stop, 1); break }
             if producing && done >= target {
                 producing = false
                 _ = arch_fetch_add_u64(producersLeft, UInt64.max)

@@ -76,7 +76,8 @@ public final class CPUContext: @unchecked Sendable {
 }
 
 /// Per-CPU, per-zone event counters (`/proc/vmstat` style): pgalloc, pgfree, failures by GFP
-/// class, fallbacks, watermark hits, PCP refills and drains.
+/// class, fallbacks, watermark hits, PCP refills and drains, and the NUMA allocation counters
+/// of `zone_statistics()` (see `NUMAStat`).
 public struct ZoneEvents: Sendable, Codable, Equatable {
     public var allocs: [UInt64] { [allocAtomic, allocNowait, allocBlocking] }
     public var allocAtomic: UInt64 = 0
@@ -96,8 +97,33 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
     public var pcpDrains: UInt64 = 0
     public var directReclaims: UInt64 = 0
     public var sleeps: UInt64 = 0
+    /// NUMA_HIT / NUMA_MISS: allocations served from this zone whose preferred zone was on the
+    /// same node / on another node. NUMA_FOREIGN: allocations that preferred this zone and were
+    /// served by another node. NUMA_LOCAL / NUMA_OTHER: served here for a CPU of this zone's node
+    /// / of another node. NUMA_INTERLEAVE_HIT: interleave-policy pages that landed on the node
+    /// the policy chose. One count per allocation, whatever its order, as the kernel counts.
+    public var numaHit: UInt64 = 0
+    public var numaMiss: UInt64 = 0
+    public var numaForeign: UInt64 = 0
+    public var numaLocal: UInt64 = 0
+    public var numaOther: UInt64 = 0
+    public var interleaveHit: UInt64 = 0
 
     public init() {}
+
+    /// Results written before a counter existed (the checked-in baselines among them) still
+    /// read: a missing counter is zero.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func v(_ k: CodingKeys) throws -> UInt64 { try c.decodeIfPresent(UInt64.self, forKey: k) ?? 0 }
+        allocAtomic = try v(.allocAtomic); allocNowait = try v(.allocNowait); allocBlocking = try v(.allocBlocking)
+        failAtomic = try v(.failAtomic); failNowait = try v(.failNowait); failBlocking = try v(.failBlocking)
+        frees = try v(.frees); zoneFallbacks = try v(.zoneFallbacks); nodeFallbacks = try v(.nodeFallbacks)
+        watermarkHits = try v(.watermarkHits); pcpRefills = try v(.pcpRefills); pcpDrains = try v(.pcpDrains)
+        directReclaims = try v(.directReclaims); sleeps = try v(.sleeps)
+        numaHit = try v(.numaHit); numaMiss = try v(.numaMiss); numaForeign = try v(.numaForeign)
+        numaLocal = try v(.numaLocal); numaOther = try v(.numaOther); interleaveHit = try v(.interleaveHit)
+    }
 
     @inlinable mutating func countAlloc(_ c: GFPClass) {
         switch c { case .atomic: allocAtomic &+= 1; case .nowait: allocNowait &+= 1; case .blocking: allocBlocking &+= 1 }
@@ -119,6 +145,9 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
         r.nodeFallbacks = a.nodeFallbacks + b.nodeFallbacks; r.watermarkHits = a.watermarkHits + b.watermarkHits
         r.pcpRefills = a.pcpRefills + b.pcpRefills; r.pcpDrains = a.pcpDrains + b.pcpDrains
         r.directReclaims = a.directReclaims + b.directReclaims; r.sleeps = a.sleeps + b.sleeps
+        r.numaHit = a.numaHit + b.numaHit; r.numaMiss = a.numaMiss + b.numaMiss; r.numaForeign = a.numaForeign + b.numaForeign
+        r.numaLocal = a.numaLocal + b.numaLocal; r.numaOther = a.numaOther + b.numaOther
+        r.interleaveHit = a.interleaveHit + b.interleaveHit
         return r
     }
 }

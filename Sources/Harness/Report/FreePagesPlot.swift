@@ -1,0 +1,62 @@
+import Foundation
+
+/// Free pages held in blocks of each order over the measured phase (the sampled buddyinfo), one
+/// panel per zone that moved. Each order keeps one colour in every panel, so "order 3" reads
+/// the same across zones, and the zone's total free pages is drawn in black over them.
+enum FreePagesPlot {
+    /// How much a zone's free lists moved over the run: the swing of its free pages, plus the
+    /// sample count so that a zone that never moved ranks below one that did.
+    static func movement(_ z: RunResult.ZoneSeries) -> Int {
+        let pages = z.blocks.map(total)
+        return (pages.max() ?? 0) - (pages.min() ?? 0) + z.blocks.count
+    }
+
+    static func total(_ blocks: [Int]) -> Int { blocks.enumerated().reduce(0) { $0 + $1.element << $1.offset } }
+
+    /// The zones to draw: those whose free lists moved, busiest first (at most six); if none
+    /// moved, the two largest, so the plot still says "flat".
+    static func zones(_ t: RunResult.FreeTimeline) -> [RunResult.ZoneSeries] {
+        let ranked = t.zones.sorted { movement($0) > movement($1) }
+        let moved = ranked.filter { movement($0) > $0.blocks.count }
+        return moved.isEmpty ? Array(ranked.filter { total($0.blocks.first ?? []) > 0 }.prefix(2)) : Array(moved.prefix(6))
+    }
+
+    static func make(_ t: RunResult.FreeTimeline) -> Gnuplot.Plot? {
+        let shown = zones(t)
+        guard t.tNS.count > 1, !shown.isEmpty else { return nil }
+        var data: [String: String] = [:]
+        var panels = ""
+        for z in shown {
+            let file = "free-\(z.node)-\(z.zone).dat"
+            data[file] = zip(t.tNS, z.blocks).map { tn, b in
+                ([String(format: "%.3f", Double(tn) / 1e9), "\(total(b))"] + b.enumerated().map { "\($0.element << $0.offset)" }).joined(separator: " ")
+            }.joined(separator: "\n") + "\n"
+            // Orders that ever held a block; the log scale keeps order 0 visible beside order 10.
+            let used = (0..<(z.blocks.first?.count ?? 0)).filter { o in z.blocks.contains { $0[o] > 0 } }
+            let lines = ["'\(file)' using 1:2 with lines lw 2.5 lc rgb \"#000000\" title \"all orders\""]
+                + used.map { "'\(file)' using 1:\($0 + 3) with lines lw 1.5 lc rgb \"\(PlotAxes.colour($0))\" title \"order \($0)\"" }
+            panels += """
+                set title \(Gnuplot.quoted("node \(z.node) \(z.zone)"))
+                plot \(lines.joined(separator: ", \\\n     "))
+
+                """
+        }
+        let cols = shown.count > 1 ? 2 : 1
+        let rows = (shown.count + cols - 1) / cols
+        let height = max(rows * 340, 400)
+        return Gnuplot.Plot(name: "free-pages", caption: "Free pages held in blocks of each order over the measured phase (buddyinfo sampled every \(PlotAxes.time(Double(t.intervalNS))), without the zone lock); black: the zone's free pages in all orders. Each order has the same colour in every panel.",
+                            data: data, script: """
+            if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo noenhanced size 1100,\(height) font "sans,9" } else { set terminal png noenhanced size 1100,\(height) }
+            set output "free-pages.png"
+            set multiplot layout \(rows),\(cols)
+            set xlabel "time since the measured phase began (s)"
+            set ylabel "free pages (log scale)"
+            set logscale y 10
+            set xrange [0:\(String(format: "%.3f", Double(t.tNS.last ?? 0) / 1e9))]
+            set format y "%.0s%c"
+            set key outside right top
+            \(panels)unset multiplot
+
+            """)
+    }
+}

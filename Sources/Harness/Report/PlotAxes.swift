@@ -74,7 +74,7 @@ enum PlotAxes {
     /// Fixed colours by position (order, node, GFP class), so the same thing has the same
     /// colour in every plot of a report.
     static let colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#6b6ecf", "#ad494a"]
+                          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000080", "#ad494a"]
 
     static func colour(_ i: Int) -> String { colours[((i % colours.count) + colours.count) % colours.count] }
 }

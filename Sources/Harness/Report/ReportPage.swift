@@ -38,7 +38,8 @@ enum ReportPage {
         table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-variant-numeric: tabular-nums; }
         th, td { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: right; white-space: nowrap; }
         th:first-child, td:first-child { text-align: left; }
-        th { background: #f4f4f4; font-weight: 600; }
+        th { background: #f4f4f4; font-weight: 600; white-space: normal; vertical-align: bottom; }
+        .wide { overflow-x: auto; }
         h3 { font-size: 15px; margin-bottom: 0.2em; }
         figure { margin: 1em 0 2em; } img { max-width: 100%; border: 1px solid #eee; }
         figcaption { color: #555; font-size: 13px; }
@@ -50,10 +51,11 @@ enum ReportPage {
         """
     }
 
-    /// A table from header and rows, already formatted.
+    /// A table from header and rows, already formatted, in a box that scrolls sideways when
+    /// the table is wider than the page (the zones table has thirteen columns).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        "<table>\n<tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
-            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }.joined() + "</table>\n"
+        "<div class=\"wide\"><table>\n<tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }.joined() + "</table></div>\n"
     }
 
     static func escape(_ s: String) -> String {

@@ -16,7 +16,8 @@ public enum ReportPlots {
             add(LockPlot.make(d.lockWaits), else: "lock times: no lock was taken in the measured phase")
             add(d.accessCost.map { NUMACostPlot.make($0, remoteCost: r.run.remoteCost, hostNodes: r.host.nodes) },
                 else: "NUMA access cost: the run skipped the probe (--no-probe)")
-            add(d.freeTimeline.flatMap { FreePagesPlot.make($0) },
+            let marks = Dictionary(r.zones.map { ("\($0.node) \($0.zone)", $0.watermarks) }, uniquingKeysWith: { a, _ in a })
+            add(d.freeTimeline.flatMap { FreePagesPlot.make($0, watermarks: marks) },
                 else: r.run.mode == "deterministic" ? "free pages over time: not sampled in deterministic runs"
                     : "free pages over time: fewer than two samples (the measured phase was too short or interrupted)")
             add(PerCPUPlot.make(r), else: "throughput per CPU: no CPU figures")

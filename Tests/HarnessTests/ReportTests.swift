@@ -65,7 +65,8 @@ import KernelMM
         #expect(y.contains("\"100 ns\" 100.0") && y.contains("\"1 µs\" 1000.0") && y.contains("\"100 µs\" 100000.0"))
         #expect(!y.contains("k\""), "no 1k/33k style labels")
         let x = PlotAxes.percentileTics(maxX: 4000)
-        #expect(x.contains("\"50%%\" 2") && x.contains("\"99.9%%\" 1000.0") && x.contains("\"99.99%%\" 10000.0") && !x.contains("99.999%"))
+        #expect(x.contains("\"50%%\" 2") && x.contains("\"99.9%%\" 1000.0") && !x.contains("99.99%"))
+        #expect(x.hasSuffix("set xrange [1:6000.0]\n"))
         #expect(PlotAxes.rateUnit(max: 42_000).unit == "k ops/s" && PlotAxes.rateUnit(max: 3e6).unit == "M ops/s")
         #expect(ReportTables.count(41_840_448) == "41\u{202F}840\u{202F}448")
         // One node: every cell equal, and the colour scale still has a width.

@@ -23,7 +23,9 @@ enum LatencyPlot {
         }
     }
 
-    static func make(_ cdfs: [PlotData.CDF]) -> Gnuplot.Plot? {
+    /// `failed`: the share of each "op-class" that failed (from result.json), named in the
+    /// legend, since failures are timed too: a plateau at the OOM wait is failing calls.
+    static func make(_ cdfs: [PlotData.CDF], failed: [String: Double] = [:]) -> Gnuplot.Plot? {
         guard !cdfs.isEmpty else { return nil }
         // Allocations first, then frees and the rest, each in a stable order.
         let ops = Array(Set(cdfs.map(\.op))).sorted { a, b in
@@ -41,7 +43,7 @@ enum LatencyPlot {
                 .joined(separator: "\n\n\n") + "\n"
             let all = mine.flatMap(points)
             let lines = mine.enumerated().map { i, c in
-                "'\(file)' index \(i) using 1:2 with lines lw 2 lc rgb \"\(colour(ofClass: c.gfpClass))\" title \(Gnuplot.quoted("\(c.gfpClass) (\(c.samples) samples)"))"
+                "'\(file)' index \(i) using 1:2 with lines lw 2 lc rgb \"\(colour(ofClass: c.gfpClass))\" title \(Gnuplot.quoted("\(c.gfpClass) (\(c.samples) samples\(failure(failed["\(op)-\(c.gfpClass)"])))"))"
             }
             panels += """
                 set title \(Gnuplot.quoted(op))
@@ -65,6 +67,11 @@ enum LatencyPlot {
             \(panels)unset multiplot
 
             """)
+    }
+
+    static func failure(_ share: Double?) -> String {
+        guard let share, share > 0 else { return "" }
+        return share < 0.001 ? ", <0.1% failed" : String(format: ", %.1f%% failed", share * 100)
     }
 
     static func isFree(_ op: String) -> Bool { ["kfree", "kmem_cache_free", "free_pages", "vfree", "munmap"].contains(op) }

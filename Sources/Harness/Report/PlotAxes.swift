@@ -53,15 +53,17 @@ enum PlotAxes {
     }
 
     /// Percentiles as HdrHistogram plots them: x = 1/(1−p), so 90 %, 99 %, 99.9 % sit one
-    /// decade apart and the tail gets the room. Labelled up to the first decade past `maxX`.
-    /// (gnuplot reads a tic label as a format string, hence "%%".)
+    /// decade apart and the tail gets the room. The axis ends half as far again past `maxX`
+    /// (where the data stop), so the last step of the tail is not drawn on the frame; decades
+    /// inside that range are labelled. (gnuplot reads a tic label as a format string: "%%".)
     static func percentileTics(maxX: Double) -> String {
         // Decade e (x = 10^e) is the percentile with e nines; 0 % (x = 1) stays unlabelled, as
         // it would crowd 50 % one tic to its right.
         let nines = ["90%%", "99%%", "99.9%%", "99.99%%", "99.999%%", "99.9999%%", "99.99999%%"]
-        let last = min(max(Int(ceil(log10(max(maxX, 10)))), 1), nines.count)
+        let end = max(maxX, 2) * 1.5
+        let last = min(max(Int(floor(log10(end))), 1), nines.count)
         let tics = ["\"50%%\" 2"] + (1...last).map { "\(Gnuplot.quoted(nines[$0 - 1])) \(pow(10, Double($0)))" }
-        return "set xtics (\(tics.joined(separator: ", ")))\nset xrange [1:\(pow(10, Double(last)) * 1.02)]\n"
+        return "set xtics (\(tics.joined(separator: ", ")))\nset xrange [1:\(String(format: "%.1f", max(end, 10.5)))]\n"
     }
 
     /// A divisor and unit for rates, chosen by the largest value: ops/s, k ops/s or M ops/s.

@@ -11,7 +11,9 @@ public enum ReportPlots {
             if let p { plots.append(p) } else if let w = why() { skipped.append(w) }
         }
         let isRun = result != nil
-        add(LatencyPlot.make(d.cdfs), else: isRun || !d.cdfs.isEmpty ? "latency: no latency/*.hgrm files (no operation was sampled)" : nil)
+        let failed = Dictionary((result?.operations ?? []).filter { $0.count > 0 }.map { ("\($0.op)-\($0.gfpClass)", Double($0.failures) / Double($0.count)) },
+                                uniquingKeysWith: { a, _ in a })
+        add(LatencyPlot.make(d.cdfs, failed: failed), else: isRun || !d.cdfs.isEmpty ? "latency: no latency/*.hgrm files (no operation was sampled)" : nil)
         if let r = result {
             add(LockPlot.make(d.lockWaits), else: "lock times: no lock was taken in the measured phase")
             add(d.accessCost.map { NUMACostPlot.make($0, remoteCost: r.run.remoteCost, hostNodes: r.host.nodes) },

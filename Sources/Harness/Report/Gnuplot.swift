@@ -28,11 +28,12 @@ public enum Gnuplot {
     }
 
     /// Writes each plot's files and runs gnuplot on it. Throws only when `dir` cannot be made;
-    /// without gnuplot every plot fails with the reason.
+    /// without gnuplot nothing is drawn and one failure says why.
     public static func draw(_ plots: [Plot], into dir: String) throws -> Drawn {
         var drawn = Drawn()
         guard let gnuplot = executable else {
-            drawn.failed = plots.map { ($0.name, missing) }
+            // One note for all of them: the reason is the same.
+            if !plots.isEmpty { drawn.failed = [("all \(plots.count) plots", missing)] }
             return drawn
         }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -20,11 +20,33 @@ void arch_set_thread_name(const char *name) {
 int arch_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 
 #include <signal.h>
-static volatile sig_atomic_t sigint_count = 0;
-static void on_sigint(int sig) { (void)sig; sigint_count = sigint_count + 1; signal(SIGINT, SIG_DFL); }
-void arch_install_sigint(void) { sigint_count = 0; signal(SIGINT, on_sigint); }
-int arch_sigint_count(void) { return (int)sigint_count; }
-void arch_sigint_reset(void) { sigint_count = 0; signal(SIGINT, SIG_DFL); }
+static volatile sig_atomic_t stop_signal = 0;
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static void on_stop_signal(int sig) {
+    if (stop_signal == 0) stop_signal = sig;
+    for (unsigned i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signal(stop_signals[i], SIG_DFL);
+}
+void arch_install_stop_signals(void) {
+    stop_signal = 0;
+    for (unsigned i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signal(stop_signals[i], on_stop_signal);
+}
+int arch_stop_signal(void) { return (int)stop_signal; }
+void arch_reset_stop_signals(void) {
+    stop_signal = 0;
+    for (unsigned i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signal(stop_signals[i], SIG_DFL);
+}
+
+#include <fcntl.h>
+#include <errno.h>
+#include <stdio.h>
+int arch_rename_noreplace(const char *from, const char *to) {
+#ifdef SYS_renameat2
+    long rc = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
+    if (rc == 0 || errno != ENOSYS && errno != EINVAL) return (int)rc;
+#endif
+    /* No renameat2 here: plain rename(2) still never replaces a non-empty folder. */
+    return rename(from, to);
+}
 
 uint32_t arch_shake_threshold = 0;
 static uint64_t shake_seed = 0;

@@ -97,6 +97,17 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
     public var pcpDrains: UInt64 = 0
     public var directReclaims: UInt64 = 0
     public var sleeps: UInt64 = 0
+    /// `__GFP_NOFAIL` allocations still retrying when the run ended: the kernel would have
+    /// kept looping; the model gives them up with the run and counts them here.
+    public var nofailStalled: UInt64 = 0
+    /// By the caller's GFP class: sleeps for free pages and the time slept, direct reclaim
+    /// rounds, and allocations that passed the watermark only thanks to the reserves
+    /// (ALLOC_MIN_RESERVE / ALLOC_NON_BLOCK lower the min watermark in `__zone_watermark_ok`).
+    public var sleepsBy = GFPClassCounts()
+    public var sleptNSBy = GFPClassCounts()
+    public var directReclaimsBy = GFPClassCounts()
+    public var reserveAllocsBy = GFPClassCounts()
+
     /// NUMA_HIT / NUMA_MISS: allocations served from this zone whose preferred zone was on the
     /// same node / on another node. NUMA_FOREIGN: allocations that preferred this zone and were
     /// served by another node. NUMA_LOCAL / NUMA_OTHER: served here for a CPU of this zone's node
@@ -111,18 +122,20 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
 
     public init() {}
 
-    /// Results written before a counter existed (the checked-in baselines among them) still
-    /// read: a missing counter is zero.
+    /// Results written before a counter existed read back with it at 0.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        func v(_ k: CodingKeys) throws -> UInt64 { try c.decodeIfPresent(UInt64.self, forKey: k) ?? 0 }
-        allocAtomic = try v(.allocAtomic); allocNowait = try v(.allocNowait); allocBlocking = try v(.allocBlocking)
-        failAtomic = try v(.failAtomic); failNowait = try v(.failNowait); failBlocking = try v(.failBlocking)
-        frees = try v(.frees); zoneFallbacks = try v(.zoneFallbacks); nodeFallbacks = try v(.nodeFallbacks)
-        watermarkHits = try v(.watermarkHits); pcpRefills = try v(.pcpRefills); pcpDrains = try v(.pcpDrains)
-        directReclaims = try v(.directReclaims); sleeps = try v(.sleeps)
-        numaHit = try v(.numaHit); numaMiss = try v(.numaMiss); numaForeign = try v(.numaForeign)
-        numaLocal = try v(.numaLocal); numaOther = try v(.numaOther); interleaveHit = try v(.interleaveHit)
+        func v(_ k: CodingKeys) -> UInt64 { ((try? c.decodeIfPresent(UInt64.self, forKey: k)) ?? nil) ?? 0 }
+        allocAtomic = v(.allocAtomic); allocNowait = v(.allocNowait); allocBlocking = v(.allocBlocking)
+        failAtomic = v(.failAtomic); failNowait = v(.failNowait); failBlocking = v(.failBlocking)
+        frees = v(.frees); zoneFallbacks = v(.zoneFallbacks); nodeFallbacks = v(.nodeFallbacks)
+        watermarkHits = v(.watermarkHits); pcpRefills = v(.pcpRefills); pcpDrains = v(.pcpDrains)
+        directReclaims = v(.directReclaims); sleeps = v(.sleeps); nofailStalled = v(.nofailStalled)
+        func per(_ k: CodingKeys) -> GFPClassCounts { ((try? c.decodeIfPresent(GFPClassCounts.self, forKey: k)) ?? nil) ?? GFPClassCounts() }
+        sleepsBy = per(.sleepsBy); sleptNSBy = per(.sleptNSBy); directReclaimsBy = per(.directReclaimsBy)
+        reserveAllocsBy = per(.reserveAllocsBy)
+        numaHit = v(.numaHit); numaMiss = v(.numaMiss); numaForeign = v(.numaForeign)
+        numaLocal = v(.numaLocal); numaOther = v(.numaOther); interleaveHit = v(.interleaveHit)
     }
 
     @inlinable mutating func countAlloc(_ c: GFPClass) {
@@ -145,6 +158,9 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
         r.nodeFallbacks = a.nodeFallbacks + b.nodeFallbacks; r.watermarkHits = a.watermarkHits + b.watermarkHits
         r.pcpRefills = a.pcpRefills + b.pcpRefills; r.pcpDrains = a.pcpDrains + b.pcpDrains
         r.directReclaims = a.directReclaims + b.directReclaims; r.sleeps = a.sleeps + b.sleeps
+        r.nofailStalled = a.nofailStalled + b.nofailStalled
+        r.sleepsBy = a.sleepsBy + b.sleepsBy; r.sleptNSBy = a.sleptNSBy + b.sleptNSBy
+        r.directReclaimsBy = a.directReclaimsBy + b.directReclaimsBy; r.reserveAllocsBy = a.reserveAllocsBy + b.reserveAllocsBy
         r.numaHit = a.numaHit + b.numaHit; r.numaMiss = a.numaMiss + b.numaMiss; r.numaForeign = a.numaForeign + b.numaForeign
         r.numaLocal = a.numaLocal + b.numaLocal; r.numaOther = a.numaOther + b.numaOther
         r.interleaveHit = a.interleaveHit + b.interleaveHit

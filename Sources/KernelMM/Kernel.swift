@@ -24,6 +24,14 @@ public final class Kernel: @unchecked Sendable {
     @usableFromInline let zonelistTable: UnsafeMutablePointer<Int32>
     @usableFromInline let zoneCount: Int
     let freeWait = FreeWaitQueue()
+    /// Set when the run that drives this kernel is ending (its deadline, a signal, an abort).
+    /// Every blocking wait of the model gives up on it, so that no allocation outlives its run;
+    /// CPUs read it once per operation (a relaxed load).
+    public let stopWord: UnsafeMutablePointer<UInt32> = {
+        let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
     /// `remote_cost: inject`: extra TSC ticks spent, while holding the lock, when a CPU of node
     /// `[from]` works on node `[to]`'s zone or partial list (`[from * nodes + to]`; 0 = none),
     /// so that lock hold times stretch as remote memory would stretch them.
@@ -45,7 +53,6 @@ public final class Kernel: @unchecked Sendable {
         self.config = config
         self.log = log
         pthread_mutex_init(shrinkerLock, nil)
-        let hostNodes = HostBinding.shared.machine.nodes.map(\.osIndex)
         let sizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
         let totalPages = sizes.reduce(0, +) * machine.nodes.count
         // All nodes' arenas side by side in one reservation, and one `mem_map` for all of them
@@ -58,10 +65,9 @@ public final class Kernel: @unchecked Sendable {
         var nodes: [Node] = []
         var pfn = 0
         for n in machine.nodes.indices {
-            // Model node n is bound to the host node its CPUs run on, else round-robin.
-            let cpusHere = machine.cpus(ofNode: n)
-            let hostNode = cpusHere.first.map { mapping.hostNode[$0] } ?? hostNodes[n % hostNodes.count]
-            let memory = try NodeMemory.map(bytes: config.perNodeBytes, hostNode: hostNode, prefault: config.prefault,
+            // Model node n is bound to the host node the mapping gives it (its CPUs' node, or
+            // itself when the model is the host).
+            let memory = try NodeMemory.map(bytes: config.perNodeBytes, hostNode: mapping.memoryHostNode[n], prefault: config.prefault,
                                             at: physicalBase + n * config.perNodeBytes)
             var offset = 0
             var zones: [Zone] = []
@@ -89,7 +95,7 @@ public final class Kernel: @unchecked Sendable {
         self.reclaimLocks = nodes.map { KernelLock(name: "reclaim \($0.id)", policy: .mutex) }
         self.zonelists = machine.nodes.indices.map { n in
             ZoneType.allCases.map { highest in
-                machine.distances.fallbackOrder(from: n).flatMap { other in
+                machine.distances.fallbackOrder(from: n, ids: machine.nodeOSIndexes).flatMap { other in
                     stride(from: highest.rawValue, through: 0, by: -1).map { other * ZoneType.allCases.count + $0 }
                 }
             }
@@ -121,6 +127,19 @@ public final class Kernel: @unchecked Sendable {
         pthread_mutex_destroy(shrinkerLock)
         shrinkerLock.deallocate()
     }
+
+    /// True once `requestStop()` was called (and until `clearStop()`).
+    @inline(__always) public var stopRequested: Bool { arch_load_relaxed_u32(stopWord) != 0 }
+
+    /// Ends every blocking wait at once: allocators sleeping for free pages wake, see the flag
+    /// and give up (a `__GFP_NOFAIL` one is counted as stalled).
+    public func requestStop() {
+        arch_store_release_u32(stopWord, 1)
+        freeWait.wakeAll()
+    }
+
+    /// Lets the next phase (the measured phase after the warm-up) run again.
+    public func clearStop() { arch_store_release_u32(stopWord, 0) }
 
     /// Stops kswapd threads and unmaps the arenas. Idempotent.
     public func shutdown() {

@@ -44,11 +44,16 @@ void arch_set_thread_name(const char *name);
 /// memfd_create(): an anonymous file whose pages can be mapped at several addresses.
 int arch_memfd_create(const char *name);
 
-/// SIGINT handling for runs: the first Ctrl-C sets a flag the runner polls (and restores the
-/// default action, so a second Ctrl-C ends the process at once).
-void arch_install_sigint(void);
-int arch_sigint_count(void);
-void arch_sigint_reset(void);
+/// Stop signals for runs (SIGINT, SIGTERM, SIGHUP): the first one records its number and
+/// restores the default actions, so that a second signal of any of them ends the process at
+/// once. The runner polls `arch_stop_signal()` (0 while none came).
+void arch_install_stop_signals(void);
+int arch_stop_signal(void);
+void arch_reset_stop_signals(void);
+
+/// rename(2) that refuses to replace an existing target (renameat2 RENAME_NOREPLACE): the
+/// last step that makes a results folder visible, and never onto another run's folder.
+int arch_rename_noreplace(const char *from, const char *to);
 
 /// Schedule shaking (in the spirit of PCT/shuttle randomized schedules): at lock, refill and
 /// remote-free points a thread may yield or spin a little, decided by a generator seeded from

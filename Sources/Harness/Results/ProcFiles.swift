@@ -8,20 +8,24 @@ public struct ProcViews: Codable, Sendable {
     public var buddyinfo: String
     public var zoneinfo: String
     public var slabinfo: String
-    /// `nodeN/numastat` of each modelled node, by node.
+    /// `nodeN/numastat` of each modelled node, in the model's node order.
     public var numastat: [String] = []
+    /// The OS number of each node (the N of `nodeN`, as sysfs and numactl name nodes).
+    public var nodeOSIndexes: [Int] = []
 
-    public init(buddyinfo: String, zoneinfo: String, slabinfo: String, numastat: [String] = []) {
+    public init(buddyinfo: String, zoneinfo: String, slabinfo: String, numastat: [String] = [], nodeOSIndexes: [Int] = []) {
         self.buddyinfo = buddyinfo
         self.zoneinfo = zoneinfo
         self.slabinfo = slabinfo
         self.numastat = numastat
+        self.nodeOSIndexes = nodeOSIndexes
     }
 
     /// Every view of `kernel` and `slab` now.
     public static func capture(_ kernel: Kernel, _ slab: SlabAllocator) -> ProcViews {
         ProcViews(buddyinfo: kernel.buddyinfo(), zoneinfo: kernel.zoneinfo(), slabinfo: slab.slabinfo(),
-                  numastat: kernel.nodes.indices.map { kernel.numastat(node: $0).text })
+                  numastat: kernel.nodes.indices.map { kernel.numastat(node: $0).text },
+                  nodeOSIndexes: kernel.machine.nodeOSIndexes)
     }
 
     /// Writes the views into a run's folder.
@@ -32,7 +36,8 @@ public struct ProcViews: Codable, Sendable {
         try ResultWriter.atomic(proc, "zoneinfo", zoneinfo)
         try ResultWriter.atomic(proc, "slabinfo", slabinfo)
         for (n, text) in numastat.enumerated() {
-            let node = dir.appendingPathComponent("sys/devices/system/node/node\(n)")
+            let os = nodeOSIndexes.indices.contains(n) ? nodeOSIndexes[n] : n
+            let node = dir.appendingPathComponent("sys/devices/system/node/node\(os)")
             try FileManager.default.createDirectory(at: node, withIntermediateDirectories: true)
             try ResultWriter.atomic(node, "numastat", text)
         }

@@ -1,19 +1,81 @@
+import CArch
 import Foundation
 import Histogram
 
 /// Writes a run's folder, `Results/<config>/<timestamp>/`: result.json, summary.md, CSVs,
-/// `.hgrm` percentile files, `proc/{buddyinfo,zoneinfo,slabinfo}` and kernel.log. Every file
-/// is written to a temporary name and renamed, so a reader never sees half a file.
+/// `.hgrm` percentile files, `proc/{buddyinfo,zoneinfo,slabinfo}` and kernel.log. The whole
+/// folder is written under a hidden temporary name beside the final one and renamed into place
+/// last, without replacing anything (a suffix when another run took the name): a reader, or a
+/// kill in the middle, never leaves a visible half-written folder.
 public enum ResultWriter {
     public static func write(_ outcome: RunOutcome, root: String) throws -> String {
-        let r = outcome.result
-        let stamp = timestamp()
-        var dir = URL(fileURLWithPath: root).appendingPathComponent(r.config.name).appendingPathComponent(stamp)
-        var n = 2
-        while FileManager.default.fileExists(atPath: dir.path) {
-            dir = dir.deletingLastPathComponent().appendingPathComponent("\(stamp)-\(n)")
-            n += 1
+        let parent = URL(fileURLWithPath: root).appendingPathComponent(outcome.result.config.name)
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tmp = parent.appendingPathComponent(".writing-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        do {
+            try writeFolder(outcome, into: tmp)
+            return try publish(tmp, in: parent, as: timestamp())
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
         }
+    }
+
+    /// A `vary:` run: `Results/<config>/<timestamp>/` holding one ordinary result folder per
+    /// variant that ran, `contrast.md` (what `run` printed) and `contrast.json` (the table and
+    /// the expectations), published as one folder like a plain result.
+    public static func writeContrast(_ o: ContrastOutcome, root: String) throws -> String {
+        let parent = URL(fileURLWithPath: root).appendingPathComponent(o.config.name)
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tmp = parent.appendingPathComponent(".writing-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        do {
+            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+            for run in o.runs { try writeFolder(run.outcome, into: tmp.appendingPathComponent(run.variant.name)) }
+            try atomic(tmp, "contrast.md", "# \(o.config.name)\n\n```\n" + ContrastTable.summary(o, resultDir: nil) + "```\n")
+            try atomic(tmp, "contrast.json", contrastJSON(o))
+            return try publish(tmp, in: parent, as: timestamp())
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+
+    struct ContrastFile: Codable {
+        var schema = "numastress.contrast/1"
+        var config: String
+        var complete: Bool
+        var variants: [VariantEntry]
+        var table: ContrastTable.Table
+        var expectations: [ExpectationOutcome]
+        struct VariantEntry: Codable { var name: String; var settings: String; var ran: Bool; var complete: Bool }
+    }
+
+    static func contrastJSON(_ o: ContrastOutcome) -> String {
+        let file = ContrastFile(
+            config: o.config.name, complete: o.complete,
+            variants: o.config.variants.map { v in
+                let r = o.runs.first { $0.variant.name == v.name }?.outcome.result
+                return .init(name: v.name, settings: v.settings, ran: r != nil, complete: r?.complete ?? false)
+            },
+            table: ContrastTable.table(o), expectations: o.expectations)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: (try? enc.encode(file)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+    }
+
+    /// Renames the finished folder to `stamp`, or `stamp-2`, `stamp-3`… when taken.
+    static func publish(_ tmp: URL, in parent: URL, as stamp: String) throws -> String {
+        for n in 1...1000 {
+            let dir = parent.appendingPathComponent(n == 1 ? stamp : "\(stamp)-\(n)")
+            if arch_rename_noreplace(tmp.path, dir.path) == 0 { return dir.path }
+            guard errno == EEXIST || errno == ENOTEMPTY else { throw ResultWriteError.posix(dir.path, errno) }
+        }
+        throw ResultWriteError.posix(parent.path, EEXIST)
+    }
+
+    static func writeFolder(_ outcome: RunOutcome, into dir: URL) throws {
+        let r = outcome.result
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("proc"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("latency"), withIntermediateDirectories: true)
         try atomic(dir, "result.json", json(r))
@@ -46,7 +108,26 @@ public enum ResultWriter {
         }
         try outcome.procViews.write(into: dir)
         try atomic(dir, "kernel.log", outcome.dmesg)
-        return dir.path
+    }
+
+    /// Checks, before anything runs, that `root` can receive results: it is (or can be made) a
+    /// folder and a probe file can be created and removed in it. Returns the reason otherwise.
+    public static func checkWritable(root: String) -> String? {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: root, isDirectory: &isDir), !isDir.boolValue {
+            return "\(root) is not a folder"
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        } catch {
+            return "cannot create \(root): \(ResultWriteError.describe(error))"
+        }
+        let probe = (root as NSString).appendingPathComponent(".numastress-probe-\(getpid())")
+        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        if fd < 0 { return "cannot write in \(root): \(String(cString: strerror(errno)))" }
+        close(fd)
+        unlink(probe)
+        return nil
     }
 
     public static func json(_ r: RunResult) -> String {
@@ -63,12 +144,21 @@ public enum ResultWriter {
         return try dec.decode(RunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// One file of the (still hidden) folder, with write(2) so that a full disk is an errno.
     static func atomic(_ dir: URL, _ name: String, _ text: String) throws {
-        let tmp = dir.appendingPathComponent(".\(name).tmp")
-        try Data(text.utf8).write(to: tmp)
-        if rename(tmp.path, dir.appendingPathComponent(name).path) != 0 {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: dir.appendingPathComponent(name).path])
+        let path = dir.appendingPathComponent(name).path
+        let fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ResultWriteError.posix(path, errno) }
+        defer { close(fd) }
+        var bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ResultWriteError.posix(path, n < 0 ? errno : ENOSPC) }
+            done += n
         }
+        bytes.removeAll()
     }
 
     static func csv(_ header: [String], _ rows: [[Any]]) -> String {
@@ -89,5 +179,25 @@ public enum ResultWriter {
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
         return f.string(from: Date())
+    }
+}
+
+/// Why a results folder could not be written, in a user's words.
+public enum ResultWriteError: Error, CustomStringConvertible {
+    case posix(String, Int32)
+
+    public var description: String {
+        switch self {
+        case .posix(let path, let code): return "\(path): \(String(cString: strerror(code)))"
+        }
+    }
+
+    public static func describe(_ error: Error) -> String {
+        if let e = error as? ResultWriteError { return e.description }
+        let ns = error as NSError
+        if let under = ns.userInfo[NSUnderlyingErrorKey] as? NSError, under.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(under.code)))
+        }
+        return ns.localizedDescription
     }
 }

@@ -127,11 +127,14 @@ final class CPUWorker: @unchecked Sendable {
         if parts[i].sharesMappings, let shared = env.published[parts[i].spec.name], let space = env.spaces[parts[i].spec.name] {
             touchShared(shared, space)
         }
-        let r = rng.unit() * (parts[i].cumulative.last ?? 1)
-        let k = parts[i].cumulative.firstIndex { r < $0 } ?? parts[i].plans.count - 1
+        let k = parts[i].cumulative.withUnsafeBufferPointer { c in
+            CumulativeSearch.first(above: rng.unit() * (c.last ?? 1), count: c.count) { c[$0] }
+        }
         let op = parts[i].plans[k]
         let share = parts[i].atomicShare
         let atomic = op.kind != .vmalloc && share > 0 && rng.unit() < share
+        // Sizes and orders are drawn before the clock starts: the harness is not the allocator.
+        let arg = op.drawArgument(&rng)
         let gfp: GFP = atomic ? .atomic : parts[i].gfp
         let useMalloc = parts[i].useMalloc
         let cls = GFPClass(gfp)
@@ -140,12 +143,15 @@ final class CPUWorker: @unchecked Sendable {
         let rec: ObjectRecord?
         if atomic {
             stats.atomicOps &+= 1
-            rec = cpu.atomicSection { allocate(op, gfp: gfp, malloc: useMalloc) }
+            rec = cpu.atomicSection { allocate(op, arg, gfp: gfp, malloc: useMalloc) }
         } else {
-            rec = allocate(op, gfp: gfp, malloc: useMalloc)
+            rec = allocate(op, arg, gfp: gfp, malloc: useMalloc)
         }
+        let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
+        // Given up because the run is ending: not an operation of the run.
+        if rec == nil && kernelRef._withUnsafeGuaranteedRef({ $0.stopRequested }) { return false }
         let cell = stats.cell(op.kind, cls)
-        if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: Clock.ticks() &- t0)) }
+        if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: elapsedTicks)) }
         stats.cells[cell].ops &+= 1
         guard let rec else { stats.cells[cell].failures &+= 1; return true }
         if let owners = env.ownership, !rec.malloc, !owners.claim(rec.pointer) {
@@ -229,10 +235,11 @@ final class CPUWorker: @unchecked Sendable {
 
     // MARK: the allocators
 
-    func allocate(_ op: OpPlan, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
+    /// One allocation; `arg` is the size or order drawn for it (`OpPlan.drawArgument`).
+    func allocate(_ op: OpPlan, _ arg: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
         switch op.kind {
         case .kmalloc:
-            let size = op.size.draw(&rng)
+            let size = arg
             let p = useMalloc ? malloc(size) : slabRef._withUnsafeGuaranteedRef { $0.kmalloc(cpu, size, gfp) }
             return p.map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(size), malloc: useMalloc) }
         case .kmemCacheAlloc:
@@ -241,16 +248,16 @@ final class CPUWorker: @unchecked Sendable {
             }
             return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(op.cacheIndex), malloc: useMalloc) }
         case .allocPages:
-            let order = op.order.draw(&rng)
+            let order = arg
             let p = useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order)
                 : kernelRef._withUnsafeGuaranteedRef { $0.getFreePages(cpu, gfp, order: order) }
             return p.map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(order), malloc: useMalloc) }
         case .vmalloc:
-            let size = op.size.draw(&rng)
+            let size = arg
             let p = useMalloc ? malloc(size) : env.vmalloc.vmalloc(cpu, size, gfp: gfp)
             return p.map { ObjectRecord(pointer: $0, kind: .vmalloc, arg: Int32(size), malloc: useMalloc) }
         case .mmap:
-            let size = op.size.draw(&rng)
+            let size = arg
             let index = env.spaceIndex(parts[turnPart].spec.name)
             let spec = parts[turnPart].ops[op.index]
             guard index >= 0, let va = env.mmu.mmap(cpu, env.spaceList[Int(index)], length: size, prot: spec.prot,
@@ -325,18 +332,25 @@ final class CPUWorker: @unchecked Sendable {
 
     // MARK: end of run
 
-    /// Frees every object this CPU still holds (no handoff: the run is ending).
-    func releaseAll() {
+    /// Frees every object this CPU still holds (no handoff: the run is ending), until
+    /// `deadline` (monotonic ns); what is left stays in the windows (`heldObjects`).
+    func releaseAll(deadline: UInt64 = .max) {
         for i in parts.indices {
-            for j in parts[i].windowHead..<parts[i].window.count {
+            var j = parts[i].windowHead
+            while j < parts[i].window.count {
+                if j & 1023 == 0 && Clock.monotonicNS() >= deadline { break }
                 let rec = parts[i].window[j]
                 env.ownership?.release(rec.pointer)
                 free(rec)
+                j += 1
             }
-            parts[i].window.removeAll()
-            parts[i].windowHead = 0
+            parts[i].windowHead = j
+            if j == parts[i].window.count { parts[i].window.removeAll(); parts[i].windowHead = 0 }
         }
     }
+
+    /// Objects still in this CPU's keep windows.
+    var heldObjects: Int { parts.reduce(0) { $0 + $1.held } }
 
     /// Frees what producers handed to this CPU; returns how many. `counted`: as operations of
     /// the run (the consumer finishing its work), or silently (the clean-up after the run).

@@ -10,6 +10,10 @@ public struct RunResult: Codable, Sendable {
     /// False when the run was interrupted (Ctrl-C) or stopped on an error: figures cover what ran.
     public var complete: Bool
     public var stopReason: String?
+    /// The signal that ended the run early (SIGINT, SIGTERM, SIGHUP), when one did.
+    public var stopSignal: String? = nil
+    /// Set when the drain after the run gave up before every object was freed.
+    public var drain: String? = nil
     public var config: ConfigEcho
     public var host: HostInfo
     public var topology: TopologyReport
@@ -29,6 +33,40 @@ public struct RunResult: Codable, Sendable {
     /// Free blocks per order of each zone sampled over the measured phase (not in deterministic
     /// runs, whose counters must not depend on timing).
     public var freeTimeline: FreeTimeline? = nil
+    /// What each GFP class went through: allocations, failures, reserves, sleeps, reclaim and
+    /// the allocation latency of all its operations together.
+    public var gfpClasses: [GFPClassFigures]? = nil
+    /// Each node's kswapd: wake-ups and balance passes.
+    public var kswapd: [KswapdFigures]? = nil
+    /// The config's `expect:` lines, each with its measured sides and verdict.
+    public var expectations: [ExpectationOutcome]? = nil
+    /// The `vary:` variant this result is (nil for a plain run).
+    public var variant: String? = nil
+
+    public struct GFPClassFigures: Codable, Sendable {
+        public var gfpClass: String
+        public var allocs: UInt64
+        public var failures: UInt64
+        /// Succeeded only because ALLOC_MIN_RESERVE/ALLOC_NON_BLOCK lowered the min watermark.
+        public var reserveAllocs: UInt64
+        public var sleeps: UInt64
+        public var sleptNS: UInt64
+        public var directReclaims: UInt64
+        public var nofailStalled: UInt64
+        /// Allocation latency over every allocating operation of the class (sampled).
+        public var samples: UInt64
+        public var p50NS: UInt64
+        public var p90NS: UInt64
+        public var p99NS: UInt64
+        public var p999NS: UInt64
+        public var maxNS: UInt64
+    }
+
+    public struct KswapdFigures: Codable, Sendable {
+        public var node: Int
+        public var wakeups: UInt64
+        public var passes: UInt64
+    }
 
     public struct FreeTimeline: Codable, Sendable {
         public var intervalNS: UInt64
@@ -156,6 +194,9 @@ public struct RunResult: Codable, Sendable {
         public var costLabel: String
         /// Remote frees summed over caches, `[freeing node][slab node]`.
         public var remoteFrees: [[UInt64]]
+        /// Where each node's arena really is on the host (`move_pages` query after prefault);
+        /// absent when nothing was checked (one-node host, no prefault).
+        public var binding: [NodeBindingCheck]? = nil
     }
 
     public struct HandoffFigures: Codable, Sendable {
@@ -167,6 +208,8 @@ public struct RunResult: Codable, Sendable {
     public struct InvariantReport: Codable, Sendable {
         public var passed: Bool
         public var violations: [String]
+        /// False when the checks could not run (the drain gave up): `passed` then says nothing.
+        public var checked: Bool? = nil
     }
 
     public struct RepetitionFigures: Codable, Sendable {

@@ -15,14 +15,19 @@ public enum Runner {
         public var probeAccessCost: Bool = true
         /// Schedule shaking: seed and chance per point (see `ScheduleShaker`).
         public var shake: (seed: UInt64, probability: Double)? = nil
+        /// Install the stop-signal handlers for the run and remove them after it. Off when the
+        /// caller (the CLI) holds them itself, until its result is written.
+        public var ownSignalHandlers = true
+        /// How long the drain after the measured phase may take before it gives up.
+        public var drainLimitNS: UInt64 = 30_000_000_000
         public init() {}
     }
 
     /// Runs `config` and returns its result; never throws for an interrupted run (the result
     /// says `complete: false`). Throws when the machine cannot be built.
     public static func run(_ config: StressConfig, options: Options = Options()) async throws -> RunOutcome {
-        arch_install_sigint()
-        defer { arch_sigint_reset() }
+        if options.ownSignalHandlers { arch_install_stop_signals() }
+        defer { if options.ownSignalHandlers { arch_reset_stop_signals() } }
         if let shake = options.shake {
             ScheduleShaker.enable(seed: shake.seed, probability: shake.probability)
             FileHandle.standardError.write(Data("schedule shaking: seed \(shake.seed), p \(shake.probability) (--shake \(shake.seed):\(shake.probability) replays it)\n".utf8))
@@ -39,10 +44,11 @@ public enum Runner {
             last = r
             if !r.result.complete { break }
         }
+        if !config.expectations.isEmpty { last!.result.expectations = ExpectationCheck.check(config, result: last!.result) }
         return last!
     }
 
-    static var interrupted: Bool { arch_sigint_count() > 0 }
+    static var interrupted: Bool { StopSignal.pending != 0 }
 
     static func runOnce(_ config: StressConfig, options: Options) async throws -> RunOutcome {
         let env = try RunEnvironment(config: config)
@@ -66,11 +72,12 @@ public enum Runner {
             }
             let sampler = FreeAreaSampler(kernel: env.kernel, durationNS: config.run.operations == nil ? config.run.durationNS : 10_000_000_000)
             sampler.start(at: Clock.monotonicNS())
-            elapsed = await phase(env, workers, durationNS: config.run.durationNS, operations: config.run.operations,
-                                  label: "run", options: options)
+            elapsed = interrupted ? 0 : await phase(env, workers, durationNS: config.run.durationNS,
+                                                    operations: config.run.operations, label: "run", options: options)
             timeline = sampler.stop()
         }
-        if interrupted { stopReason = "interrupted (SIGINT)" }
+        let signal = StopSignal.pending
+        if signal != 0 { stopReason = "interrupted (\(StopSignal.name(signal)))" }
         if let kind = env.kernel.log.stopRequested { stopReason = "stopped on \(kind.rawValue) (on_slab_error: abort)" }
 
         // The end-of-measurement picture, before anything is freed.
@@ -81,8 +88,14 @@ public enum Runner {
         result.freeTimeline = timeline
         result.complete = stopReason == nil
         result.stopReason = stopReason
-        await drain(env, workers)
-        result.invariants = checkInvariants(env)
+        if signal != 0 { result.stopSignal = StopSignal.name(signal) }
+        if let gaveUp = await drain(env, workers, limitNS: options.drainLimitNS) {
+            // Objects are still out: the leak checks would only report the drain's surrender.
+            result.drain = gaveUp
+            result.invariants = RunResult.InvariantReport(passed: true, violations: [], checked: false)
+        } else {
+            result.invariants = checkInvariants(env)
+        }
         // Occupancy as at the end of the measured phase; errors found while freeing count too.
         let after = ResultBuilder.caches(env)
         for i in result.caches.indices {
@@ -150,8 +163,9 @@ public enum Runner {
 
     // MARK: phases
 
-    /// Runs every worker on its own actor until the deadline, the operation count, or Ctrl-C.
-    /// Returns the elapsed nanoseconds.
+    /// Runs every worker on its own actor until the deadline, the operation count, or a stop
+    /// signal. Returns the measured nanoseconds: up to the stop request, not to the moment the
+    /// last CPU noticed it.
     static func phase(_ env: RunEnvironment, _ workers: [CPUWorker], durationNS: UInt64, operations: Int?,
                       label: String, options: Options) async -> UInt64 {
         let start = Clock.monotonicNS()
@@ -160,45 +174,48 @@ public enum Runner {
         producersLeft.initialize(to: UInt64(workers.filter { !$0.isConsumerOnly }.count))
         defer { producersLeft.deallocate() }
         let left = UInt(bitPattern: producersLeft)
-        let stopLog = env.kernel.log
+        let stopWord = UInt(bitPattern: env.kernel.stopWord)
         let progress = options.progress ? Progress(label: label, workers: workers, durationNS: durationNS,
                                                    operations: operations) : nil
         progress?.start()
+        let stop = PhaseStop(kernel: env.kernel, deadline: deadline)
         await withTaskGroup(of: Void.self) { group in
             for (i, worker) in workers.enumerated() {
                 let actor = env.actors[i]
                 group.addTask {
                     await actor.run {
-                        runLoop(worker, deadline: deadline, operations: operations,
-                                producersLeft: UnsafeMutablePointer<UInt64>(bitPattern: left)!, log: stopLog)
+                        runLoop(worker, operations: operations,
+                                producersLeft: UnsafeMutablePointer<UInt64>(bitPattern: left)!,
+                                stop: UnsafeMutablePointer<UInt32>(bitPattern: stopWord)!)
                     }
                 }
             }
         }
+        let end = stop.end() ?? Clock.monotonicNS()
         progress?.stop()
-        return Clock.monotonicNS() - start
+        return end - start
     }
 
-    /// One CPU's phase: batches of 64 operations between checks of the clock and the stop flag.
-    nonisolated static func runLoop(_ w: CPUWorker, deadline: UInt64, operations: Int?,
-                                    producersLeft: UnsafeMutablePointer<UInt64>, log: KernelLog) {
+    /// One CPU's phase: the stop word (deadline, signal, abort: see `PhaseStop`) is read before
+    /// every operation; progress is published every 64.
+    nonisolated static func runLoop(_ w: CPUWorker, operations: Int?,
+                                    producersLeft: UnsafeMutablePointer<UInt64>, stop: UnsafeMutablePointer<UInt32>) {
         let consumerOnly = w.isConsumerOnly
         let target = operations.map { UInt64($0) } ?? .max
         var done: UInt64 = 0
         var producing = !consumerOnly
-        while true {
+        run: while true {
             for _ in 0..<64 {
+                if arch_load_relaxed_u32(stop) != 0 { w.publishProgress(); break run }
                 if w.step() { done &+= 1 }
                 if producing && done >= target { break }
             }
             w.publishProgress()
-            if interrupted || Clock.monotonicNS() >= deadline { break }
             if producing && done >= target {
                 producing = false
                 _ = arch_fetch_add_u64(producersLeft, UInt64.max)
                 if !w.parts.contains(where: \.isConsumer) { break }
             }
-            if log.stopRequested != nil { break }
             if !producing && arch_load_acquire_u64(producersLeft) == 0 {
                 // Producers are done: take what is left in the rings, then stop.
                 _ = w.drainIncoming(counted: true)
@@ -235,14 +252,22 @@ public enum Runner {
     }
 
     /// The end of a run: every CPU frees what it holds and what was handed to it, gives back its
-    /// slabs and PCP lists; then empty slabs go back to the buddy allocator.
-    static func drain(_ env: RunEnvironment, _ workers: [CPUWorker]) async {
+    /// slabs and PCP lists; then empty slabs go back to the buddy allocator. Frees never wait,
+    /// so this ends, but a run that kept millions of objects could take long: past `limitNS`
+    /// the CPUs stop freeing and the returned note says what was left (nil: all freed).
+    static func drain(_ env: RunEnvironment, _ workers: [CPUWorker], limitNS: UInt64) async -> String? {
+        let deadline = Clock.monotonicNS() &+ limitNS
         if env.config.run.deterministic {
-            for w in workers { w.releaseAll() }
+            for w in workers { w.releaseAll(deadline: deadline) }
             for w in workers { _ = w.drainIncoming(counted: false) }
             for w in workers { w.flushPerCPU() }
         } else {
-            await forEach(env, workers) { $0.releaseAll() }
+            await forEach(env, workers) { $0.releaseAll(deadline: deadline) }
+            let left = workers.reduce(0) { $0 + $1.heldObjects }
+            if left > 0 {
+                env.kernel.shutdown()
+                return "the drain gave up after \(limitNS / 1_000_000_000) s with \(left) objects still held; leak checks skipped"
+            }
             await forEach(env, workers) { _ = $0.drainIncoming(counted: false) }
             await forEach(env, workers) { $0.flushPerCPU() }
         }
@@ -254,6 +279,7 @@ public enum Runner {
         }
         if let a = env.actors.first { await a.run { finish() } } else { finish() }
         env.kernel.shutdown()   // kswapd stops; its lists are drained after each pass
+        return nil
     }
 
     static func forEach(_ env: RunEnvironment, _ workers: [CPUWorker], _ body: @escaping @Sendable (CPUWorker) -> Void) async {

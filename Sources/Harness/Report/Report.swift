@@ -2,7 +2,8 @@ import Foundation
 
 /// `numastress report RESULT_DIR`: the plots of a Results folder (PNG, through gnuplot) and a
 /// `report.html` that holds them with the run's tables and its config. Any folder with a
-/// result.json (one node or many, complete or interrupted) or a scaling.csv gets a page; a plot
+/// result.json (one node or many, complete or interrupted), a `vary:` run's folder of variants
+/// (contrast.json) or a scaling.csv gets a page; a plot
 /// that cannot be drawn is named on the page with the reason instead of stopping the report.
 public enum Report {
     public struct Outcome: Sendable {
@@ -19,6 +20,7 @@ public enum Report {
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw ReportError("\(dir): no such folder (expected a Results folder such as Results/quickstart/<timestamp>)")
         }
+        if ReportContrast.isContrast(dir) { return try ReportContrast.write(dir, plots: drawPlots) }
         let loaded = try PlotData.load(dir)
         let csvs = ReportCSV.files(in: dir)
         guard loaded.result != nil || !loaded.data.scaling.isEmpty || (loaded.unreadable != nil && !csvs.isEmpty) else {
@@ -71,8 +73,9 @@ public enum Report {
             "locks: zone \(r.run.zoneLock), node partial \(r.run.nodePartialLock) · remote cost: \(r.numa.costLabel)",
         ]
         if let shake = r.run.shake { header.append("schedule shaking: \(shake)") }
+        if let v = r.variant { header.append("variant \(v) of a vary: run (the contrast is in the folder above)") }
         let warning = r.complete ? nil
-            : "This run did not finish (\(r.stopReason ?? "stopped")): every figure covers only what ran before it stopped."
+            : "This run did not finish (\(r.stopReason ?? "stopped")\(r.stopSignal.map { ", \($0)" } ?? "")): every figure covers only what ran before it stopped."
         return ReportPage.html(title: "NUMAStress: \(r.config.name)", header: header, warning: warning, plots: images,
                                skipped: skipped, tables: tables + ReportTables.html(r), config: r.config.text, kernelLog: log)
     }

@@ -13,7 +13,8 @@ enum ReportNUMATables {
         func rows<T>(_ m: [[T]], _ cell: (T) -> String) -> [[String]] {
             m.enumerated().map { [$0.offset < n ? names[$0.offset] : "node \($0.offset)"] + $0.element.map(cell) }
         }
-        var body = "<p>Distances (\(ReportPage.escape(r.numa.distanceOrigin))): "
+        var body = (r.numa.binding ?? []).map { "<p>Binding: \(ReportPage.escape($0.line))</p>\n" }.joined()
+        body += "<p>Distances (\(ReportPage.escape(r.numa.distanceOrigin))): "
             + r.numa.distances.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: " ") + ".</p>\n"
         body += "<h3>Allocations by CPU node and memory node</h3>\n" + ReportPage.table(cols, rows(r.numa.localityMatrix) { ReportTables.count($0) })
         body += "<h3>numastat</h3>\n<p>Page allocations per node as the kernel counts them in <code>zone_statistics()</code> (also in <code>sys/devices/system/node/nodeN/numastat</code>): hit/miss against the node the allocation preferred, foreign on the preferred node when another served it, local/other against the allocating CPU's node.</p>\n"

@@ -6,7 +6,8 @@ import KernelMM
 /// counts grouped by thousands so that columns can be compared at a glance.
 enum ReportTables {
     static func html(_ r: RunResult) -> String {
-        [throughput(r), operations(r), locks(r), zones(r), ReportNUMATables.html(r), caches(r), tlb(r), checks(r)].joined()
+        [ReportRunChecks.expectations(r), throughput(r), operations(r), ReportRunChecks.gfpClasses(r), locks(r), zones(r),
+         ReportNUMATables.html(r), caches(r), tlb(r), ReportRunChecks.checks(r)].joined()
     }
 
     static func section(_ title: String, note: String? = nil, _ body: String) -> String {
@@ -112,14 +113,5 @@ enum ReportTables {
             })
         }
         return section("TLB", note: "Translations and shootdowns (IPIs are real messages between the pinned CPU threads).", body)
-    }
-
-    static func checks(_ r: RunResult) -> String {
-        var body = r.invariants.passed
-            ? "<p>Invariants: OK (pages conserved, buddy state as at boot, every object back).</p>\n"
-            : "<p class=\"bad\">Invariants: FAILED</p>\n<ul>" + r.invariants.violations.map { "<li>\(ReportPage.escape($0))</li>" }.joined() + "</ul>\n"
-        let log = r.kernelLog.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-        body += "<p>Kernel log: " + (log.isEmpty ? "quiet" : ReportPage.escape(log.map { "\($0.key) \($0.value)" }.joined(separator: ", "))) + ".</p>\n"
-        return section("Checks", body)
     }
 }

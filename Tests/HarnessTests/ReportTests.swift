@@ -139,7 +139,7 @@ import KernelMM
         try "workload,cpus,ops_per_sec\nlocal-slab,1,1000000\nlocal-slab,2,1900000\n".write(toFile: dir + "/scaling.csv", atomically: true, encoding: .utf8)
         let out = try Report.write(dir, plots: false)
         let html = try String(contentsOfFile: out.html, encoding: .utf8)
-        #expect(html.contains("<td>local-slab</td><td>2</td><td>1.90</td><td>1.90×</td>"))
+        #expect(html.contains("<td class=\"t\">local-slab</td><td>2</td><td>1.90</td><td>1.90×</td>"))
         let empty = NSTemporaryDirectory() + "numastress-report-empty-\(getpid())"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: empty) }
@@ -214,5 +214,27 @@ import KernelMM
         let html = try String(contentsOfFile: report.html, encoding: .utf8)
         #expect(report.skipped.first?.contains("result.json could not be read (missing key complete") == true, "\(report.skipped)")
         #expect(html.contains("<h2>per_cpu.csv</h2>") && html.contains("<td>1,300</td>"))
+    }
+
+    @Test("A vary: run's folder gets a contrast page linking each variant's own report")
+    func contrast() async throws {
+        let root = NSTemporaryDirectory() + "numastress-report-vary-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try (Self.singleNode.replacingOccurrences(of: "name: report-one-node", with: "name: report-vary")
+             + "\nvary: { locks.zone: [spin, mutex] }\n").write(toFile: root + "/c.yaml", atomically: true, encoding: .utf8)
+        let outcome = try await ContrastRunner.run(try ConfigLoader.load(path: root + "/c.yaml"))
+        let dir = try ResultWriter.writeContrast(outcome, root: root)
+        let report = try Report.write(dir, plots: Self.canPlot)
+        let html = try String(contentsOfFile: report.html, encoding: .utf8)
+        #expect(html.contains("NUMAStress contrast: report-vary") && html.contains("<a href=\"spin/report.html\">"))
+        #expect(html.contains("<a href=\"mutex/report.html\">") && html.contains("<h2>Contrast</h2>"))
+        for v in ["spin", "mutex"] {
+            let page = try String(contentsOfFile: "\(dir)/\(v)/report.html", encoding: .utf8)
+            #expect(page.contains("variant \(v) of a vary: run"))
+        }
+        if Self.canPlot {
+            #expect(report.plots.contains { $0.hasSuffix("/plots/contrast.png") }, "\(report.skipped)")
+        }
     }
 }

@@ -37,7 +37,7 @@ enum ReportPage {
         body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1120px; color: #222; padding: 0 1em; }
         table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-variant-numeric: tabular-nums; }
         th, td { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: right; white-space: nowrap; }
-        th:first-child, td:first-child { text-align: left; }
+        th:first-child, td:first-child, td.t { text-align: left; }
         th { background: #f4f4f4; font-weight: 600; white-space: normal; vertical-align: bottom; }
         .wide { overflow-x: auto; }
         h3 { font-size: 15px; margin-bottom: 0.2em; }
@@ -55,7 +55,14 @@ enum ReportPage {
     /// the table is wider than the page (the zones table has thirteen columns).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         "<div class=\"wide\"><table>\n<tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
-            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }.joined() + "</table></div>\n"
+            + rows.map { "<tr>" + $0.map { "<td\(isText($0) ? " class=\"t\"" : "")>\(escape($0))</td>" }.joined() + "</tr>\n" }.joined()
+            + "</table></div>\n"
+    }
+
+    /// Words (names, verdicts, expectations) read from the left; figures line up on the right.
+    static func isText(_ cell: String) -> Bool {
+        guard let c = cell.first else { return false }
+        return !(c.isNumber || "-—<>+.".contains(c))
     }
 
     static func escape(_ s: String) -> String {

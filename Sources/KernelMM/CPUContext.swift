@@ -76,7 +76,8 @@ public final class CPUContext: @unchecked Sendable {
 }
 
 /// Per-CPU, per-zone event counters (`/proc/vmstat` style): pgalloc, pgfree, failures by GFP
-/// class, fallbacks, watermark hits, PCP refills and drains.
+/// class, fallbacks, watermark hits, PCP refills and drains, and the NUMA allocation counters
+/// of `zone_statistics()` (see `NUMAStat`).
 public struct ZoneEvents: Sendable, Codable, Equatable {
     public var allocs: [UInt64] { [allocAtomic, allocNowait, allocBlocking] }
     public var allocAtomic: UInt64 = 0
@@ -107,6 +108,18 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
     public var directReclaimsBy = GFPClassCounts()
     public var reserveAllocsBy = GFPClassCounts()
 
+    /// NUMA_HIT / NUMA_MISS: allocations served from this zone whose preferred zone was on the
+    /// same node / on another node. NUMA_FOREIGN: allocations that preferred this zone and were
+    /// served by another node. NUMA_LOCAL / NUMA_OTHER: served here for a CPU of this zone's node
+    /// / of another node. NUMA_INTERLEAVE_HIT: interleave-policy pages that landed on the node
+    /// the policy chose. One count per allocation, whatever its order, as the kernel counts.
+    public var numaHit: UInt64 = 0
+    public var numaMiss: UInt64 = 0
+    public var numaForeign: UInt64 = 0
+    public var numaLocal: UInt64 = 0
+    public var numaOther: UInt64 = 0
+    public var interleaveHit: UInt64 = 0
+
     public init() {}
 
     /// Results written before a counter existed read back with it at 0.
@@ -121,6 +134,8 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
         func per(_ k: CodingKeys) -> GFPClassCounts { ((try? c.decodeIfPresent(GFPClassCounts.self, forKey: k)) ?? nil) ?? GFPClassCounts() }
         sleepsBy = per(.sleepsBy); sleptNSBy = per(.sleptNSBy); directReclaimsBy = per(.directReclaimsBy)
         reserveAllocsBy = per(.reserveAllocsBy)
+        numaHit = v(.numaHit); numaMiss = v(.numaMiss); numaForeign = v(.numaForeign)
+        numaLocal = v(.numaLocal); numaOther = v(.numaOther); interleaveHit = v(.interleaveHit)
     }
 
     @inlinable mutating func countAlloc(_ c: GFPClass) {
@@ -146,6 +161,9 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
         r.nofailStalled = a.nofailStalled + b.nofailStalled
         r.sleepsBy = a.sleepsBy + b.sleepsBy; r.sleptNSBy = a.sleptNSBy + b.sleptNSBy
         r.directReclaimsBy = a.directReclaimsBy + b.directReclaimsBy; r.reserveAllocsBy = a.reserveAllocsBy + b.reserveAllocsBy
+        r.numaHit = a.numaHit + b.numaHit; r.numaMiss = a.numaMiss + b.numaMiss; r.numaForeign = a.numaForeign + b.numaForeign
+        r.numaLocal = a.numaLocal + b.numaLocal; r.numaOther = a.numaOther + b.numaOther
+        r.interleaveHit = a.interleaveHit + b.interleaveHit
         return r
     }
 }

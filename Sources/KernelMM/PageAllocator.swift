@@ -123,6 +123,8 @@ extension Kernel {
     func getPageFromFreelist(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: UnsafeMutablePointer<Int32>,
                              node: Int, highest: ZoneType, flags: AllocFlags) -> PageRef? {
         let thisNode = gfp.contains(.thisnode)
+        // `ac->preferred_zoneref`: the first zone of the zonelist the allocation may use.
+        var preferred = -1
         var k = 0
         while k < zoneCount {
             let zi = Int(zonelist[k])
@@ -130,6 +132,7 @@ extension Kernel {
             if zi < 0 { break }
             let z = cores + zi
             if z.pointee.pages == 0 || (thisNode && z.pointee.node != node) { continue }
+            if preferred < 0 { preferred = zi }
             let mark = flags.contains(.wmarkLow) ? z.pointee.watermarks.low : z.pointee.watermarks.min
             if !z.pointee.watermarkOK(order: order, mark: mark, highest: highest, flags: flags) {
                 cpu.events[zi].watermarkHits &+= 1
@@ -144,10 +147,27 @@ extension Kernel {
                 if reserve { e.pointee.reserveAllocsBy[GFPClass(gfp)] &+= 1 }
                 if z.pointee.type != highest { e.pointee.zoneFallbacks &+= 1 }
                 if z.pointee.node != node { e.pointee.nodeFallbacks &+= 1 }
+                zoneStatistics(cpu, preferred: preferred, zone: zi)
                 return PageRef(zone: Int32(zi), index: i)
             }
         }
         return nil
+    }
+
+    /// `zone_statistics()`: hit or miss against the preferred zone's node (a miss also counts
+    /// foreign on the preferred zone), local or other against the allocating CPU's node. Per-CPU
+    /// counters, like the kernel's per-CPU zone stats, so no atomics.
+    @inline(__always)
+    func zoneStatistics(_ cpu: CPUContext, preferred: Int, zone zi: Int) {
+        let e = cpu.events + zi
+        let node = cores[zi].node
+        if node == cores[preferred].node {
+            e.pointee.numaHit &+= 1
+        } else {
+            e.pointee.numaMiss &+= 1
+            cpu.events[preferred].numaForeign &+= 1
+        }
+        if node == cpu.node { e.pointee.numaLocal &+= 1 } else { e.pointee.numaOther &+= 1 }
     }
 
     /// `rmqueue()`: orders 0–3 from the CPU's own list (refilled in a batch under the zone

@@ -15,41 +15,69 @@ extension Kernel {
         return out
     }
 
-    /// The zoneinfo fields the model has: free pages, watermarks, spanned/present/managed,
-    /// protection (lowmem reserves), and each CPU's pagesets.
+    /// `/proc/zoneinfo` in the layout of current kernels (mm/vmstat.c `zoneinfo_show_print`,
+    /// checked against a 6.18 kernel): watermarks with promo and cma, the protection array,
+    /// the zone counters, the NUMA event counters, each CPU's pageset with high_min/high_max
+    /// and its vmstat threshold, and for an empty zone only the lines up to protection, as the
+    /// kernel stops there.
+    ///
+    /// Only counters the kernel has appear. The per-node block and the LRU, mlock and zsmalloc
+    /// counters are left out, since the model has no page cache, LRU lists or zram to fill them;
+    /// the model's own counters (allocation failures, fallbacks, watermark hits, reclaim
+    /// passes) are in the results' zones.csv, not here.
     public func zoneinfo() -> String {
         var out = ""
+        func stat(_ name: String, _ value: Int) { out += "\n      " + name.padding(toLength: max(12, name.count), withPad: " ", startingAt: 0) + " \(value)" }
         for z in zones {
-            out += "Node \(z.node), zone \(String(repeating: " ", count: max(0, 8 - z.type.description.count)))\(z.type)\n"
-            out += "  pages free     \(z.freePages)\n"
-            out += "        boost    0\n"
-            out += "        min      \(z.watermarks.min)\n"
-            out += "        low      \(z.watermarks.low)\n"
-            out += "        high     \(z.watermarks.high)\n"
-            out += "        spanned  \(z.pages)\n"
-            out += "        present  \(z.pages)\n"
-            out += "        managed  \(z.pages)\n"
-            out += "        protection: (" + z.lowmemReserve.map(String.init).joined(separator: ", ") + ")\n"
+            let name = z.type.description
+            let w = z.watermarks
+            out += "Node \(z.node), zone \(String(repeating: " ", count: max(0, 8 - name.count)))\(name)"
+            out += "\n  pages free     \(z.freePages)"
+            out += "\n        boost    0"
+            out += "\n        min      \(w.min)"
+            out += "\n        low      \(w.low)"
+            out += "\n        high     \(w.high)"
+            // WMARK_PROMO sits one watermark step above high (memory tiering; unused here).
+            out += "\n        promo    \(w.high + (w.high - w.low))"
+            out += "\n        spanned  \(z.pages)"
+            out += "\n        present  \(z.pages)"
+            out += "\n        managed  \(z.pages)"
+            out += "\n        cma      0"
+            out += "\n        protection: (" + z.lowmemReserve.map(String.init).joined(separator: ", ") + ")"
+            guard !z.isEmpty else { out += "\n"; continue }
+            stat("nr_free_pages", z.freePages)
+            stat("nr_free_pages_blocks", freePagesInPageblocks(z))
+            stat("nr_free_cma", 0)
             let e = events(zone: z.index)
-            out += "      nr_free_pages \(z.freePages)\n"
-            out += "      pgalloc      \(e.totalAllocs)\n"
-            out += "      pgfree       \(e.frees)\n"
-            out += "      allocfail    \(e.failures)\n"
-            out += "      zone_fallback \(e.zoneFallbacks)\n"
-            out += "      node_fallback \(e.nodeFallbacks)\n"
-            out += "      wmark_hit    \(e.watermarkHits)\n"
-            out += "      reclaim_pass \(z.reclaimPasses)\n"
-            out += "  pagesets\n"
+            stat("numa_hit", Int(e.numaHit))
+            stat("numa_miss", Int(e.numaMiss))
+            stat("numa_foreign", Int(e.numaForeign))
+            stat("numa_interleave", Int(e.interleaveHit))
+            stat("numa_local", Int(e.numaLocal))
+            stat("numa_other", Int(e.numaOther))
+            out += "\n  pagesets"
             for cpu in cpus {
                 let count = (0..<PerCPUPages.orders).reduce(0) { $0 + Int(cpu.pcp[z.index * PerCPUPages.orders + $1].count) << $1 }
-                out += "    cpu: \(cpu.id)\n"
-                out += "              count: \(count)\n"
-                out += "              high:  \(z.pcpHigh)\n"
-                out += "              batch: \(z.pcpBatch)\n"
+                out += "\n    cpu: \(cpu.id)"
+                out += "\n              count:    \(count)"
+                out += "\n              high:     \(z.pcpHigh)"
+                out += "\n              batch:    \(z.pcpBatch)"
+                // pcp->high does not move between bounds here: both bounds are the one value.
+                out += "\n              high_min: \(z.pcpHigh)"
+                out += "\n              high_max: \(z.pcpHigh)"
+                // Per-CPU counters are summed exactly when read: no fold threshold.
+                out += "\n  vm stats threshold: 0"
             }
-            out += "  node_unreclaimable:  0\n"
-            out += "  start_pfn:           \(z.startPFN)\n"
+            out += "\n  node_unreclaimable:  0"
+            out += "\n  start_pfn:           \(z.startPFN)\n"
         }
         return out
+    }
+
+    /// NR_FREE_PAGES_BLOCKS: free pages in blocks of at least a pageblock (order 9 on x86-64,
+    /// or the zone's largest order when that is smaller), read without the lock.
+    func freePagesInPageblocks(_ z: Zone) -> Int {
+        let pageblock = min(9, z.maxOrder)
+        return (pageblock...z.maxOrder).reduce(0) { $0 + z.nrFreeBlocks(order: $1) << $1 }
     }
 }

@@ -20,7 +20,7 @@ import Foundation
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("== Throughput"))
         #expect(r.stdout.contains("invariants: OK"))
-        #expect(r.stdout.contains("remote frees, freeing node"))
+        #expect(r.stdout.contains("cross-CPU slab frees") && r.stdout.contains("numa_foreign"))
         let runs = try FileManager.default.contentsOfDirectory(atPath: out + "/remote-free-2node")
         #expect(runs.count == 1)
         #expect(FileManager.default.fileExists(atPath: out + "/remote-free-2node/\(runs[0])/result.json"))

@@ -1,11 +1,18 @@
 import Foundation
 
 /// `report.html`: one self-contained page (plots embedded as data URIs, no scripts, no network)
-/// with the run's summary tables, its plots and its config, readable offline and mailable.
+/// with the run's header, its plots, the tables built from result data, and its config,
+/// readable offline and mailable.
 enum ReportPage {
-    static func html(title: String, header: [String], summaryMarkdown: String?, plots: [(caption: String, png: Data)],
-                     skipped: [String], extraTables: String, config: String?, kernelLog: String?) -> String {
+    struct Image: Sendable {
+        var caption: String
+        var png: Data
+    }
+
+    static func html(title: String, header: [String], warning: String?, plots: [Image], skipped: [String],
+                     tables: String, config: String?, kernelLog: String?) -> String {
         var body = "<h1>\(escape(title))</h1>\n<p class=\"meta\">" + header.map(escape).joined(separator: "<br>\n") + "</p>\n"
+        if let warning { body += "<p class=\"bad\">\(escape(warning))</p>\n" }
         if !plots.isEmpty {
             body += "<h2>Plots</h2>\n"
             for p in plots {
@@ -14,10 +21,9 @@ enum ReportPage {
             }
         }
         if !skipped.isEmpty {
-            body += "<p class=\"note\">Not drawn: " + skipped.map(escape).joined(separator: "; ") + ".</p>\n"
+            body += "<p class=\"note\">Not drawn:</p>\n<ul class=\"note\">" + skipped.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
         }
-        body += extraTables
-        if let md = summaryMarkdown { body += "<h2>Summary</h2>\n" + markdown(md, dropTitle: true) }
+        body += tables
         if let config { body += "<h2>Config</h2>\n<pre>\(escape(config))</pre>\n" }
         if let log = kernelLog, !log.isEmpty {
             let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
@@ -30,50 +36,33 @@ enum ReportPage {
         <style>
         body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1120px; color: #222; padding: 0 1em; }
         table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-variant-numeric: tabular-nums; }
-        th, td { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: right; }
-        th:first-child, td:first-child { text-align: left; }
-        th { background: #f4f4f4; }
+        th, td { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: right; white-space: nowrap; }
+        th:first-child, td:first-child, td.t { text-align: left; }
+        th { background: #f4f4f4; font-weight: 600; white-space: normal; vertical-align: bottom; }
+        .wide { overflow-x: auto; }
+        h3 { font-size: 15px; margin-bottom: 0.2em; }
         figure { margin: 1em 0 2em; } img { max-width: 100%; border: 1px solid #eee; }
         figcaption { color: #555; font-size: 13px; }
         pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 12px; }
-        .meta { color: #555; } .note { color: #8a5a00; }
+        .meta { color: #555; } .note { color: #8a5a00; } .bad { color: #b00020; font-weight: 600; }
         </style></head><body>
         \(body)</body></html>
 
         """
     }
 
-    /// The subset of markdown `Summary.markdown` writes: headings, pipe tables, text lines.
-    static func markdown(_ md: String, dropTitle: Bool) -> String {
-        var out = ""
-        var table: [[String]] = []
-        func flush() {
-            guard !table.isEmpty else { return }
-            out += Self.table(table[0], Array(table.dropFirst()))
-            table = []
-        }
-        for raw in md.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("|") {
-                let cells = line.dropFirst().dropLast(line.hasSuffix("|") ? 1 : 0).split(separator: "|", omittingEmptySubsequences: false)
-                    .map { $0.trimmingCharacters(in: .whitespaces) }
-                if cells.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0 == "-" || $0 == ":" } }) { continue }
-                table.append(cells)
-                continue
-            }
-            flush()
-            if line.hasPrefix("## ") { out += "<h3>\(escape(String(line.dropFirst(3))))</h3>\n" }
-            else if line.hasPrefix("# ") { if !dropTitle { out += "<h2>\(escape(String(line.dropFirst(2))))</h2>\n" } }
-            else if !line.isEmpty { out += "<p>\(escape(line))</p>\n" }
-        }
-        flush()
-        return out
+    /// A table from header and rows, already formatted, in a box that scrolls sideways when
+    /// the table is wider than the page (the zones table has thirteen columns).
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        "<div class=\"wide\"><table>\n<tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+            + rows.map { "<tr>" + $0.map { "<td\(isText($0) ? " class=\"t\"" : "")>\(escape($0))</td>" }.joined() + "</tr>\n" }.joined()
+            + "</table></div>\n"
     }
 
-    /// A table from header and rows, already formatted.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
-        "<table>\n<tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
-            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }.joined() + "</table>\n"
+    /// Words (names, verdicts, expectations) read from the left; figures line up on the right.
+    static func isText(_ cell: String) -> Bool {
+        guard let c = cell.first else { return false }
+        return !(c.isNumber || "-—<>+.".contains(c))
     }
 
     static func escape(_ s: String) -> String {

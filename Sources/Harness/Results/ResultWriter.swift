@@ -106,9 +106,7 @@ public enum ResultWriter {
             h.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1)
             try atomic(dir.appendingPathComponent("latency"), "\(name).hgrm", text)
         }
-        try atomic(dir.appendingPathComponent("proc"), "buddyinfo", outcome.procViews.buddyinfo)
-        try atomic(dir.appendingPathComponent("proc"), "zoneinfo", outcome.procViews.zoneinfo)
-        try atomic(dir.appendingPathComponent("proc"), "slabinfo", outcome.procViews.slabinfo)
+        try outcome.procViews.write(into: dir)
         try atomic(dir, "kernel.log", outcome.dmesg)
     }
 

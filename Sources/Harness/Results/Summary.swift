@@ -87,8 +87,12 @@ public enum Summary {
             out += "access cost per load, modelled (local x distance/10):\n"
             table(["cpu\\mem"] + names, cost.modelledNS.enumerated().map { [names[$0.offset]] + $0.element.map { String(format: "%.1fns", $0) } })
         }
+        out += "numastat (page allocations, as /sys/devices/system/node/nodeN/numastat):\n"
+        table(["counter"] + (0..<r.numastat.count).map { $0 < n ? names[$0] : "node \($0)" }, r.numastatRows.map { [$0.name] + $0.values.map { "\($0)" } })
         if r.numa.remoteFrees.joined().contains(where: { $0 > 0 }) {
-            out += "remote frees, freeing node (rows) x slab node (columns):\n"
+            // "Remote" here is another CPU than the slab's owner; only off-diagonal cells crossed nodes.
+            let f = r.crossCPUFrees
+            out += "cross-CPU slab frees (\(f.all), of which \(f.crossNode) cross-node), freeing node (rows) x slab node (columns):\n"
             table(["free\\slab"] + names, r.numa.remoteFrees.enumerated().map { [names[$0.offset]] + $0.element.map { "\($0)" } })
         }
         if r.handoff.sent > 0 { out += "handoff: \(r.handoff.sent) sent, \(r.handoff.received) received, \(r.handoff.full) freed locally (ring full)\n" }

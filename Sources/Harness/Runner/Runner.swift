@@ -82,7 +82,7 @@ public enum Runner {
 
         // The end-of-measurement picture, before anything is freed.
         let buddyAtEnd = env.kernel.zones.map { $0.freeBlocksPerOrder() }
-        let procViews = ProcViews(buddyinfo: env.kernel.buddyinfo(), zoneinfo: env.kernel.zoneinfo(), slabinfo: env.slab.slabinfo())
+        let procViews = ProcViews.capture(env.kernel, env.slab)
         var result = ResultBuilder.build(env: env, workers: workers, elapsedNS: elapsed, started: started,
                                          accessCost: cost, buddyAtEnd: buddyAtEnd)
         result.freeTimeline = timeline
@@ -311,11 +311,4 @@ public struct RunOutcome: Sendable {
     public var dmesg: String
     /// Merged latency histograms by "op-gfpclass".
     public var histograms: [String: Histogram<UInt64>]
-}
-
-/// The kernel's text views captured at the end of the measured phase.
-public struct ProcViews: Codable, Sendable {
-    public var buddyinfo: String
-    public var zoneinfo: String
-    public var slabinfo: String
 }

@@ -71,6 +71,10 @@ extension MMU {
             let pageVA = huge ? va & ~UInt64((2 << 20) - 1) : va & ~UInt64(PAGE_SIZE - 1)
             let (node, gfp) = placement(vma, pageVA: pageVA, cpu: cpu)
             guard let page = kernel.allocPages(cpu, gfp, order: huge ? 9 : 0, node: node) else { return .failure(.outOfMemory(va)) }
+            // NUMA_INTERLEAVE_HIT, as alloc_pages_mpol() counts it: the page is on the chosen node.
+            if case .interleave = vma.policy, kernel.zones[Int(page.zone)].node == node {
+                cpu.events[Int(page.zone)].interleaveHit &+= 1
+            }
             let pfn = kernel.pfn(page).raw
             let flags = PTE.user | PTE.accessed | (vma.prot == .readWrite ? PTE.writable | PTE.dirty : 0) | PTE.noExecute
             var tables = 0

@@ -26,6 +26,8 @@ public enum ConfigLoader {
 
     /// Parses config text; `file` names it in errors, `baseDirectory` anchors relative paths.
     public static func parse(yaml: String, file: String, baseDirectory: String) throws -> StressConfig {
+        // Before Yams composes: alias bombs and non-scalar keys would cost it minutes.
+        try YAMLLimits.check(yaml, file: file)
         let root: YNode?
         do { root = try Yams.compose(yaml: yaml) } catch let e as YamlError {
             throw syntaxError(e, yaml: yaml, file: file)

@@ -26,9 +26,13 @@ extension ConfigReader {
     /// consumer frees, on its own CPUs, what the producer allocates, as a NIC's TX completion
     /// frees the skb that RX allocated. Both ends must agree, and the frees must match the
     /// allocations, or objects would pile up with nobody to free them.
-    func link(_ entries: [WorkloadEntry], ctx: OpContext) throws {
-        let names = "workloads: " + entries.map(\.spec.name).joined(separator: ", ")
-        func find(_ name: String) -> WorkloadEntry? { entries.first { $0.spec.name == name } }
+    /// `index` maps each workload's name to its place in `entries`.
+    func link(_ entries: [WorkloadEntry], index: [String: Int]) throws {
+        // Built only for an error's hint: it is as long as the config.
+        var names: String { "workloads: " + entries.map(\.spec.name).joined(separator: ", ") }
+        // What each workload's mix calls, as sets: a check is then O(1) however long the mixes.
+        let kinds = entries.map { Set($0.spec.mix.map(\.kind)) }
+        let allocCaches = entries.map { Set($0.spec.mix.compactMap { $0.kind == .kmemCacheAlloc ? $0.cache : nil }) }
         for (i, e) in entries.enumerated() {
             let w = e.spec, path = "workloads[\(i)]"
             let ops = Array(zip(w.mix, e.opFields))
@@ -38,7 +42,8 @@ extension ConfigReader {
             }
             if let src = w.from, let at = e.fields["from"] {
                 guard src != w.name else { throw fail(at, "\(path).from: a workload cannot take from itself") }
-                guard let s = find(src) else { throw fail(at, "\(path).from: no workload named \"\(src)\"", hint: names) }
+                guard let si = index[src] else { throw fail(at, "\(path).from: no workload named \"\(src)\"", hint: names) }
+                let s = entries[si]
                 guard s.spec.handoff == w.name else {
                     throw fail(at, "\(path).from: workload \"\(src)\" does not hand off to \"\(w.name)\"", hint: "add handoff: \(w.name) to workload \(src)")
                 }
@@ -48,10 +53,10 @@ extension ConfigReader {
                                    hint: "put allocations in a workload of their own")
                     }
                     let alloc = op.kind.counterpart
-                    guard s.spec.mix.contains(where: { $0.kind == alloc }) else {
+                    guard kinds[si].contains(alloc) else {
                         throw fail(f["op"], "\(path): \(op.kind.rawValue) frees \(alloc.rawValue) objects, but \"\(src)\" never calls \(alloc.rawValue)")
                     }
-                    if let c = op.cache, !s.spec.mix.contains(where: { $0.kind == alloc && $0.cache == c }) {
+                    if let c = op.cache, !allocCaches[si].contains(c) {
                         throw fail(f["cache"], "\(path): \"\(src)\" never allocates from cache \"\(c)\"")
                     }
                 }
@@ -59,11 +64,12 @@ extension ConfigReader {
             if let dst = w.handoff, let at = e.fields["handoff"] {
                 guard dst != w.name else { throw fail(at, "\(path).handoff: a workload cannot hand off to itself") }
                 guard w.from == nil else { throw fail(at, "\(path).handoff: a consumer only frees, so it has nothing to hand off") }
-                guard let d = find(dst) else { throw fail(at, "\(path).handoff: no workload named \"\(dst)\"", hint: names) }
+                guard let di = index[dst] else { throw fail(at, "\(path).handoff: no workload named \"\(dst)\"", hint: names) }
+                let d = entries[di]
                 guard d.spec.from == w.name else {
                     throw fail(at, "\(path).handoff: workload \"\(dst)\" does not take from \"\(w.name)\"", hint: "add from: \(w.name) to workload \(dst)")
                 }
-                for op in w.mix where !d.spec.mix.contains(where: { $0.kind == op.kind.counterpart }) {
+                for op in w.mix where !kinds[di].contains(op.kind.counterpart) {
                     throw fail(at, "\(path).handoff: \"\(dst)\" has no \(op.kind.counterpart.rawValue) for what \(op.kind.rawValue) allocates",
                                hint: "add op \(op.kind.counterpart.rawValue) to workload \(dst)")
                 }

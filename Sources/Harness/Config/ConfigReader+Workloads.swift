@@ -17,6 +17,10 @@ extension ConfigReader {
         var caches: [CacheSpec]
         var maxOrder: Int
         var nodes: Int = 1
+        /// Cache names, for lookups that stay O(1) however many caches there are.
+        var cacheNames: Set<String> = []
+        /// The machine's CPUs, gathered once for every workload's selector.
+        var inventory: CPUInventory
         var cacheHint: String {
             caches.isEmpty ? "no caches are defined: add one under caches" : "caches: " + caches.map(\.name).joined(separator: ", ")
         }
@@ -28,21 +32,26 @@ extension ConfigReader {
         let n = try require(top, "workloads")
         let items = try sequence(n, "workloads", expected: "a list of workloads")
         guard !items.isEmpty else { throw fail(n, "workloads: needs at least one workload") }
-        let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count)
+        let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count,
+                            cacheNames: Set(caches.map(\.name)), inventory: CPUInventory(machine))
         var entries: [WorkloadEntry] = []
+        // Name → index into entries: linking and the uniqueness check look names up, and a
+        // config may have a hundred thousand workloads.
+        var index: [String: Int] = [:]
         for (i, item) in items.enumerated() {
-            let e = try workload(item, "workloads[\(i)]", ctx: ctx, machine: machine)
-            if let first = entries.first(where: { $0.spec.name == e.spec.name }) {
+            let e = try workload(item, "workloads[\(i)]", ctx: ctx)
+            if let first = index[e.spec.name] {
                 throw fail(e.fields["name"], "workloads[\(i)].name: workload \"\(e.spec.name)\" is already defined",
-                           hint: "first defined at line \(first.fields["name"]?.mark?.line ?? 1)")
+                           hint: "first defined at line \(entries[first].fields["name"]?.mark?.line ?? 1)")
             }
+            index[e.spec.name] = entries.count
             entries.append(e)
         }
-        try link(entries, ctx: ctx)
+        try link(entries, index: index)
         return entries.map(\.spec)
     }
 
-    func workload(_ n: YNode, _ path: String, ctx: OpContext, machine: Machine) throws -> WorkloadEntry {
+    func workload(_ n: YNode, _ path: String, ctx: OpContext) throws -> WorkloadEntry {
         let f = try fields(n, path, allowed: ConfigKeys.workload)
         let name = try self.name(require(f, "name"), "\(path).name")
         var w = WorkloadSpec(name: name, cpus: .all)
@@ -54,7 +63,7 @@ extension ConfigReader {
             } else {
                 do { w.cpus = try CPUSelector.parse(try string(v, "\(path).cpus")) } catch let e as ConfigValueError { throw fail(v, "\(path).cpus", e) }
             }
-            do { _ = try w.cpus.check(in: machine) } catch { throw fail(v, "\(path).cpus", error) }
+            do { try w.cpus.check(in: ctx.inventory) } catch { throw fail(v, "\(path).cpus", error) }
         }
         var opFields: [Fields] = []
         switch (f["op"], f["mix"]) {
@@ -126,7 +135,7 @@ extension ConfigReader {
         if let v = f["cache"] {
             guard kind == .kmemCacheAlloc || kind == .kmemCacheFree else { throw stray("cache") }
             let name = try string(v, f.child("cache"))
-            guard ctx.caches.contains(where: { $0.name == name }) else {
+            guard ctx.cacheNames.contains(name) else {
                 throw fail(v, "\(f.child("cache")): no cache named \"\(name)\"", hint: ctx.cacheHint)
             }
             op.cache = name

@@ -125,9 +125,14 @@ final class HwlocTopology: @unchecked Sendable {
         for n in nodes where n.isMemoryOnly {
             notes.append("node \(n.logicalIndex) (P#\(n.osIndex)) has memory but no CPUs")
         }
-        let distances = distanceMatrix(nodeObjs: nodeObjs)
+        var distances = distanceMatrix(nodeObjs: nodeObjs)
         if distances.origin == .assumed, nodes.count > 1 {
             notes.append("no NUMA distances in the source: assumed 10 local / 20 remote")
+        } else if let p = DistanceMatrix.problem(distances.values, nodes: nodes.count) {
+            // An XML file can hold any latency figures; only a SLIT table means what the model
+            // reads into it (and keeps injected remote costs bounded).
+            notes.append("NUMA distances in the source are not a SLIT table (\(p)): assumed 10 local / 20 remote")
+            distances = .assumed(nodes: nodes.count)
         }
         return Machine(source: source.description, packages: packages, nodes: nodes, cores: cores,
                        pus: pus, caches: caches(), distances: distances, notes: notes)
@@ -167,7 +172,7 @@ final class HwlocTopology: @unchecked Sendable {
                 for i in 0..<m {
                     for j in 0..<m {
                         guard let a = d.pointee.objs[i], let b = d.pointee.objs[j] else { continue }
-                        values[Int(a.pointee.logical_index)][Int(b.pointee.logical_index)] = Int(d.pointee.values[i * m + j])
+                        values[Int(a.pointee.logical_index)][Int(b.pointee.logical_index)] = Int(clamping: d.pointee.values[i * m + j])
                     }
                 }
                 return DistanceMatrix(values: values, origin: .hwloc)

@@ -63,7 +63,12 @@ extension ConfigReader {
     func matrix(_ n: YNode, _ path: String) throws -> [[Int]] {
         try sequence(n, path, expected: "a list of rows like [[10, 21], [21, 10]]").enumerated().map { i, row in
             try sequence(row, "\(path)[\(i)]", expected: "a row like [10, 21]").enumerated().map { j, v in
-                try int(v, "\(path)[\(i)][\(j)]", min: 0)
+                let d = try int(v, "\(path)[\(i)][\(j)]")
+                // The shape needs the machine, which is loaded after this; each value does not.
+                if let p = DistanceMatrix.problem(d, from: i, to: j) {
+                    throw fail(v, "\(path): \(p)", hint: "SLIT distances: 10 on the diagonal, 11…255 elsewhere, e.g. 21 for one hop")
+                }
+                return d
             }
         }
     }
@@ -95,79 +100,23 @@ extension ConfigReader {
                 if let b = p["batch"] { m.pcpBatch = try int(b, "memory.pcp.batch", min: 1) }
                 if let h = p["high"] { m.pcpHigh = try int(h, "memory.pcp.high", min: 1) }
             }
-            if let v = mf["oom_wait"] { m.oomWaitNS = try duration(v, "memory.oom_wait") }
+            if let v = mf["oom_wait"] { m.oomWaitNS = try boundedDuration(v, "memory.oom_wait") }
             if let v = mf["kswapd"] { m.kswapd = try bool(v, "memory.kswapd") }
         }
         do { try m.validate(nodes: nodes) } catch {
-            let message = (error as? MemoryConfigError)?.message ?? "\(error)"
-            // validate() checks in this order; the first failing condition names the value.
-            let ok = { (b: Int) in b >= 0 && b % pageSize == 0 }
-            let (at, hint): (YNode?, String?) =
-                !(m.perNodeBytes > 0 && ok(m.perNodeBytes)) ? (f?["per_node"], nil)
-                : !ok(m.dmaBytes) ? (zones?["DMA"], nil)
-                : !ok(m.dma32Bytes) ? (zones?["DMA32"], nil)
-                : m.normalBytes < 0 ? (f?["zones"] ?? f?["per_node"], "ZONE_NORMAL takes what DMA and DMA32 leave: shrink zones or raise per_node")
-                : !(1...20).contains(m.maxOrder) ? (f?["max_order"], nil)
-                : m.watermarks.map { !(0 <= $0.min && $0.min <= $0.low && $0.low <= $0.high) } == true ? (f?["watermarks"], nil)
-                : (f?["per_node"], "lower memory.per_node or use a topology with fewer nodes")
-            throw fail(at ?? top.key("memory") ?? top["topology"], "memory: \(message)", hint: hint)
+            let (at, hint): (YNode?, String?)
+            switch error.field {
+            case .perNode?: (at, hint) = (f?["per_node"], nil)
+            case .dma?: (at, hint) = (zones?["DMA"], nil)
+            case .dma32?: (at, hint) = (zones?["DMA32"], nil)
+            case .zones?: (at, hint) = (f?["zones"] ?? f?["per_node"], "ZONE_NORMAL takes what DMA and DMA32 leave: shrink zones or raise per_node")
+            case .maxOrder?: (at, hint) = (f?["max_order"], nil)
+            case .watermarks?: (at, hint) = (f?["watermarks"], nil)
+            case .pcpBatch?, .pcpHigh?: (at, hint) = (f?["pcp"], nil)
+            case .host?, nil: (at, hint) = (f?["per_node"], "lower memory.per_node or use a topology with fewer nodes")
+            }
+            throw fail(at ?? top.key("memory") ?? top["topology"], "memory: \(error.message)", hint: hint)
         }
         return m
-    }
-
-    /// `caches:` with each cache's slab layout worked out, which also refuses sizes and
-    /// alignments SLUB could not lay out.
-    func caches(_ n: YNode, cpus: Int, slubDebug: Bool) throws -> [(spec: CacheSpec, layout: SlabLayout)] {
-        var out: [(spec: CacheSpec, layout: SlabLayout)] = []
-        var seen: [String: YNode] = [:]
-        for (i, item) in try sequence(n, "caches", expected: "a list of { name, size, ... }").enumerated() {
-            let path = "caches[\(i)]"
-            let f = try fields(item, path, allowed: ConfigKeys.cache)
-            let nameNode = try require(f, "name")
-            let name = try self.name(nameNode, "\(path).name")
-            if let first = seen[name] {
-                throw fail(nameNode, "\(path).name: cache \"\(name)\" is already defined", hint: "first defined at line \(first.mark?.line ?? 1)")
-            }
-            seen[name] = nameNode
-            let sizeNode = try require(f, "size")
-            var spec = CacheSpec(name: name, size: try size(sizeNode, "\(path).size"))
-            guard (1...(32 << 10)).contains(spec.size) else {
-                throw fail(sizeNode, "\(path).size: must be 1 B…32 KiB, got \(Units.format(spec.size))", hint: "larger objects come from alloc_pages or vmalloc")
-            }
-            if let v = f["align"] {
-                spec.align = try int(v, "\(path).align", min: 0)
-                guard spec.align & (spec.align - 1) == 0 else {
-                    throw fail(v, "\(path).align: must be a power of two, got \(spec.align)", hint: "0 means the default (word size)")
-                }
-            }
-            if let v = f["flags"] {
-                for (j, fl) in try sequence(v, "\(path).flags", expected: "a list like [SLAB_HWCACHE_ALIGN]").enumerated() {
-                    let t = try string(fl, "\(path).flags[\(j)]")
-                    guard let flag = SlabFlags.named(t) else {
-                        throw fail(fl, "\(path).flags[\(j)]: unknown flag \"\(t)\"", hint: "flags: " + SlabFlags.names.map(\.0).joined(separator: ", "))
-                    }
-                    spec.flags.insert(flag)
-                }
-            }
-            if let v = f["ctor"] { spec.ctor = try bool(v, "\(path).ctor") }
-            do {
-                let layout = try SlabLayout(size: spec.size, align: spec.align, flags: slubDebug ? spec.flags.union(.debug) : spec.flags,
-                                            hasCtor: spec.ctor, cpus: cpus)
-                out.append((spec, layout))
-            } catch {
-                throw fail(item, "\(path): \((error as? SlabError)?.message ?? "\(error)")")
-            }
-        }
-        return out
-    }
-
-    /// Every CPU takes one slab of each cache from its own node before the first free, so a
-    /// node must hold a slab of each cache's order for each of its CPUs (the busiest node counts).
-    func checkFit(_ caches: [(spec: CacheSpec, layout: SlabLayout)], key: YNode?, memory: MemoryConfig, machine: Machine) throws {
-        let cpus = machine.nodes.map(\.pus.count).max() ?? machine.pus.count
-        let perCPU = caches.reduce(0) { $0 + (pageSize << $1.layout.order) }
-        guard perCPU * cpus > memory.perNodeBytes else { return }
-        throw fail(key, "caches: one slab per cache per CPU needs \(Units.format(perCPU)) × \(cpus) CPUs = \(Units.format(perCPU * cpus)) per node, more than memory.per_node (\(Units.format(memory.perNodeBytes)))",
-                   hint: "raise memory.per_node or use fewer or smaller caches")
     }
 }

@@ -106,6 +106,16 @@ extension ConfigReader {
         return v
     }
 
+    /// Any 64-bit seed, decimal or `0x` hex: seeds are bit patterns, not quantities.
+    func seed(_ n: YNode, _ path: String) throws -> UInt64 {
+        let t = try scalar(n, path, expected: "an integer")
+        let hex = t.hasPrefix("0x") ? UInt64(t.dropFirst(2), radix: 16) : nil
+        guard let v = UInt64(t) ?? hex else {
+            throw fail(n, "\(path): expected an integer 0…\(UInt64.max), got \"\(t)\"")
+        }
+        return v
+    }
+
     func number(_ n: YNode, _ path: String) throws -> Double {
         let t = try scalar(n, path, expected: "a number")
         guard let v = Double(t), v.isFinite else { throw fail(n, "\(path): expected a number, got \"\(t)\"") }
@@ -126,6 +136,13 @@ extension ConfigReader {
     func duration(_ n: YNode, _ path: String) throws -> UInt64 {
         let t = try scalar(n, path, expected: "a duration like 5s")
         do { return try Units.duration(t) } catch { throw fail(n, path, error) }
+    }
+
+    /// A duration within `ConfigLimits.maxDurationNS`.
+    func boundedDuration(_ n: YNode, _ path: String) throws -> UInt64 {
+        let ns = try duration(n, path)
+        do { try ConfigLimits.checkDuration(ns) } catch { throw fail(n, path, error) }
+        return ns
     }
 
     func choice<E: RawRepresentable>(_ n: YNode, _ path: String, _ cases: [E]) throws -> E where E.RawValue == String {

@@ -19,6 +19,9 @@ extension ConfigReader {
         var nodes: Int = 1
         /// Cache names, for lookups that stay O(1) however many caches there are.
         var cacheNames: Set<String> = []
+        /// Memory of one modelled node, and of all of them.
+        var perNodeBytes: Int
+        var machineBytes: Int
         /// The machine's CPUs, gathered once for every workload's selector.
         var inventory: CPUInventory
         var cacheHint: String {
@@ -32,8 +35,10 @@ extension ConfigReader {
         let n = try require(top, "workloads")
         let items = try sequence(n, "workloads", expected: "a list of workloads")
         guard !items.isEmpty else { throw fail(n, "workloads: needs at least one workload") }
+        // No overflow: validation held per_node × nodes within what the host has.
         let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count,
-                            cacheNames: Set(caches.map(\.name)), inventory: CPUInventory(machine))
+                            cacheNames: Set(caches.map(\.name)), perNodeBytes: memory.perNodeBytes,
+                            machineBytes: memory.perNodeBytes * machine.nodes.count, inventory: CPUInventory(machine))
         var entries: [WorkloadEntry] = []
         // Name → index into entries: linking and the uniqueness check look names up, and a
         // config may have a hundred thousand workloads.
@@ -85,6 +90,10 @@ extension ConfigReader {
                 w.mix.append(try op(ef, ef.path, ctx: ctx))
                 opFields.append(ef)
             }
+            // Draws scale a uniform number by the total: an infinite one draws nothing sensible.
+            guard w.mix.reduce(0, { $0 + $1.weight }).isFinite else {
+                throw fail(m, "\(path).mix: the weights add up to more than a number can hold", hint: "weights are relative: scale them down")
+            }
         }
         if let v = f["gfp"] {
             let t = try string(v, "\(path).gfp")
@@ -119,6 +128,16 @@ extension ConfigReader {
             op.size = try distribution(v, f.child("size")) { n, p in
                 let bytes = try size(n, p)
                 guard bytes > 0 else { throw fail(n, "\(p): \(kind.rawValue) size must be at least 1 byte") }
+                guard bytes <= ConfigLimits.maxObjectBytes else {
+                    throw fail(n, "\(p): \(kind.rawValue) of \(Units.format(bytes)) is more than a run can record: sizes must be below 2 GiB")
+                }
+                // vmalloc needs every page at once, kmalloc one block of one node; mmap only
+                // what is touched, so a long sparse mapping is fine.
+                let memory = kind == .vmalloc ? ctx.machineBytes : ctx.perNodeBytes
+                guard kind == .mmap || bytes <= memory else {
+                    throw fail(n, "\(p): \(kind.rawValue) of \(Units.format(bytes)) can never succeed: the modelled \(kind == .vmalloc ? "machine" : "node") has \(Units.format(memory))",
+                               hint: "raise memory.per_node or ask for less")
+                }
                 // Above this kmalloc_large() fails every time: no block is that big.
                 let largest = pageSize << ctx.maxOrder
                 guard kind != .kmalloc || bytes <= largest else {
@@ -173,7 +192,10 @@ extension ConfigReader {
         switch (parts.first.map(String.init), parts.count) {
         case ("first_touch", 1), ("local", 1): return .firstTouch
         case ("interleave", 1): return .interleave(Array(0..<nodes))
-        case ("interleave", 2): return .interleave(try parts[1].split(separator: ",").map(node))
+        case ("interleave", 2):
+            let nodes = try parts[1].split(separator: ",").map(node)
+            guard !nodes.isEmpty else { throw fail(n, "\(path): interleave over no node", hint: hint) }
+            return .interleave(nodes)
         case ("bind", 2): return .bind(try node(parts[1]))
         case ("preferred", 2): return .preferred(try node(parts[1]))
         default: throw fail(n, "\(path): unknown policy \"\(t)\"", hint: hint)
@@ -201,13 +223,17 @@ extension ConfigReader {
         }
         let pairs = try sequence(v, p, expected: "a list of [value, weight] pairs")
         guard !pairs.isEmpty else { throw fail(v, "\(p): needs at least one [value, weight] pair") }
-        return .weighted(try pairs.enumerated().map { i, pair in
+        let table: [(value: Int, weight: Double)] = try pairs.enumerated().map { i, pair in
             let two = try sequence(pair, "\(p)[\(i)]", expected: "[value, weight]")
             guard two.count == 2 else { throw fail(pair, "\(p)[\(i)]: expected [value, weight], got \(two.count) values") }
             let weight = try number(two[1], "\(p)[\(i)][1]")
             guard weight > 0 else { throw fail(two[1], "\(p)[\(i)][1]: weight must be more than 0, got \(weight)") }
             return (try value(two[0], "\(p)[\(i)][0]"), weight)
-        })
+        }
+        guard table.reduce(0, { $0 + $1.weight }).isFinite else {
+            throw fail(v, "\(p): the weights add up to more than a number can hold", hint: "weights are relative: scale them down")
+        }
+        return .weighted(table)
     }
 
     /// `immediate` or `{ keep: N, order: fifo|lifo|random }`.

@@ -57,15 +57,15 @@ struct ConfigReader {
         let f = try fields(n, "run", allowed: ConfigKeys.run)
         var r = RunControl()
         if let v = f["duration"] {
-            r.durationNS = try duration(v, "run.duration")
+            r.durationNS = try boundedDuration(v, "run.duration")
             guard r.durationNS > 0 else { throw fail(v, "run.duration: must be longer than 0", hint: "or give run.operations") }
         }
-        if let v = f["operations"] { r.operations = try int(v, "run.operations", min: 1) }
-        if let v = f["warmup"] { r.warmupNS = try duration(v, "run.warmup") }
-        if let v = f["seed"] { r.seed = UInt64(try int(v, "run.seed", min: 0)) }
+        if let v = f["operations"] { r.operations = try int(v, "run.operations", min: 1, max: ConfigLimits.maxOperations) }
+        if let v = f["warmup"] { r.warmupNS = try boundedDuration(v, "run.warmup") }
+        if let v = f["seed"] { r.seed = try seed(v, "run.seed") }
         if let v = f["repetitions"] { r.repetitions = try int(v, "run.repetitions", min: 1) }
         if let v = f["deterministic"] { r.deterministic = try bool(v, "run.deterministic") }
-        if let v = f["sample_rate"] { r.sampleRate = try int(v, "run.sample_rate", min: 1) }
+        if let v = f["sample_rate"] { r.sampleRate = try int(v, "run.sample_rate", min: 1, max: ConfigLimits.maxSampleRate) }
         if let v = f["slub_debug"] { r.slubDebug = try bool(v, "run.slub_debug") }
         if let v = f["on_slab_error"] { r.onSlabError = try choice(v, "run.on_slab_error", [SlabErrorPolicy.continue, .abort]) }
         return r

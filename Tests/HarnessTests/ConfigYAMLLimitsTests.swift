@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import Harness
 
-/// YAML the composer must not be asked to expand: alias bombs, keys that are lists or mappings,
-/// duplicate keys. Each is refused, located, before Yams composes (which took 16–41 s of CPU on
-/// 500 bytes of aliases used as keys). The time is not asserted; the refusal and its place are.
+/// YAML no config needs and the composer must not expand: alias bombs, keys that are lists or
+/// mappings, duplicate keys. Each is refused where it is written (Yams' composer took 16–41 s of
+/// CPU on 500 bytes of aliases used as keys). The time is not asserted; the refusal and its place
+/// are.
 @Suite struct ConfigYAMLLimitsTests {
     /// `levels` anchors, each a list of nine aliases of the one before: 9^levels scalars.
     static func bomb(levels: Int, use: String) -> String {
@@ -51,6 +52,20 @@ import Testing
         }
     }
 
+    @Test("syntax errors keep libyaml's words and place; a second document and an undefined alias are refused")
+    func syntax() {
+        for (yaml, expected) in [
+            ("name: t\n---\nname: u\n", "t.yaml:2:1: error: invalid YAML: a config is one YAML document, but another one starts here"),
+            ("name: *x\n", #"t.yaml:1:7: error: invalid YAML: undefined alias "x""#),
+            ("name: t\nrun: { duration: 5s\nworkloads: []\n",
+             "t.yaml:3:10: error: invalid YAML: did not find expected ',' or '}' (hint: while parsing a flow mapping at 2:6)"),
+            ("name: é\nrun: \u{01}\n", "t.yaml:2:6: error: invalid YAML: control characters are not allowed"),
+        ] {
+            #expect(throws: ConfigError.self) { try ConfigLoaderTests.parse(yaml) }
+            do { _ = try ConfigLoaderTests.parse(yaml) } catch { #expect("\(error)" == expected) }
+        }
+    }
+
     @Test("aliases within the budget still work, as values and as scalar keys")
     func aliasesWithinBudget() throws {
         let c = try ConfigLoaderTests.parse(ConfigLoaderTests.head + """
@@ -73,7 +88,7 @@ import Testing
         }
         for (uses, refused) in [(99, false), (100, true)] {
             do {
-                _ = try YAMLLimits.check(config(uses), file: "t.yaml")
+                _ = try YAMLComposer.compose(config(uses), file: "t.yaml")
                 #expect(!refused, "\(uses) uses")
             } catch {
                 #expect(refused, "\(uses) uses: \(error)")

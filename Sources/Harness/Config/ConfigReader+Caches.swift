@@ -1,6 +1,5 @@
 import KernelMM
 import Topology
-import Yams
 
 extension ConfigReader {
     /// Names of the caches `SlabAllocator` makes at boot (`SlabAllocator.kmallocCacheNames`), and
@@ -23,7 +22,7 @@ extension ConfigReader {
             let nameNode = try require(f, "name")
             let name = try self.name(nameNode, "\(path).name")
             if let first = seen[name] {
-                throw fail(nameNode, "\(path).name: cache \"\(name)\" is already defined", hint: "first defined at line \(first.mark?.line ?? 1)")
+                throw fail(nameNode, "\(path).name: cache \"\(name)\" is already defined", hint: "first defined at line \(first.mark.line)")
             }
             seen[name] = nameNode
             if Self.reservedCachePrefixes.contains(where: name.hasPrefix) {

@@ -1,7 +1,6 @@
 import Foundation
 import KernelMM
 import Topology
-import Yams
 
 extension OpKind {
     /// The free that undoes an allocation, and the allocation a free undoes.

@@ -1,7 +1,6 @@
 import Foundation
 import KernelMM
 import Topology
-import Yams
 
 extension ConfigReader {
     /// `host`, or `{ host: true | synthetic: S | xml: PATH, distances: [[...]] }`; loaded at once,

@@ -1,7 +1,6 @@
 import Foundation
 import KernelMM
 import Topology
-import Yams
 
 extension ConfigReader {
     /// One YAML mapping of the config by key, keeping the key nodes so that errors can point at them.
@@ -19,7 +18,7 @@ extension ConfigReader {
 extension YNode {
     /// A plain `~`, `null` or empty value: YAML's way of writing nothing.
     var isNull: Bool {
-        guard case .scalar(let s) = self, s.style == .plain || s.style == .any else { return false }
+        guard case .scalar(let s) = self, s.isPlain else { return false }
         return ["", "~", "null", "Null", "NULL"].contains(s.string)
     }
 
@@ -29,7 +28,6 @@ extension YNode {
         case .scalar(let s): return isNull ? "nothing" : "\"\(s.string)\""
         case .mapping: return "a mapping"
         case .sequence: return "a list"
-        case .alias: return "an alias"
         }
     }
 }

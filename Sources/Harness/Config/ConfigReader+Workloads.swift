@@ -1,7 +1,6 @@
 import Foundation
 import KernelMM
 import Topology
-import Yams
 
 extension ConfigReader {
     /// A parsed workload with the nodes its cross-checks point at.
@@ -47,7 +46,7 @@ extension ConfigReader {
             let e = try workload(item, "workloads[\(i)]", ctx: ctx)
             if let first = index[e.spec.name] {
                 throw fail(e.fields["name"], "workloads[\(i)].name: workload \"\(e.spec.name)\" is already defined",
-                           hint: "first defined at line \(entries[first].fields["name"]?.mark?.line ?? 1)")
+                           hint: "first defined at line \(entries[first].fields["name"]?.mark.line ?? 1)")
             }
             index[e.spec.name] = entries.count
             entries.append(e)

@@ -1,7 +1,6 @@
 import Foundation
 import KernelMM
 import Topology
-import Yams
 
 /// still says which value is meant when an editor shows only the text.
 struct ConfigReader {

@@ -9,11 +9,11 @@ extension CPUSelector {
         let s = text.trimmingWhitespace()
         let hint = "write all, node:N, package:N or a cpulist like 0-3,8"
         if s == "all" { return .all }
-        for (prefix, make) in [("node:", CPUSelector.node), ("package:", CPUSelector.package)] where s.hasPrefix(prefix) {
+        for prefix in ["node:", "package:"] where s.hasPrefix(prefix) {
             guard let n = Int(String(s.dropFirst(prefix.count)).trimmingWhitespace()), n >= 0 else {
                 throw ConfigValueError("expected \(prefix)N with N a number ≥ 0, got \"\(text)\"", hint: hint)
             }
-            return make(n)
+            return prefix == "node:" ? .node(n) : .package(n)
         }
         guard !s.isEmpty else { throw ConfigValueError("empty CPU selector", hint: hint) }
         var ids = Set<Int>()

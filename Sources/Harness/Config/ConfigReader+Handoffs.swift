@@ -3,6 +3,9 @@ import KernelMM
 import Topology
 
 extension OpKind {
+    /// This kind's bit in a set of kinds held in one word.
+    fileprivate var bit: UInt32 { 1 << UInt32(Self.allCases.firstIndex(of: self)!) }
+
     /// The free that undoes an allocation, and the allocation a free undoes.
     fileprivate var counterpart: OpKind {
         switch self {
@@ -29,9 +32,16 @@ extension ConfigReader {
     func link(_ entries: [WorkloadEntry], index: [String: Int]) throws {
         // Built only for an error's hint: it is as long as the config.
         var names: String { "workloads: " + entries.map(\.spec.name).joined(separator: ", ") }
-        // What each workload's mix calls, as sets: a check is then O(1) however long the mixes.
-        let kinds = entries.map { Set($0.spec.mix.map(\.kind)) }
-        let allocCaches = entries.map { Set($0.spec.mix.compactMap { $0.kind == .kmemCacheAlloc ? $0.cache : nil }) }
+        // What each workload's mix calls, as bits: a check is then O(1) however long the mixes.
+        let kinds = entries.map { e in e.spec.mix.reduce(into: UInt32(0)) { $0 |= $1.kind.bit } }
+        // Caches a producer allocates from: looked for in short mixes, by set in long ones.
+        var cacheSets: [Int: Set<String>] = [:]
+        func allocates(_ si: Int, from cache: String) -> Bool {
+            let mix = entries[si].spec.mix
+            guard mix.count > 16 else { return mix.contains { $0.kind == .kmemCacheAlloc && $0.cache == cache } }
+            if cacheSets[si] == nil { cacheSets[si] = Set(mix.compactMap { $0.kind == .kmemCacheAlloc ? $0.cache : nil }) }
+            return cacheSets[si]!.contains(cache)
+        }
         for (i, e) in entries.enumerated() {
             let w = e.spec, path = "workloads[\(i)]"
             let ops = Array(zip(w.mix, e.opFields))
@@ -52,10 +62,10 @@ extension ConfigReader {
                                    hint: "put allocations in a workload of their own")
                     }
                     let alloc = op.kind.counterpart
-                    guard kinds[si].contains(alloc) else {
+                    guard kinds[si] & alloc.bit != 0 else {
                         throw fail(f["op"], "\(path): \(op.kind.rawValue) frees \(alloc.rawValue) objects, but \"\(src)\" never calls \(alloc.rawValue)")
                     }
-                    if let c = op.cache, !allocCaches[si].contains(c) {
+                    if let c = op.cache, !allocates(si, from: c) {
                         throw fail(f["cache"], "\(path): \"\(src)\" never allocates from cache \"\(c)\"")
                     }
                 }
@@ -68,7 +78,7 @@ extension ConfigReader {
                 guard d.spec.from == w.name else {
                     throw fail(at, "\(path).handoff: workload \"\(dst)\" does not take from \"\(w.name)\"", hint: "add from: \(w.name) to workload \(dst)")
                 }
-                for op in w.mix where !kinds[di].contains(op.kind.counterpart) {
+                for op in w.mix where kinds[di] & op.kind.counterpart.bit == 0 {
                     throw fail(at, "\(path).handoff: \"\(dst)\" has no \(op.kind.counterpart.rawValue) for what \(op.kind.rawValue) allocates",
                                hint: "add op \(op.kind.counterpart.rawValue) to workload \(dst)")
                 }

@@ -82,8 +82,9 @@ extension ConfigReader {
         return v
     }
 
-    func scalar(_ n: YNode, _ path: String, expected: String) throws -> String {
-        guard case .scalar(let s) = n, !n.isNull else { throw fail(n, "\(path): expected \(expected), got \(n.summary)") }
+    /// `expected` is worked out only when the node is not a scalar.
+    func scalar(_ n: YNode, _ path: String, expected: @autoclosure () -> String) throws -> String {
+        guard case .scalar(let s) = n, !n.isNull else { throw fail(n, "\(path): expected \(expected()), got \(n.summary)") }
         return s.string
     }
 
@@ -144,10 +145,13 @@ extension ConfigReader {
     }
 
     func choice<E: RawRepresentable>(_ n: YNode, _ path: String, _ cases: [E]) throws -> E where E.RawValue == String {
-        let names = cases.map(\.rawValue)
-        let expected = names.count == 2 ? "\(names[0]) or \(names[1])" : "one of " + names.joined(separator: ", ")
-        let t = try scalar(n, path, expected: expected)
-        guard names.contains(t), let v = E(rawValue: t) else { throw fail(n, "\(path): expected \(expected), got \"\(t)\"") }
+        // The list of words is spelled out only for an error message.
+        func expected() -> String {
+            let names = cases.map(\.rawValue)
+            return names.count == 2 ? "\(names[0]) or \(names[1])" : "one of " + names.joined(separator: ", ")
+        }
+        let t = try scalar(n, path, expected: expected())
+        guard let v = cases.first(where: { $0.rawValue == t }) else { throw fail(n, "\(path): expected \(expected()), got \"\(t)\"") }
         return v
     }
 }

@@ -36,11 +36,20 @@ struct ConfigReader {
         let s = try string(n, path)
         let hint = "the name becomes a folder under Results/"
         guard !s.isEmpty, s.count <= 100 else { throw fail(n, "\(path): must be 1…100 characters, got \(s.count)", hint: hint) }
-        guard s.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }) else {
+        guard s.utf8.allSatisfy(Self.isNameByte) else {
             throw fail(n, "\(path): \"\(s)\" may only contain letters, digits, \".\", \"_\" and \"-\"", hint: hint)
         }
         guard s != ".", s != ".." else { throw fail(n, "\(path): \"\(s)\" is not a usable name", hint: hint) }
         return s
+    }
+
+    /// ASCII letters, digits, `.`, `_`, `-` (bytes: every config has thousands of names).
+    static func isNameByte(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"): return true
+        default: return false
+        }
     }
 
     func locks(_ n: YNode?) throws -> LockSettings {

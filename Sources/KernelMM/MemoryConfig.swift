@@ -23,35 +23,50 @@ public struct MemoryConfig: Sendable, Equatable {
 
     public init() {}
 
+    /// ZONE_NORMAL's share; meaningful once `validate` has passed (no overflow then).
     public var normalBytes: Int { perNodeBytes - dmaBytes - dma32Bytes }
 
-    /// Checks sizes before any arena is mapped.
-    public func validate(nodes: Int) throws {
+    /// Checks sizes before any arena is mapped. Every product and sum is checked for overflow:
+    /// a config can ask for sizes near `Int.max`, and a trap is no answer to a typo.
+    public func validate(nodes: Int) throws(MemoryConfigError) {
         func pagesOK(_ b: Int) -> Bool { b >= 0 && b % PAGE_SIZE == 0 }
         guard perNodeBytes > 0, pagesOK(perNodeBytes) else {
-            throw MemoryConfigError("memory per node must be a positive multiple of 4 KiB, got \(perNodeBytes) bytes")
+            throw MemoryConfigError("memory per node must be a positive multiple of 4 KiB, got \(perNodeBytes) bytes", field: .perNode)
         }
-        guard pagesOK(dmaBytes), pagesOK(dma32Bytes) else {
-            throw MemoryConfigError("zone sizes must be multiples of 4 KiB")
+        guard pagesOK(dmaBytes) else { throw MemoryConfigError("zone sizes must be multiples of 4 KiB", field: .dma) }
+        guard pagesOK(dma32Bytes) else { throw MemoryConfigError("zone sizes must be multiples of 4 KiB", field: .dma32) }
+        let (zones, over) = dmaBytes.addingReportingOverflow(dma32Bytes)
+        guard !over, zones <= perNodeBytes else {
+            throw MemoryConfigError("zones DMA (\(dmaBytes >> 20) MiB) + DMA32 (\(dma32Bytes >> 20) MiB) exceed memory per node (\(perNodeBytes >> 20) MiB)", field: .zones)
         }
-        guard normalBytes >= 0 else {
-            throw MemoryConfigError("zones DMA (\(dmaBytes >> 20) MiB) + DMA32 (\(dma32Bytes >> 20) MiB) exceed memory per node (\(perNodeBytes >> 20) MiB)")
+        guard (1...20).contains(maxOrder) else { throw MemoryConfigError("max_order must be 1…20, got \(maxOrder)", field: .maxOrder) }
+        // No zone has more pages than its node: a watermark or PCP size above that can never
+        // be met, and these figures are added and multiplied on the allocation path.
+        let pages = perNodeBytes / PAGE_SIZE
+        if let w = watermarks, !(0 <= w.min && w.min <= w.low && w.low <= w.high && w.high <= pages) {
+            throw MemoryConfigError("watermarks must satisfy 0 <= min <= low <= high <= \(pages) (the node's pages), got \(w.min)/\(w.low)/\(w.high)", field: .watermarks)
         }
-        guard (1...20).contains(maxOrder) else { throw MemoryConfigError("max_order must be 1…20, got \(maxOrder)") }
-        if let w = watermarks, !(0 <= w.min && w.min <= w.low && w.low <= w.high) {
-            throw MemoryConfigError("watermarks must satisfy 0 <= min <= low <= high, got \(w.min)/\(w.low)/\(w.high)")
+        if let b = pcpBatch, !(1...pages).contains(b) {
+            throw MemoryConfigError("pcp batch must be 1…\(pages) (the node's pages), got \(b)", field: .pcpBatch)
         }
-        let total = perNodeBytes * nodes
+        if let h = pcpHigh, !(1...pages).contains(h) {
+            throw MemoryConfigError("pcp high must be 1…\(pages) (the node's pages), got \(h)", field: .pcpHigh)
+        }
         let available = HostMemory.availableBytes()
-        if total > available {
-            throw MemoryConfigError("\(nodes) node(s) x \(perNodeBytes >> 20) MiB = \(total >> 20) MiB is more than this host can give (\(available >> 20) MiB available)")
+        let (total, tooMany) = perNodeBytes.multipliedReportingOverflow(by: max(nodes, 1))
+        if tooMany || total > available {
+            let asked = "\(nodes) node(s) x \(perNodeBytes >> 20) MiB" + (tooMany ? "" : " = \(total >> 20) MiB")
+            throw MemoryConfigError("\(asked) is more than this host can give (\(available >> 20) MiB available)", field: .host)
         }
     }
 }
 
 public struct MemoryConfigError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The setting a refusal is about, so that a config loader can point at it.
+    public enum Field: Sendable, Equatable { case perNode, dma, dma32, zones, maxOrder, watermarks, pcpBatch, pcpHigh, host }
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public let field: Field?
+    public init(_ message: String, field: Field? = nil) { self.message = message; self.field = field }
     public var description: String { message }
 }
 

@@ -11,6 +11,8 @@ public final class SlabAllocator: @unchecked Sendable {
     /// Cache by id, for `kfree()` and the free paths (`slab->slab_cache`).
     @usableFromInline let table: UnsafeMutablePointer<Unmanaged<KmemCache>?>
     static let maxCaches = 4096
+    /// Caches a user may create: the registry less the kmalloc caches made at boot.
+    public static var maxUserCaches: Int { maxCaches - kmallocCacheNames.count }
     /// kmalloc caches: `kmalloc_caches[KMALLOC_NORMAL]` and `[KMALLOC_DMA]` by class index.
     public private(set) var kmallocNormal: [KmemCache] = []
     public private(set) var kmallocDMA: [KmemCache] = []
@@ -21,17 +23,17 @@ public final class SlabAllocator: @unchecked Sendable {
     /// The kmalloc size classes of the kernel with 8-byte minimum alignment.
     public static let kmallocSizes = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
 
-    /// `kmalloc-64`, `kmalloc-8k`, `dma-kmalloc-192`: the kernel's names for the size classes.
-    public static func kmallocName(_ size: Int, dma: Bool = false) -> String {
-        (dma ? "dma-" : "") + "kmalloc-" + (size >= 1024 ? "\(size / 1024)k" : "\(size)")
-    }
-
-    /// Every kmalloc cache name, normal and DMA.
-    public static var kmallocCacheNames: [String] {
-        kmallocSizes.map { kmallocName($0) } + kmallocSizes.map { kmallocName($0, dma: true) }
-    }
     /// KMALLOC_MAX_CACHE_SIZE: larger requests go straight to the page allocator.
     public static let kmallocMaxCacheSize = 8192
+
+    /// `kmalloc-64`, `dma-kmalloc-1k`: the name of each size class's cache. These names are
+    /// taken at boot, so a user cache cannot have one.
+    public static func kmallocCacheName(size: Int, dma: Bool) -> String {
+        (dma ? "dma-kmalloc-" : "kmalloc-") + (size >= 1024 ? "\(size / 1024)k" : "\(size)")
+    }
+    public static var kmallocCacheNames: [String] {
+        kmallocSizes.flatMap { [kmallocCacheName(size: $0, dma: false), kmallocCacheName(size: $0, dma: true)] }
+    }
 
     public init(kernel: Kernel, nodePolicy: LockPolicy = .spin, debug: SlabFlags = []) throws {
         self.kernel = kernel
@@ -42,8 +44,9 @@ public final class SlabAllocator: @unchecked Sendable {
         kmallocDMATable = .allocate(capacity: Self.kmallocSizes.count)
         var normal: [KmemCache] = [], dma: [KmemCache] = []
         for size in Self.kmallocSizes {
-            normal.append(try makeCache(name: Self.kmallocName(size), size: size, align: 0, flags: debug, ctor: nil))
-            dma.append(try makeCache(name: Self.kmallocName(size, dma: true), size: size, align: 0, flags: debug.union(.cacheDMA), ctor: nil))
+            normal.append(try makeCache(name: Self.kmallocCacheName(size: size, dma: false), size: size, align: 0, flags: debug, ctor: nil))
+            dma.append(try makeCache(name: Self.kmallocCacheName(size: size, dma: true), size: size, align: 0,
+                                     flags: debug.union(.cacheDMA), ctor: nil))
         }
         kmallocNormal = normal
         kmallocDMA = dma

@@ -29,17 +29,36 @@ public struct DistanceMatrix: Sendable, Codable, Equatable {
 
     public subscript(from: Int, to: Int) -> Int { values[from][to] }
 
-    /// Checks an override before it replaces a discovered table.
-    public static func validated(_ values: [[Int]], nodes: Int) throws -> DistanceMatrix {
+    /// ACPI SLIT bounds, as Linux's `slit_valid()` and its one-byte `node_distance()` have them:
+    /// 10 from a node to itself, 11…255 to any other (255 meaning unreachable).
+    public static let local = 10
+    public static let farthest = 255
+
+    /// What is wrong with `value` at row `from`, column `to` of a SLIT table; nil when it is fine.
+    /// Bounded values also keep the modelled remote cost (local × distance/10) finite: a run with
+    /// `remote_cost: inject` spends it for real.
+    public static func problem(_ value: Int, from: Int, to: Int) -> String? {
+        if from == to {
+            return value == local ? nil : "local distance [\(from)][\(to)] must be \(local), got \(value)"
+        }
+        return (local + 1...farthest).contains(value) ? nil
+            : "remote distance [\(from)][\(to)] must be \(local + 1)…\(farthest), got \(value)"
+    }
+
+    /// The first problem of a whole table for `nodes` nodes, shape first.
+    public static func problem(_ values: [[Int]], nodes: Int) -> String? {
         guard values.count == nodes, values.allSatisfy({ $0.count == nodes }) else {
-            throw TopologyError("distance matrix must be \(nodes)x\(nodes) for \(nodes) node(s), got \(values.count) row(s)")
+            return "must be \(nodes)x\(nodes) for \(nodes) node(s), got \(values.count) row(s)"
         }
         for (i, row) in values.enumerated() {
-            if row[i] != 10 { throw TopologyError("distance matrix: local distance [\(i)][\(i)] must be 10, got \(row[i])") }
-            for (j, v) in row.enumerated() where j != i && v <= 10 {
-                throw TopologyError("distance matrix: remote distance [\(i)][\(j)] must be above 10, got \(v)")
-            }
+            for (j, v) in row.enumerated() { if let p = problem(v, from: i, to: j) { return p } }
         }
+        return nil
+    }
+
+    /// Checks an override before it replaces a discovered table.
+    public static func validated(_ values: [[Int]], nodes: Int) throws -> DistanceMatrix {
+        if let p = problem(values, nodes: nodes) { throw TopologyError("distance matrix: " + p) }
         return DistanceMatrix(values: values, origin: .config)
     }
 

@@ -22,6 +22,10 @@ final class HwlocTopology: @unchecked Sendable {
                 hwloc_topology_destroy(topo)
                 throw TopologyError("synthetic topology \"\(desc)\" has \(n) PUs; at most \(Self.maxCPUs) (NR_CPUS) are supported")
             }
+            if let wide = Self.syntheticArities(desc)?.max(), wide > Self.maxArity {
+                hwloc_topology_destroy(topo)
+                throw TopologyError("synthetic topology \"\(desc)\" has a level of \(wide) under one parent; at most \(Self.maxArity) are supported (split it, e.g. pack:8 core:\(max(wide / 8, 1)))")
+            }
             if desc.trimmingCharacters(in: .whitespaces).isEmpty || hwloc_topology_set_synthetic(topo, desc) != 0 {
                 hwloc_topology_destroy(topo)
                 throw TopologyError("invalid synthetic topology \"\(desc)\" (expected e.g. \"pack:2 [numa] core:4 pu:2\")")
@@ -45,6 +49,10 @@ final class HwlocTopology: @unchecked Sendable {
         }
         self.handle = topo
         self.source = source
+        // Distances and zonelists grow with the square of the node count.
+        if count(HWLOC_OBJ_NUMANODE) > Self.maxNodes {
+            throw TopologyError("\(source) has \(count(HWLOC_OBJ_NUMANODE)) NUMA nodes; at most \(Self.maxNodes) (MAX_NUMNODES) are supported")
+        }
         if case .xml(let path) = source, count(HWLOC_OBJ_PU) == 0 {
             throw TopologyError("topology XML \(path) describes no processing units")
         }
@@ -54,32 +62,41 @@ final class HwlocTopology: @unchecked Sendable {
 
     /// CONFIG_NR_CPUS of distribution kernels.
     static let maxCPUs = 8192
+    /// MAX_NUMNODES of distribution kernels (CONFIG_NODES_SHIFT=10).
+    static let maxNodes = 1024
 
-    /// The product of the `type:N` arities of a synthetic description (nil when unreadable).
-    static func syntheticPUs(_ desc: String) -> Int? {
-        var product = 1
+    /// Children per parent at each level of a synthetic description, `type:N` or a bare `N`
+    /// (hwloc reads "4 2" as four packages of two PUs); Int.max for a number too long to read,
+    /// nil when a level has no number.
+    static func syntheticArities(_ desc: String) -> [Int]? {
+        var arities: [Int] = []
         for token in desc.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-            guard let colon = token.firstIndex(of: ":") else { continue }
-            let digits = token[token.index(after: colon)...].prefix { $0.isNumber }
-            guard let n = Int(digits) else { return digits.isEmpty ? nil : Int.max }
-            let (p, overflow) = product.multipliedReportingOverflow(by: max(n, 1))
-            if overflow { return Int.max }
-            product = p
+            let start = token.firstIndex(of: ":").map { token.index(after: $0) } ?? token.startIndex
+            if start == token.startIndex, !(token.first?.isNumber ?? false) { continue }   // [numa], attributes
+            let digits = token[start...].prefix { $0.isNumber }
+            guard !digits.isEmpty else { return nil }
+            arities.append(Int(digits) ?? .max)
         }
-        return product
+        return arities
     }
+
+    /// The product of the arities: the PUs a synthetic description asks for.
+    static func syntheticPUs(_ desc: String) -> Int? {
+        syntheticArities(desc)?.reduce(1) { p, n in
+            let (q, overflow) = p.multipliedReportingOverflow(by: max(n, 1))
+            return overflow ? .max : q
+        }
+    }
+
+    /// Siblings under one parent: hwloc inserts each object by comparing it with its siblings'
+    /// cpusets, so a level of N siblings costs about N² bitmap operations (a flat core:8192 took
+    /// over a minute, 4 s at 4096). Real machines nest their CPUs in far narrower levels.
+    static let maxArity = 1024
 
     func count(_ type: hwloc_obj_type_t) -> Int { Int(hwloc_get_nbobjs_by_type(handle, type)) }
 
     func objects(_ type: hwloc_obj_type_t) -> [hwloc_obj_t] {
         (0..<count(type)).compactMap { hwloc_get_obj_by_type(handle, type, UInt32($0)) }
-    }
-
-    /// Logical indexes of the objects of `type` whose cpuset lies inside `set`.
-    func members(of set: hwloc_const_cpuset_t?, type: hwloc_obj_type_t) -> [Int] {
-        guard let set else { return [] }
-        return objects(type).filter { hwloc_bitmap_isincluded($0.pointee.cpuset, set) != 0 }
-            .map { Int($0.pointee.logical_index) }
     }
 
     /// The machine as values.
@@ -90,15 +107,6 @@ final class HwlocTopology: @unchecked Sendable {
             NUMANode(logicalIndex: Int(obj.pointee.logical_index), osIndex: Int(obj.pointee.os_index),
                      memoryBytes: obj.pointee.attr.pointee.numanode.local_memory,
                      pus: [])
-        }
-        let packages = objects(HWLOC_OBJ_PACKAGE).map { obj in
-            Package(logicalIndex: Int(obj.pointee.logical_index), osIndex: Int(obj.pointee.os_index),
-                    pus: members(of: obj.pointee.cpuset, type: HWLOC_OBJ_PU))
-        }
-        let cores = objects(HWLOC_OBJ_CORE).map { obj in
-            Core(logicalIndex: Int(obj.pointee.logical_index), osIndex: Int(obj.pointee.os_index),
-                 package: ancestorIndex(obj, HWLOC_OBJ_PACKAGE) ?? 0,
-                 pus: members(of: obj.pointee.cpuset, type: HWLOC_OBJ_PU))
         }
         var pus: [PU] = []
         for obj in objects(HWLOC_OBJ_PU) {
@@ -115,6 +123,24 @@ final class HwlocTopology: @unchecked Sendable {
                           package: ancestorIndex(obj, HWLOC_OBJ_PACKAGE) ?? 0,
                           node: node ?? 0, nodeAssigned: assigned))
         }
+        // Each package's and core's PUs, from the PUs' own ancestors: one pass, where asking
+        // every object for the PUs inside its cpuset took packages × PUs steps (8192 cores: hours).
+        var packagePUs = Array(repeating: [Int](), count: count(HWLOC_OBJ_PACKAGE))
+        var corePUs = Array(repeating: [Int](), count: count(HWLOC_OBJ_CORE))
+        for obj in objects(HWLOC_OBJ_PU) {
+            let li = Int(obj.pointee.logical_index)
+            if let p = ancestorIndex(obj, HWLOC_OBJ_PACKAGE), packagePUs.indices.contains(p) { packagePUs[p].append(li) }
+            if let c = ancestorIndex(obj, HWLOC_OBJ_CORE), corePUs.indices.contains(c) { corePUs[c].append(li) }
+        }
+        let packages = objects(HWLOC_OBJ_PACKAGE).map { obj in
+            Package(logicalIndex: Int(obj.pointee.logical_index), osIndex: Int(obj.pointee.os_index),
+                    pus: packagePUs[Int(obj.pointee.logical_index)])
+        }
+        let cores = objects(HWLOC_OBJ_CORE).map { obj in
+            Core(logicalIndex: Int(obj.pointee.logical_index), osIndex: Int(obj.pointee.os_index),
+                 package: ancestorIndex(obj, HWLOC_OBJ_PACKAGE) ?? 0,
+                 pus: corePUs[Int(obj.pointee.logical_index)])
+        }
         if nodes.isEmpty {
             // hwloc always has one node; keep the invariant explicit anyway.
             nodes = [NUMANode(logicalIndex: 0, osIndex: 0, memoryBytes: 0, pus: [])]
@@ -123,9 +149,14 @@ final class HwlocTopology: @unchecked Sendable {
         for n in nodes where n.isMemoryOnly {
             notes.append("node \(n.osIndex) (L#\(n.logicalIndex)) has memory but no CPUs")
         }
-        let distances = distanceMatrix(nodeObjs: nodeObjs)
+        var distances = distanceMatrix(nodeObjs: nodeObjs)
         if distances.origin == .assumed, nodes.count > 1 {
             notes.append("no NUMA distances in the source: assumed 10 local / 20 remote")
+        } else if let p = DistanceMatrix.problem(distances.values, nodes: nodes.count) {
+            // An XML file can hold any latency figures; only a SLIT table means what the model
+            // reads into it (and keeps injected remote costs bounded).
+            notes.append("NUMA distances in the source are not a SLIT table (\(p)): assumed 10 local / 20 remote")
+            distances = .assumed(nodes: nodes.count)
         }
         var machine = Machine(source: source.description, packages: packages, nodes: nodes, cores: cores,
                               pus: pus, caches: caches(), distances: distances, notes: notes)
@@ -189,7 +220,7 @@ final class HwlocTopology: @unchecked Sendable {
                 for i in 0..<m {
                     for j in 0..<m {
                         guard let a = d.pointee.objs[i], let b = d.pointee.objs[j] else { continue }
-                        values[Int(a.pointee.logical_index)][Int(b.pointee.logical_index)] = Int(d.pointee.values[i * m + j])
+                        values[Int(a.pointee.logical_index)][Int(b.pointee.logical_index)] = Int(clamping: d.pointee.values[i * m + j])
                     }
                 }
                 return DistanceMatrix(values: values, origin: .hwloc)

@@ -115,4 +115,13 @@ import Foundation
         #expect(throws: TopologyError.self) { try TopologyLoader.load(.synthetic("pack:2 [numa] core:99999 pu:4")) }
         #expect(HwlocTopology.syntheticPUs("pack:2 [numa] core:4 pu:2") == 16)
     }
+
+    @Test("Bare numbers count as levels, and a level wider than 1024 is refused before hwloc builds it")
+    func bareAndWide() {
+        #expect(HwlocTopology.syntheticPUs("2147483647") == 2_147_483_647)
+        #expect(HwlocTopology.syntheticArities("pack:2 [numa] core:4(indexes=0,2,4,6) 2") == [2, 4, 2])
+        for desc in ["2147483647", "4096 2", "pack:1 core:2048 pu:1"] {
+            #expect(throws: TopologyError.self, "\(desc)") { try TopologyLoader.load(.synthetic(desc)) }
+        }
+    }
 }

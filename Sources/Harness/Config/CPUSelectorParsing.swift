@@ -50,24 +50,35 @@ extension CPUSelector {
     /// Resolves, refusing a selector that names something the machine does not have or selects
     /// no CPU at all: a workload there would run nowhere. The hint lists what exists.
     public func check(in machine: Machine) throws(ConfigValueError) -> [Int] {
-        let cpus = resolve(in: machine)
-        let hint = Self.inventory(machine)
+        try check(in: CPUInventory(machine))
+        return resolve(in: machine)
+    }
+
+    /// The same refusals against an inventory gathered once: a config with many workloads pays
+    /// for each selector what the selector costs, not what the machine's size costs.
+    public func check(in inv: CPUInventory) throws(ConfigValueError) {
+        let m = inv.machine
         switch self {
-        case .node(let n) where machine.nodeIndex(osIndex: n) == nil:
-            // A config for the host's own nodes meets hosts of every size: say what this one has.
-            let count = machine.nodes.count
-            let host = machine.source == "host" ? " on this host (it has \(count) NUMA node\(count == 1 ? "" : "s"))" : ""
-            throw ConfigValueError("node \(n) does not exist\(host)", hint: hint)
-        case .node(let n) where cpus.isEmpty:
-            throw ConfigValueError("node \(n) has no CPUs (memory-only node)", hint: hint)
-        case .package(let p) where !machine.packages.indices.contains(p):
-            throw ConfigValueError("package \(p) does not exist", hint: hint)
-        case .list(let ids) where cpus.count != ids.count:
-            let missing = ids.filter { !cpus.contains($0) }
-            throw ConfigValueError("CPU\(missing.count == 1 ? "" : "s") \(TopologyReport.ranges(missing)) do\(missing.count == 1 ? "es" : "") not exist", hint: hint)
-        default:
-            guard !cpus.isEmpty else { throw ConfigValueError("\(self) selects no CPU", hint: hint) }
-            return cpus
+        case .all:
+            guard !m.pus.isEmpty else { throw ConfigValueError("all selects no CPU", hint: inv.hint) }
+        case .node(let n):
+            // Nodes by OS number, as numactl names them; the index is the model's own.
+            guard let i = m.nodeIndex(osIndex: n) else {
+                // A config for the host's own nodes meets hosts of every size: say what this one has.
+                let count = m.nodes.count
+                let host = m.source == "host" ? " on this host (it has \(count) NUMA node\(count == 1 ? "" : "s"))" : ""
+                throw ConfigValueError("node \(n) does not exist\(host)", hint: inv.hint)
+            }
+            guard inv.nodeHasCPUs[i] else { throw ConfigValueError("node \(n) has no CPUs (memory-only node)", hint: inv.hint) }
+        case .package(let p):
+            guard m.packages.indices.contains(p) else { throw ConfigValueError("package \(p) does not exist", hint: inv.hint) }
+            guard !m.packages[p].pus.isEmpty else { throw ConfigValueError("\(self) selects no CPU", hint: inv.hint) }
+        case .list(let ids):
+            let missing = ids.filter { !inv.ids.contains($0) }
+            guard missing.isEmpty else {
+                throw ConfigValueError("CPU\(missing.count == 1 ? "" : "s") \(TopologyReport.ranges(missing)) do\(missing.count == 1 ? "es" : "") not exist", hint: inv.hint)
+            }
+            guard !ids.isEmpty else { throw ConfigValueError("\(self) selects no CPU", hint: inv.hint) }
         }
     }
 
@@ -82,4 +93,22 @@ extension CPUSelector {
         parts.append("cpus " + TopologyReport.ranges(m.pus.map(\.logicalIndex)))
         return parts.joined(separator: ", ")
     }
+}
+
+/// A machine's logical CPU ids and which nodes have CPUs, gathered once for checking selectors.
+public struct CPUInventory: Sendable {
+    public let machine: Machine
+    let ids: Set<Int>
+    let nodeHasCPUs: [Bool]
+
+    public init(_ machine: Machine) {
+        self.machine = machine
+        ids = Set(machine.pus.map(\.logicalIndex))
+        var has = Array(repeating: false, count: machine.nodes.count)
+        for pu in machine.pus where has.indices.contains(pu.node) { has[pu.node] = true }
+        nodeHasCPUs = has
+    }
+
+    /// What exists, for hints; built only when a selector is refused.
+    var hint: String { CPUSelector.inventory(machine) }
 }

@@ -16,12 +16,12 @@ extension ConfigReader {
         return try items.enumerated().map { i, item in
             let text = try string(item, "expect[\(i)]")
             do {
-                return try parser.parse(text, line: item.mark?.line ?? 1)
+                return try parser.parse(text, line: item.mark.line)
             } catch let e as ExpectationParser.Failure {
                 // The column of the failing character, when the line is written plainly on one line.
                 let m = item.mark
-                let quoted = item.scalar.map { $0.style == .singleQuoted || $0.style == .doubleQuoted } ?? false
-                throw ConfigError(file: file, line: m?.line ?? 1, column: (m?.column ?? 1) + e.offset + (quoted ? 1 : 0),
+                let quoted = item.scalar.map { !$0.isPlain } ?? false
+                throw ConfigError(file: file, line: m.line, column: m.column + e.offset + (quoted ? 1 : 0),
                                   message: "expect[\(i)]: \(e.message)", hint: e.hint)
             }
         }

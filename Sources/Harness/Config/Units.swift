@@ -91,8 +91,15 @@ public enum Units {
 }
 
 extension String {
+    /// Without leading and trailing spaces and tabs; most values have none, and come back as
+    /// they are without a copy (this runs for every value of a config).
     func trimmingWhitespace() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        func blank(_ c: Character) -> Bool { c == " " || c == "\t" }
+        guard let f = first, let l = last, blank(f) || blank(l) else { return self }
+        var s = Substring(self)
+        while let c = s.first, blank(c) { s.removeFirst() }
+        while let c = s.last, blank(c) { s.removeLast() }
+        return String(s)
     }
     fileprivate func replacingAll(_ c: Character) -> String { String(filter { $0 != c }) }
 }

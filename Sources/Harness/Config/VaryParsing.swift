@@ -1,4 +1,3 @@
-import Yams
 
 /// `vary: { KEY.PATH: [v1, v2] }` or `vary: { KEY.PATH: { name1: v1, name2: v2 } }`: the
 /// config is run once per value (per combination when several keys vary), each time with that
@@ -14,7 +13,7 @@ extension ConfigReader {
     }).union(["atomic", "nowait", "blocking", "zone", "cache", "op"])
 
     func variants(_ n: YNode, root: YNode?) throws -> [Variant] {
-        guard case .mapping(let map) = n, !map.isEmpty else {
+        guard case .mapping(let map) = n, !map.pairs.isEmpty else {
             throw fail(n, "vary: expected a mapping of key paths to lists of values", hint: "e.g. vary: { locks.zone: [spin, mutex] }")
         }
         // Each key: its path and its named values.
@@ -93,24 +92,27 @@ extension ConfigReader {
         let here = walked.isEmpty ? head : walked + "." + head
         switch node {
         case .mapping(var map):
-            if let i = map.firstIndex(where: { $0.key.scalar?.string == head }) {
-                let (k, v) = map[i]
-                map[i] = (k, try put(value, rest.dropFirst(), into: v, keyNode: keyNode, walked: here))
+            if let i = map.pairs.firstIndex(where: { $0.key.scalar?.string == head }) {
+                let (k, v) = map.pairs[i]
+                map.pairs[i] = (k, try put(value, rest.dropFirst(), into: v, keyNode: keyNode, walked: here))
             } else {
+                func key(_ s: String) -> YNode { .scalar(YScalar(string: s, isPlain: true, mark: keyNode.mark)) }
                 var built = value
-                for seg in rest.dropFirst().reversed() { built = .mapping(.init([(.scalar(.init(seg)), built)])) }
-                var pairs = Array(map)
-                pairs.append((.scalar(.init(head, .implicit, .plain, keyNode.mark)), built))
-                map = .init(pairs, map.tag, map.style, map.mark)
+                for seg in rest.dropFirst().reversed() { built = .mapping(YMapping(pairs: [(key(seg), built)], mark: keyNode.mark)) }
+                map.pairs.append((key(head), built))
             }
             return .mapping(map)
         case .sequence(var seq):
-            guard let i = seq.firstIndex(where: { $0.mapping?["name"]?.scalar?.string == head }) else {
-                let names = seq.compactMap { $0.mapping?["name"]?.scalar?.string }
+            func name(_ node: YNode) -> String? {
+                guard case .mapping(let m) = node else { return nil }
+                return m.pairs.first { $0.key.scalar?.string == "name" }?.value.scalar?.string
+            }
+            guard let i = seq.items.firstIndex(where: { name($0) == head }) else {
+                let names = seq.items.compactMap(name)
                 throw fail(keyNode, "vary: no element named \"\(head)\" in \(walked)",
                            hint: names.isEmpty ? nil : "names: " + names.joined(separator: ", "))
             }
-            seq[i] = try put(value, rest.dropFirst(), into: seq[i], keyNode: keyNode, walked: here)
+            seq.items[i] = try put(value, rest.dropFirst(), into: seq.items[i], keyNode: keyNode, walked: here)
             return .sequence(seq)
         default:
             throw fail(keyNode, "vary: \(walked) is a single value; \(here) does not exist")

@@ -280,6 +280,9 @@ public enum Runner {
             for c in env.slab.allCaches { c.shrink(cpu0) }
             env.mmu.teardown(cpu: cpu0)
             env.kernel.drainPCP(cpu0)
+            // CPUs without a worker (the MMU builds kernel page tables on CPU 0 even when no
+            // workload runs there) hold PCP pages too; every CPU is quiet now, so drain them here.
+            for c in env.kernel.cpus where !env.cpuIDs.contains(c.id) { env.kernel.drainPCP(c) }
         }
         if let a = env.actors.first { await a.run { finish() } } else { finish() }
         env.kernel.shutdown()   // kswapd stops; its lists are drained after each pass

@@ -145,8 +145,9 @@ public final class MMU: @unchecked Sendable {
                 let step: UInt64 = r.huge ? 2 << 20 : UInt64(PAGE_SIZE)
                 var p = r.start
                 while p < r.end {
-                    if let e = space.pageTable.unmap(p) { cleared.append((p, e)) }
-                    p += step
+                    var next: UInt64 = 0
+                    if let e = space.pageTable.unmap(p, next: &next) { cleared.append((p, e)) }
+                    p = max(p + step, next)
                 }
             }
             space.mappedPages -= cleared.reduce(0) { $0 + ($1.1.isHuge ? 512 : 1) }

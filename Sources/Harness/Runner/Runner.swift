@@ -211,6 +211,7 @@ public enum Runner {
                 if producing && done >= target { break }
             }
             w.publishProgress()
+            if producing && w.replayFinished { break }   // a replay CPU ends with its stream
             if producing && done >= target {
                 producing = false
                 _ = arch_fetch_add_u64(producersLeft, UInt64.max)

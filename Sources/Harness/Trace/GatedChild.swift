@@ -24,7 +24,12 @@ final class GatedChild {
         sigemptyset(&defaults)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF))
+        // Nor does the command inherit this process's blocked signals: a shell whose SIGCHLD
+        // stays blocked waits for its background jobs forever.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attr, &unblocked)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let argv = ["/bin/sh", "-c", "read _gate <&3; exec 3<&-; exec \"$@\"", "numastress-trace"] + command
         let cargs = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }

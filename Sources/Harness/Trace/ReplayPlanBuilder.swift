@@ -14,6 +14,7 @@ extension ReplayPlan {
             var arg: Int32
             var bytes: Int32
             var cache: Int32        // plan cache index or -1 (for the peak figures)
+            var size: Int32         // bytes_req
         }
 
         let machine: Topology.Machine
@@ -23,8 +24,8 @@ extension ReplayPlan {
         var live: [UInt64: Live] = [:]
         var nextSlot: Int32 = 0
         var caches: [ReplayCache] = []
-        var cacheByName: [Int32: Int32] = [:]      // trace nameID → plan cache (-2: replayed as kmalloc, -3: unsupported)
-        var kmallocViaCache: [Int32: Bool] = [:]   // nameID → dma
+        var cacheByName: [String: Int32] = [:]     // name → plan cache (-3: the model cannot create it)
+        var unresolved: [Int32: Int] = [:]         // unnamed cache → allocations no free has named
         var touched = Set<String>()
         var replayed: [String: Int] = [:]
         var skipped: [String: Int] = [:]
@@ -70,7 +71,10 @@ extension ReplayPlan {
                 allocate(e, kind: .kmalloc, arg: Int32(size), bytes: e.bytesAlloc, cache: -1, gfp: e.gfp, time: t)
             case .cacheAlloc:
                 guard e.address != 0 else { return skip(.failedInKernel) }
-                let name = e.nameID >= 0 && Int(e.nameID) < names.count ? names[Int(e.nameID)] : "?"
+                // Kernels before 6.2 print no name= here; the cache is named by the object
+                // size until its kmem_cache_free (which has name=) says which it was.
+                let name = e.nameID >= 0 && Int(e.nameID) < names.count ? names[Int(e.nameID)]
+                    : Self.unnamedPrefix + String(e.bytesReq > 0 ? e.bytesReq : e.bytesAlloc)
                 if let dma = Self.kmallocClass(name) {
                     // kmalloc-64, kmalloc-cg-64, kmalloc-rnd-03-64, dma-kmalloc-64: the model's kmalloc caches.
                     touched.insert(name)
@@ -81,9 +85,10 @@ extension ReplayPlan {
                     allocate(e, kind: .kmalloc, arg: Int32(size), bytes: e.bytesAlloc, cache: -1, gfp: gfp, time: t)
                     return
                 }
-                let cache = cacheIndex(e, name: name)
+                let cache = cacheIndex(name, size: Int(e.bytesReq > 0 ? e.bytesReq : e.bytesAlloc), slot: Int(e.bytesAlloc))
                 guard cache >= 0 else { return skip(.unsupportedCache) }
                 touched.insert(name)
+                if e.nameID < 0 { unresolved[cache, default: 0] += 1 }
                 allocate(e, kind: .cacheAlloc, arg: cache, bytes: e.bytesAlloc, cache: cache, gfp: e.gfp, time: t)
             case .pageAlloc:
                 guard e.address != 0 else { return skip(.failedInKernel) }
@@ -92,9 +97,9 @@ extension ReplayPlan {
                          gfp: e.gfp, time: t, key: e.address | Self.pageBit)
             case .kfree, .cacheFree:
                 guard e.address != 0 else { return skip(.nullFree) }
-                free(e, key: e.address, time: t)
+                free(e, key: e.address, time: t, names: names)
             case .pageFree:
-                free(e, key: e.address | Self.pageBit, time: t)
+                free(e, key: e.address | Self.pageBit, time: t, names: names)
             case .zoneLocked, .pcpDrain:
                 skip(.modelInternal)
             case .other:
@@ -109,15 +114,46 @@ extension ReplayPlan {
             return nil
         }
 
-        mutating func cacheIndex(_ e: TraceEvent, name: String) -> Int32 {
-            if let c = cacheByName[e.nameID] { return c }
-            let size = Int(e.bytesReq > 0 ? e.bytesReq : e.bytesAlloc)
-            let c = ReplayCache(name: name, objectSize: size, slotSize: Int(e.bytesAlloc))
+        static let unnamedPrefix = "unnamed-"
+
+        mutating func cacheIndex(_ name: String, size: Int, slot: Int) -> Int32 {
+            if let c = cacheByName[name] { return c }
+            let c = ReplayCache(name: name, objectSize: size, slotSize: slot)
             let ok = size > 0 && (try? SlabLayout(size: size, align: 0, flags: c.flags, hasCtor: false, cpus: max(machine.pus.count, 1))) != nil
             let index: Int32 = ok ? Int32(caches.count) : -3
             if ok { caches.append(c) }
-            cacheByName[e.nameID] = index
+            cacheByName[name] = index
             return index
+        }
+
+        /// An allocation from an unnamed cache whose free names it: the allocation moves to
+        /// the named cache (or to kmalloc when it names a kmalloc cache).
+        mutating func resolve(_ a: inout Live, name: String) {
+            guard a.kind == .cacheAlloc, a.cache >= 0, caches[Int(a.cache)].name.hasPrefix(Self.unnamedPrefix),
+                  !name.hasPrefix(Self.unnamedPrefix) else { return }
+            unresolved[a.cache, default: 0] -= 1
+            liveByCache[a.cache, default: 1] -= 1
+            if let dma = Self.kmallocClass(name) {
+                touched.insert(name)
+                replayed["kmem_cache_alloc", default: 1] -= 1
+                replayed["kmalloc", default: 0] += 1
+                a.kind = .kmalloc
+                a.arg = a.size
+                a.cache = -1
+                streams[Int(a.cpu)]![Int(a.index)].kind = .kmalloc
+                streams[Int(a.cpu)]![Int(a.index)].allocKind = .kmalloc
+                streams[Int(a.cpu)]![Int(a.index)].arg = a.size
+                if dma { streams[Int(a.cpu)]![Int(a.index)].gfp |= GFP.dma.rawValue }
+                return
+            }
+            let c = cacheIndex(name, size: Int(a.size), slot: Int(a.bytes))
+            guard c >= 0 else { return }
+            touched.insert(name)
+            a.cache = c
+            a.arg = c
+            streams[Int(a.cpu)]![Int(a.index)].arg = c
+            liveByCache[c, default: 0] += 1
+            peakByCacheID[c] = max(peakByCacheID[c, default: 0], liveByCache[c]!)
         }
 
         mutating func allocate(_ e: TraceEvent, kind: ReplayOp.Kind, arg: Int32, bytes: Int32, cache: Int32, gfp: GFP,
@@ -132,7 +168,8 @@ extension ReplayPlan {
             }
             let index = Int32(streams[cpu]?.count ?? 0)
             streams[cpu, default: []].append(ReplayOp(kind: kind, allocKind: kind, arg: arg, gfp: gfp.rawValue, slot: -1, timeNS: time))
-            live[key] = Live(cpu: Int32(cpu), traceCPU: e.cpu, index: index, kind: kind, arg: arg, bytes: bytes, cache: cache)
+            live[key] = Live(cpu: Int32(cpu), traceCPU: e.cpu, index: index, kind: kind, arg: arg, bytes: bytes, cache: cache,
+                             size: e.bytesReq > 0 ? e.bytesReq : bytes)
             replayed[Self.label(kind), default: 0] += 1
             liveBytes += Int(bytes)
             peakBytes = max(peakBytes, liveBytes)
@@ -148,8 +185,9 @@ extension ReplayPlan {
             if l.cache >= 0 { liveByCache[l.cache, default: 1] -= 1 }
         }
 
-        mutating func free(_ e: TraceEvent, key: UInt64, time: UInt64) {
-            guard let a = live.removeValue(forKey: key) else { return skip(.preTraceFree) }
+        mutating func free(_ e: TraceEvent, key: UInt64, time: UInt64, names: [String]) {
+            guard var a = live.removeValue(forKey: key) else { return skip(.preTraceFree) }
+            if e.nameID >= 0 && Int(e.nameID) < names.count { resolve(&a, name: names[Int(e.nameID)]) }
             release(a)
             let cpu = logical(e.cpu)
             let slot = nextSlot
@@ -171,6 +209,8 @@ extension ReplayPlan {
         }
 
         mutating func finish() {
+            // An unnamed cache every allocation of which was named by its free is not a cache.
+            for (c, n) in unresolved where n == 0 { touched.remove(caches[Int(c)].name) }
             for (id, peak) in peakByCacheID { peakByCache[caches[Int(id)].name] = peak }
         }
     }

@@ -59,6 +59,8 @@ public enum SlabGeometry {
                 if r.objectSize != mm.objectSize { diffs.append("objsize \(r.objectSize) vs \(mm.objectSize)") }
                 if r.objectsPerSlab != mm.objectsPerSlab { diffs.append("objperslab \(r.objectsPerSlab) vs \(mm.objectsPerSlab)") }
                 if r.pagesPerSlab != mm.pagesPerSlab { diffs.append("pagesperslab \(r.pagesPerSlab) vs \(mm.pagesPerSlab)") }
+            } else if name.hasPrefix("unnamed-") {
+                diffs.append("name unknown: kernels before 6.2 print no name= on kmem_cache_alloc, and no traced free named it")
             } else if r == nil {
                 diffs.append("not in the trace's slabinfo (merged into another cache, or no snapshot)")
             } else {

@@ -75,7 +75,9 @@ struct TraceLineParser {
             while j < n && line[j] == 0x20 { j += 1 }
             let keyStart = j
             while j < n && line[j] != 0x3D && line[j] != 0x20 { j += 1 }
-            guard j < n, line[j] == 0x3D else { break }
+            // A word without '=' belongs to the value before it: a symbol's module
+            // ("call_site=p9_client_clunk+0x49/0x70 [9pnet]"). Skip it.
+            guard j < n, line[j] == 0x3D else { continue }
             let keyEnd = j
             j += 1
             let valueStart = j
@@ -137,7 +139,7 @@ struct TraceLineParser {
         switch kind {
         case .kmalloc: return bits(.ptr, .bytesAlloc)
         case .kfree: return bits(.ptr)
-        case .cacheAlloc: return bits(.ptr, .name, .bytesAlloc)
+        case .cacheAlloc: return bits(.ptr, .bytesAlloc)   // name= only since 6.2
         case .cacheFree: return bits(.ptr)
         case .pageAlloc, .pageFree, .zoneLocked, .pcpDrain: return bits(.pfn)
         case .other: return 0

@@ -50,10 +50,20 @@ final class GatedChild {
         gate = -1
     }
 
-    /// Waits for the command; 128+N when signal N ended it.
+    /// Waits for the command; 128+N when signal N ended it. A stop signal this process
+    /// noted (SIGINT, SIGTERM, SIGHUP: see `RecorderSignals`) is passed on to the command, so that
+    /// `timeout` or a kill of the recorder ends the command and the recorder still cleans up.
     func wait() -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var forwarded = false
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return 127 }
+            let sig = RecorderSignals.pending
+            if sig != 0 && !forwarded { kill(pid, sig); forwarded = true }
+            usleep(2_000)
+        }
         let sig = status & 0x7f
         return sig == 0 ? (status >> 8) & 0xff : 128 + sig
     }

@@ -35,6 +35,9 @@ public enum TraceRecorder {
 
     public static func record(_ o: Options) throws -> Outcome {
         guard !o.command.isEmpty else { throw TraceError("no command to trace (numastress trace record -o FILE -- COMMAND…)") }
+        // Stop signals are noted, not fatal, until the instance is removed (see GatedChild.wait).
+        RecorderSignals.install()
+        defer { RecorderSignals.reset() }
         let fs = try Tracefs(instanceName: "numastress-\(getpid())")
         defer { fs.close() }
         let available = fs.availableEvents()

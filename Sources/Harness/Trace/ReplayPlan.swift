@@ -68,7 +68,9 @@ public final class ReplayPlan: @unchecked Sendable, Equatable {
         header = reader.header
         path = reader.path
         builder.finish()
-        streams = builder.streams.filter { !$0.value.isEmpty }
+        var byCPU: [Int: ContiguousArray<ReplayOp>] = [:]
+        for (cpu, ops) in builder.streams.enumerated() where !ops.isEmpty { byCPU[cpu] = ops }
+        streams = byCPU
         caches = builder.caches
         slotCount = Int(builder.nextSlot)
         touchedCaches = builder.touched.sorted()

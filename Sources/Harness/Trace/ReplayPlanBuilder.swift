@@ -20,15 +20,25 @@ extension ReplayPlan {
         let machine: Topology.Machine
         let cpuNodes: [Int]
         var cpuMapTable: [Int] = []
-        var streams: [Int: ContiguousArray<ReplayOp>] = [:]
+        /// By logical CPU (an array: this is touched once per event).
+        var streams: [ContiguousArray<ReplayOp>]
         var live: [UInt64: Live] = [:]
         var nextSlot: Int32 = 0
         var caches: [ReplayCache] = []
         var cacheByName: [String: Int32] = [:]     // name → plan cache (-3: the model cannot create it)
         var unresolved: [Int32: Int] = [:]         // unnamed cache → allocations no free has named
         var touched = Set<String>()
-        var replayed: [String: Int] = [:]
-        var skipped: [String: Int] = [:]
+        /// Counted by kind and by reason in arrays (a string-keyed dictionary per event would
+        /// hash a string each time); `replayed` and `skipped` give them names.
+        var replayedCounts = [Int](repeating: 0, count: 4)
+        var skippedCounts = [Int](repeating: 0, count: Skip.allCases.count)
+        var replayed: [String: Int] {
+            Dictionary(uniqueKeysWithValues: (0..<4).map { (Self.label(ReplayOp.Kind(rawValue: UInt8($0))!), replayedCounts[$0]) })
+        }
+        var skipped: [String: Int] {
+            Dictionary(uniqueKeysWithValues: Self.reasons.enumerated().filter { skippedCounts[$0.offset] > 0 }
+                .map { ($0.element.rawValue, skippedCounts[$0.offset]) })
+        }
         var tracedRemote = 0
         var modelRemote = 0
         var firstTime: UInt64? = nil
@@ -46,9 +56,11 @@ extension ReplayPlan {
             cpuNodes = header.cpuNodes
             self.maxOrder = maxOrder
             cpuMapTable = ReplayPlan.cpuMap(traceCPUs: max(header.cpus ?? 0, 1), cpuNodes: header.cpuNodes, machine: machine)
+            streams = Array(repeating: [], count: max(machine.pus.count, 1))
         }
 
-        mutating func skip(_ why: Skip) { skipped[why.rawValue, default: 0] += 1 }
+        static let reasons = Skip.allCases
+        mutating func skip(_ why: Skip) { skippedCounts[Self.reasons.firstIndex(of: why)!] += 1 }
 
         mutating func logical(_ traceCPU: Int32) -> Int {
             let c = Int(traceCPU)
@@ -135,15 +147,15 @@ extension ReplayPlan {
             liveByCache[a.cache, default: 1] -= 1
             if let dma = Self.kmallocClass(name) {
                 touched.insert(name)
-                replayed["kmem_cache_alloc", default: 1] -= 1
-                replayed["kmalloc", default: 0] += 1
+                replayedCounts[Int(ReplayOp.Kind.cacheAlloc.rawValue)] -= 1
+                replayedCounts[Int(ReplayOp.Kind.kmalloc.rawValue)] += 1
                 a.kind = .kmalloc
                 a.arg = a.size
                 a.cache = -1
-                streams[Int(a.cpu)]![Int(a.index)].kind = .kmalloc
-                streams[Int(a.cpu)]![Int(a.index)].allocKind = .kmalloc
-                streams[Int(a.cpu)]![Int(a.index)].arg = a.size
-                if dma { streams[Int(a.cpu)]![Int(a.index)].gfp |= GFP.dma.rawValue }
+                streams[Int(a.cpu)][Int(a.index)].kind = .kmalloc
+                streams[Int(a.cpu)][Int(a.index)].allocKind = .kmalloc
+                streams[Int(a.cpu)][Int(a.index)].arg = a.size
+                if dma { streams[Int(a.cpu)][Int(a.index)].gfp |= GFP.dma.rawValue }
                 return
             }
             let c = cacheIndex(name, size: Int(a.size), slot: Int(a.bytes))
@@ -151,7 +163,7 @@ extension ReplayPlan {
             touched.insert(name)
             a.cache = c
             a.arg = c
-            streams[Int(a.cpu)]![Int(a.index)].arg = c
+            streams[Int(a.cpu)][Int(a.index)].arg = c
             liveByCache[c, default: 0] += 1
             peakByCacheID[c] = max(peakByCacheID[c, default: 0], liveByCache[c]!)
         }
@@ -166,11 +178,11 @@ extension ReplayPlan {
                 skip(.overwritten)
                 release(old)
             }
-            let index = Int32(streams[cpu]?.count ?? 0)
-            streams[cpu, default: []].append(ReplayOp(kind: kind, allocKind: kind, arg: arg, gfp: gfp.rawValue, slot: -1, timeNS: time))
+            let index = Int32(streams[cpu].count)
+            streams[cpu].append(ReplayOp(kind: kind, allocKind: kind, arg: arg, gfp: gfp.rawValue, slot: -1, timeNS: time))
             live[key] = Live(cpu: Int32(cpu), traceCPU: e.cpu, index: index, kind: kind, arg: arg, bytes: bytes, cache: cache,
                              size: e.bytesReq > 0 ? e.bytesReq : bytes)
-            replayed[Self.label(kind), default: 0] += 1
+            replayedCounts[Int(kind.rawValue)] += 1
             liveBytes += Int(bytes)
             peakBytes = max(peakBytes, liveBytes)
             if cache >= 0 {
@@ -192,9 +204,9 @@ extension ReplayPlan {
             let cpu = logical(e.cpu)
             let slot = nextSlot
             nextSlot += 1
-            streams[Int(a.cpu)]![Int(a.index)].slot = slot
-            streams[cpu, default: []].append(ReplayOp(kind: .free, allocKind: a.kind, arg: a.arg, gfp: 0, slot: slot, timeNS: time))
-            replayed["free", default: 0] += 1
+            streams[Int(a.cpu)][Int(a.index)].slot = slot
+            streams[cpu].append(ReplayOp(kind: .free, allocKind: a.kind, arg: a.arg, gfp: 0, slot: slot, timeNS: time))
+            replayedCounts[Int(ReplayOp.Kind.free.rawValue)] += 1
             if a.traceCPU != e.cpu { tracedRemote += 1 }
             if Int(a.cpu) != cpu { modelRemote += 1 }
         }

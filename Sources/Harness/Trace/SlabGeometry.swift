@@ -76,9 +76,15 @@ public enum SlabGeometry {
         func shape(_ s: Shape?) -> String { s.map { "\($0.objectSize)/\($0.objectsPerSlab)/\($0.pagesPerSlab)" } ?? "-" }
         let width = max(24, (rows.map(\.name.count).max() ?? 0) + 2)
         var out = "slab geometry, real kernel vs model (objsize/objperslab/pagesperslab):\n"
-        out += col("cache", width) + col("real", 14) + col("model", 14) + "differences\n"
+        // Live objects: the real cache's active objects before the traced command ran (all of
+        // the system's, so an upper bound) beside the replay's peak for the traced command alone.
+        func objects(_ r: Row) -> String {
+            guard let peak = r.model?.activeObjects else { return "-" }
+            return "\(r.real?.activeObjects.map(String.init) ?? "-")/\(peak)"
+        }
+        out += col("cache", width) + col("real", 14) + col("model", 14) + col("active/peak", 14) + "differences\n"
         for r in rows {
-            out += col(r.name, width) + col(shape(r.real), 14) + col(shape(r.model), 14)
+            out += col(r.name, width) + col(shape(r.real), 14) + col(shape(r.model), 14) + col(objects(r), 14)
                 + (r.differences.isEmpty ? "same" : r.differences.joined(separator: "; ")) + "\n"
         }
         let same = rows.filter { $0.differences.isEmpty }.count

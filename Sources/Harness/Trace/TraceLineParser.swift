@@ -134,14 +134,17 @@ struct TraceLineParser {
         }
     }
 
+    /// The fields each kind must have, as bits of `Field` (plain constants: this runs per line).
+    @inline(__always)
     static func needs(_ kind: TraceEvent.Kind) -> UInt32 {
-        func bits(_ f: Field...) -> UInt32 { f.reduce(0) { $0 | 1 << $1.rawValue } }
+        let ptr: UInt32 = 1 << Field.ptr.rawValue, pfn: UInt32 = 1 << Field.pfn.rawValue
+        let bytesAlloc: UInt32 = 1 << Field.bytesAlloc.rawValue
         switch kind {
-        case .kmalloc: return bits(.ptr, .bytesAlloc)
-        case .kfree: return bits(.ptr)
-        case .cacheAlloc: return bits(.ptr, .bytesAlloc)   // name= only since 6.2
-        case .cacheFree: return bits(.ptr)
-        case .pageAlloc, .pageFree, .zoneLocked, .pcpDrain: return bits(.pfn)
+        case .kmalloc: return ptr | bytesAlloc
+        case .kfree: return ptr
+        case .cacheAlloc: return ptr | bytesAlloc   // name= only since 6.2
+        case .cacheFree: return ptr
+        case .pageAlloc, .pageFree, .zoneLocked, .pcpDrain: return pfn
         case .other: return 0
         }
     }

@@ -95,7 +95,7 @@ public enum Replay {
         let f = o.plan.figures
         var s = "replay of \(f.trace)"
         if let k = f.kernel { s += " (kernel \(k), \(f.tracedCPUs ?? 0) CPUs, \(f.tracedNodes ?? 0) nodes)" }
-        s += "\n  events: \(f.events) read in \(String(format: "%.3f", f.parseSeconds)) s (\(String(format: "%.2f", f.parseEventsPerSecond / 1e6)) M events/s)"
+        s += "\n  events: \(f.events) read in \(String(format: "%.3f", f.parseSeconds)) s (\(String(format: "%.2f", f.parseEventsPerSecond / 1e6)) M events/s; \(String(format: "%.2f", f.parseEventsPerCPUSecond / 1e6)) M per CPU second)"
         s += "\n  replayed: " + f.replayed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         s += String(format: "  (%.0f ops/s%@)", f.opsPerSecond, f.paced ? ", paced" : "")
         let skipped = f.skipped.values.reduce(0, +)

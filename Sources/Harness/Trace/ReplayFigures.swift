@@ -31,6 +31,9 @@ public struct ReplayFigures: Codable, Sendable, Equatable {
     /// Reading and pairing the trace: seconds and events per second.
     public var parseSeconds: Double
     public var parseEventsPerSecond: Double
+    /// The same on the reading thread's CPU time (what the parser costs on a busy machine).
+    public var parseCPUSeconds: Double = 0
+    public var parseEventsPerCPUSecond: Double = 0
     /// Replayed operations per second over the measured phase (all CPUs).
     public var opsPerSecond: Double = 0
     public var paced: Bool = false

@@ -60,10 +60,12 @@ public final class ReplayPlan: @unchecked Sendable, Equatable {
 
     init(reader: inout TraceReader, machine: Topology.Machine, maxOrder: Int) throws {
         let t0 = Date()
+        let cpu0 = Self.threadCPUSeconds()
         // The CPU map needs the recorded shape before the first event.
         var builder = Builder(machine: machine, header: try TraceReader.header(path: reader.path), maxOrder: maxOrder)
         try reader.read { builder.take($0, $1) }
         let seconds = Date().timeIntervalSince(t0)
+        let cpuSeconds = Self.threadCPUSeconds() - cpu0
         // The header is only complete once the file is read (the lost-events trailer).
         header = reader.header
         path = reader.path
@@ -84,6 +86,8 @@ public final class ReplayPlan: @unchecked Sendable, Equatable {
                               unknownGFPNames: reader.unknownGFPNames, parseSeconds: seconds,
                               parseEventsPerSecond: Double(reader.counts.events) / max(seconds, 1e-9))
         f.replayed = f.replayed.filter { $0.value > 0 }
+        f.parseCPUSeconds = cpuSeconds
+        f.parseEventsPerCPUSecond = Double(reader.counts.events) / max(cpuSeconds, 1e-9)
         figures = f
         epoch.initialize(to: 0)
         firstMalformed = reader.counts.firstMalformed
@@ -110,6 +114,14 @@ public final class ReplayPlan: @unchecked Sendable, Equatable {
     }
 
     func stream(cpu: Int) -> ContiguousArray<ReplayOp>? { streams[cpu] }
+
+    /// CPU time of the calling thread: on a shared machine the parse rate per CPU second says
+    /// what the parser costs, where the wall-clock rate also says how busy the machine was.
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
 
     /// Trace CPU → logical CPU: a CPU keeps its node (the trace's node N on the model's Nth node
     /// with CPUs, wrapping) and its rank among that node's CPUs (wrapping), so the locality of

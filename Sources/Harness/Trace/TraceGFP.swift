@@ -1,3 +1,4 @@
+import Foundation
 import KernelMM
 
 /// Reads the `gfp_flags=` field of a kmem event: the `%pGg`-style names joined by `|` that
@@ -15,7 +16,8 @@ struct TraceGFP {
 
     mutating func parse(_ text: UnsafeBufferPointer<UInt8>) -> GFP {
         let h = ByteHash.fnv1a(text)
-        if let hit = cache[h], hit.bytes.elementsEqual(text) { return hit.gfp }
+        if let hit = cache[h], hit.bytes.count == text.count,
+           hit.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, text.baseAddress!, text.count) }) == 0 { return hit.gfp }
         let gfp = parseSlow(String(decoding: text, as: UTF8.self))
         cache[h] = (Array(text), gfp)
         return gfp

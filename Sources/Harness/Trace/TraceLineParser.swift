@@ -1,3 +1,4 @@
+import Foundation
 import KernelMM
 
 /// Parses one line of ftrace's text output (`trace_pipe`, the format of
@@ -30,8 +31,10 @@ struct TraceLineParser {
         var i = 0
         var open = -1
         while i + 2 < n {
-            if line[i] == 0x20 && line[i + 1] == 0x5B && Self.isDigit(line[i + 2]) { open = i + 1; break }
-            i += 1
+            // memchr to each '[': comms are padded with spaces, a byte loop would walk them all.
+            i = Self.find(line, 0x5B, from: i + 1)
+            if i + 1 >= n { break }
+            if line[i - 1] == 0x20 && Self.isDigit(line[i + 1]) { open = i; break }
         }
         guard open > 0 else { return .malformed("no [cpu] column") }
         var end = open - 1
@@ -81,7 +84,7 @@ struct TraceLineParser {
             let keyEnd = j
             j += 1
             let valueStart = j
-            while j < n && line[j] != 0x20 { j += 1 }
+            j = Self.find(line, 0x20, from: j)   // values run to the next space (call_site is long)
             guard let field = Self.field(line, keyStart, keyEnd) else { continue }
             let value = UnsafeBufferPointer(rebasing: line[valueStart..<j])
             switch field {
@@ -196,6 +199,14 @@ struct TraceLineParser {
     // MARK: numbers
 
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
+
+    /// Index of the first `byte` at or after `from` (the line's length when there is none).
+    @inline(__always)
+    static func find(_ l: UnsafeBufferPointer<UInt8>, _ byte: UInt8, from: Int) -> Int {
+        guard from < l.count, let base = l.baseAddress,
+              let p = memchr(base + from, Int32(byte), l.count - from) else { return l.count }
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+    }
 
     static func decimal(_ l: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Int64? {
         guard e > s, e - s <= 18 else { return nil }

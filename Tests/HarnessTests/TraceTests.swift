@@ -155,4 +155,28 @@ import Topology
             #expect(e.description.hasPrefix("\(path):\(first + 11): "))
         }
     }
+
+    static func mixed(warmup: String, duration: String = "30ms") -> String {
+        """
+        name: traced-plus-synthetic
+        topology: { synthetic: "pack:2 [numa] core:2 pu:1" }
+        memory: { per_node: 64MiB }
+        run: { duration: \(duration), warmup: \(warmup) }
+        workloads:
+          - { name: traced, op: replay, trace: kmem-2node.trace }
+          - { name: noise, cpus: "node:1", op: kmalloc, size: 256, lifetime: { keep: 64 } }
+        """
+    }
+
+    @Test("A config may replay a trace beside synthetic load; cut short by its duration, every object still comes back")
+    func configWorkload() async throws {
+        let dir = URL(fileURLWithPath: Self.fixture).deletingLastPathComponent().path
+        let c = try ConfigLoader.parse(yaml: Self.mixed(warmup: "0s"), file: "mixed.yaml", baseDirectory: dir)
+        #expect(c.workloads[0].replay != nil && c.caches.contains { $0.name == "vm_area_struct" })
+        let r = try await Runner.run(c, options: Self.quick()).result
+        #expect(r.complete && r.invariants.passed, "\(r.invariants.violations.prefix(5))")
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(yaml: Self.mixed(warmup: "1s"), file: "mixed.yaml", baseDirectory: dir)
+        }
+    }
 }

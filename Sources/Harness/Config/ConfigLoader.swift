@@ -69,7 +69,7 @@ enum ConfigKeys {
     static let run = ["duration", "operations", "warmup", "seed", "repetitions", "deterministic", "sample_rate",
                       "slub_debug", "on_slab_error"]
     static let workload = ["name", "cpus", "op", "size", "order", "cache", "prot", "policy", "huge", "mix", "gfp", "atomic_share", "lifetime",
-                           "handoff", "from", "touch", "allocator"]
+                           "handoff", "from", "touch", "allocator", "trace"]
     static let mixEntry = ["op", "weight", "size", "order", "cache", "prot", "policy", "huge"]
 }
 
@@ -103,6 +103,7 @@ struct ConfigReader {
             config.caches = caches.map(\.spec)
         }
         config.workloads = try workloads(top, caches: config.caches, memory: config.memory, machine: machine)
+        try finishReplays(&config, top: top)
         guard !asVariant else { return config }
         if let n = top["vary"] { config.variants = try variants(n, root: root) }
         if let n = top["expect"] { config.expectations = try expectations(n, config: config) }
@@ -489,7 +490,7 @@ extension ConfigReader {
         let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count, nodeOS: machine.nodeOSIndexes)
         var entries: [WorkloadEntry] = []
         for (i, item) in items.enumerated() {
-            let e = try workload(item, "workloads[\(i)]", ctx: ctx, machine: machine)
+            let e = try workload(item, "workloads[\(i)]", ctx: ctx, machine: machine, memory: memory)
             if let first = entries.first(where: { $0.spec.name == e.spec.name }) {
                 throw fail(e.fields["name"], "workloads[\(i)].name: workload \"\(e.spec.name)\" is already defined",
                            hint: "first defined at line \(first.fields["name"]?.mark?.line ?? 1)")
@@ -500,10 +501,11 @@ extension ConfigReader {
         return entries.map(\.spec)
     }
 
-    func workload(_ n: YNode, _ path: String, ctx: OpContext, machine: Machine) throws -> WorkloadEntry {
+    func workload(_ n: YNode, _ path: String, ctx: OpContext, machine: Machine, memory: MemoryConfig = MemoryConfig()) throws -> WorkloadEntry {
         let f = try fields(n, path, allowed: ConfigKeys.workload)
         let name = try self.name(require(f, "name"), "\(path).name")
         var w = WorkloadSpec(name: name, cpus: .all)
+        if let replay = try replayWorkload(f, path, w, machine: machine, memory: memory) { return replay }
         if let v = f["cpus"] {
             // A bare number is one CPU; anything else is selector text.
             if case .scalar(let s) = v, let id = Int(s.string) {

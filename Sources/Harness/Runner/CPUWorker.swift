@@ -338,6 +338,7 @@ final class CPUWorker: @unchecked Sendable {
     /// Frees every object this CPU still holds (no handoff: the run is ending), until
     /// `deadline` (monotonic ns); what is left stays in the windows (`heldObjects`).
     func releaseAll(deadline: UInt64 = .max) {
+        releaseReplayLeftovers()
         for i in parts.indices {
             var j = parts[i].windowHead
             while j < parts[i].window.count {

@@ -81,7 +81,8 @@ extension CPUWorker {
         var word = arch_load_acquire_u64(slot)
         // The allocation is earlier in the trace, on another CPU that has not reached it yet.
         while word == 0 {
-            if kernelRef._withUnsafeGuaranteedRef({ $0.stopRequested }) { return false }
+            // The run is ending: the free stays in the stream for `releaseReplayLeftovers`.
+            if kernelRef._withUnsafeGuaranteedRef({ $0.stopRequested }) { c.position -= 1; return false }
             env.mmu.poll(cpu)
             arch_cpu_relax()
             word = arch_load_acquire_u64(slot)
@@ -93,6 +94,28 @@ extension CPUWorker {
         env.ownership?.claim(rec.pointer)
         timedFree(rec)
         return true
+    }
+
+    /// A run that ended before its replay did (its duration, a signal) leaves objects in slots
+    /// whose frees did not run; this CPU frees those its own stream still had to free, so the
+    /// drain gives every object back. Called at the start of `releaseAll`, on this CPU.
+    func releaseReplayLeftovers() {
+        for i in parts.indices {
+            guard let c = parts[i].replay else { continue }
+            var k = c.position
+            while k < c.ops.count {
+                let op = c.ops[k]
+                k += 1
+                guard op.kind == .free else { continue }
+                let word = arch_xchg_u64(c.slots + Int(op.slot), ReplayCursor.failed)
+                guard word > ReplayCursor.failed else { continue }   // never allocated, or failed
+                let kind = op.opKind
+                let arg = kind == .kmemCacheAlloc ? Int32(c.cacheIndex[Int(op.arg)]) : op.arg
+                let rec = ObjectRecord(pointer: UnsafeMutableRawPointer(bitPattern: UInt(word))!, kind: kind, arg: arg, malloc: false)
+                free(rec)
+            }
+            c.position = c.ops.count
+        }
     }
 
     /// `--pace`: holds the operation until its recorded time since the replay's start.

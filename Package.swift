@@ -38,7 +38,7 @@ let package = Package(
             dependencies: ["Harness", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "KernelMM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "Topology"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["numastress", "Harness", .product(name: "Yams", package: "Yams")]),
         // A deliberately racy test that proves ThreadSanitizer is on: it runs only when
         // NUMASTRESS_TSAN_PROOF=1, and CI expects it to fail under --sanitize=thread.

@@ -42,6 +42,7 @@ public enum Benchmarks {
         for n in cpuCounts { cases.append(pcpBulkCase(cpus: n)) }
         cases.append(tlbCase(pages: 32, name: "translate, TLB hit (32 pages)"))
         cases.append(tlbCase(pages: 8192, name: "translate, TLB miss + 4-level walk (8192 pages)"))
+        cases.append(TraceParseBench.parseCase())
         return cases
     }
 

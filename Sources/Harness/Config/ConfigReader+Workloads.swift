@@ -25,6 +25,8 @@ extension ConfigReader {
         var machineBytes: Int
         /// The machine's CPUs, gathered once for every workload's selector.
         var inventory: CPUInventory
+        /// The memory settings (a replay workload sizes its check against them).
+        var memory = MemoryConfig()
         var cacheHint: String {
             caches.isEmpty ? "no caches are defined: add one under caches" : "caches: " + caches.map(\.name).joined(separator: ", ")
         }
@@ -39,7 +41,8 @@ extension ConfigReader {
         // No overflow: validation held per_node × nodes within what the host has.
         let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count, nodeOS: machine.nodeOSIndexes,
                             cacheNames: Set(caches.map(\.name)), perNodeBytes: memory.perNodeBytes,
-                            machineBytes: memory.perNodeBytes * machine.nodes.count, inventory: CPUInventory(machine))
+                            machineBytes: memory.perNodeBytes * machine.nodes.count, inventory: CPUInventory(machine),
+                            memory: memory)
         var entries: [WorkloadEntry] = []
         // Name → index into entries: linking and the uniqueness check look names up, and a
         // config may have a hundred thousand workloads.
@@ -61,6 +64,7 @@ extension ConfigReader {
         let f = try fields(n, path, allowed: ConfigKeys.workload)
         let name = try self.name(require(f, "name"), "\(path).name")
         var w = WorkloadSpec(name: name, cpus: .all)
+        if let replay = try replayWorkload(f, path, w, machine: ctx.inventory.machine, memory: ctx.memory) { return replay }
         if let v = f["cpus"] {
             // A bare number is one CPU; anything else is selector text.
             if case .scalar(let s) = v, let id = Int(s.string) {

@@ -30,6 +30,7 @@ struct ConfigReader {
             config.caches = caches.map(\.spec)
         }
         config.workloads = try workloads(top, caches: config.caches, memory: config.memory, machine: machine)
+        try finishReplays(&config, top: top)
         guard !asVariant else { return config }
         if let n = top["vary"] { config.variants = try variants(n, root: root) }
         if let n = top["expect"] { config.expectations = try expectations(n, config: config) }

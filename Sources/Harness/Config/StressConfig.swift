@@ -105,6 +105,11 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// `kernel` (the modelled allocators) or `malloc` (the process's malloc/free, for peer
     /// comparison on the same object traffic).
     public var allocator: AllocatorChoice = .kernel
+    /// A recorded kmem trace this workload replays instead of drawing operations (`numastress
+    /// replay`); each of its CPUs runs the stream of the trace CPUs mapped onto it.
+    public var replay: ReplayPlan? = nil
+    /// Keep the trace's own timing between operations instead of running flat out.
+    public var replayPace = false
 
     public init(name: String, cpus: CPUSelector, mix: [OpSpec] = []) { self.name = name; self.cpus = cpus; self.mix = mix }
 }

@@ -58,6 +58,8 @@ final class CPUWorker: @unchecked Sendable {
         var targets: [HandoffRing] = []
         var nextTarget = 0
         var incoming: [HandoffRing] = []
+        /// The trace stream this CPU replays (a replay workload), nil otherwise.
+        var replay: ReplayCursor? = nil
         var isConsumer: Bool { spec.from != nil }
         var held: Int { window.count - windowHead }
     }
@@ -82,6 +84,7 @@ final class CPUWorker: @unchecked Sendable {
             p.touchPattern = spec.touch?.pattern ?? 0x5a
             if case .keep(let n, let order) = spec.lifetime { p.keep = n; p.keepOrder = order }
             p.sharesMappings = env.published[spec.name] != nil && env.spaces[spec.name] != nil
+            if let plan = spec.replay { p.replay = ReplayCursor(plan: plan, cpu: cpu.id, env: env, pace: spec.replayPace) }
             return p
         }
         stats = CPUStats(nodes: env.machine.nodes.count)
@@ -110,7 +113,7 @@ final class CPUWorker: @unchecked Sendable {
         let i = turn
         turn = turn + 1 == parts.count ? 0 : turn + 1
         turnPart = i
-        let did = parts[i].isConsumer ? consume(i) : produce(i)
+        let did = parts[i].replay != nil ? replayStep(i) : parts[i].isConsumer ? consume(i) : produce(i)
         if did { stats.ops &+= 1 }
         return did
     }
@@ -335,6 +338,7 @@ final class CPUWorker: @unchecked Sendable {
     /// Frees every object this CPU still holds (no handoff: the run is ending), until
     /// `deadline` (monotonic ns); what is left stays in the windows (`heldObjects`).
     func releaseAll(deadline: UInt64 = .max) {
+        releaseReplayLeftovers()
         for i in parts.indices {
             var j = parts[i].windowHead
             while j < parts[i].window.count {

@@ -42,6 +42,8 @@ public struct RunResult: Codable, Sendable {
     public var expectations: [ExpectationOutcome]? = nil
     /// The `vary:` variant this result is (nil for a plain run).
     public var variant: String? = nil
+    /// `numastress replay`: what the trace held and what of it was replayed.
+    public var replay: ReplayFigures? = nil
 
     public struct GFPClassFigures: Codable, Sendable {
         public var gfpClass: String

@@ -215,6 +215,7 @@ public enum Runner {
             }
             w.publishProgress()
             if Clock.monotonicNS() >= deadline { arch_store_release_u32(stop, 1); break }
+            if producing && w.replayFinished { break }   // a replay CPU ends with its stream
             if producing && done >= target {
                 producing = false
                 _ = arch_fetch_add_u64(producersLeft, UInt64.max)

@@ -7,17 +7,23 @@ public struct RepetitionLatency: Codable, Sendable, Equatable {
     public var gfpClass: String
     /// Timed operations behind the percentiles (one in `sample_rate`).
     public var samples: UInt64
-    public var p50NS: UInt64
-    public var p99NS: UInt64
+    /// Interpolated between the clock's steps (`InterpolatedPercentile`), so not always the
+    /// summary's whole-nanosecond figure.
+    public var p50NS: Double
+    public var p99NS: Double
 }
 
 extension RunResult.RepetitionFigures {
-    /// The figures of one repetition, from that repetition's own result.
-    public init(of r: RunResult) {
+    /// The figures of one repetition, from that repetition's own result and histograms.
+    public init(of outcome: RunOutcome) {
+        let r = outcome.result
         self.init(totalOps: r.throughput.totalOps, elapsedNS: r.run.elapsedNS, opsPerSec: r.throughput.opsPerSec)
         cpuNS = r.run.cpuNS
-        latency = r.operations.map {
-            RepetitionLatency(op: $0.op, gfpClass: $0.gfpClass, samples: $0.samples, p50NS: $0.p50NS, p99NS: $0.p99NS)
+        latency = r.operations.map { o in
+            let h = outcome.histograms["\(o.op)-\(o.gfpClass)"]
+            return RepetitionLatency(op: o.op, gfpClass: o.gfpClass, samples: o.samples,
+                                     p50NS: h.flatMap { InterpolatedPercentile.of($0, 50) } ?? Double(o.p50NS),
+                                     p99NS: h.flatMap { InterpolatedPercentile.of($0, 99) } ?? Double(o.p99NS))
         }
         let ops = Double(r.throughput.totalOps)
         lockWaitNSPerOp = ops > 0 ? Double(r.locks.reduce(UInt64(0)) { $0 + $1.waitNS }) / ops : nil

@@ -39,7 +39,7 @@ public enum Runner {
         var reps: [RunResult.RepetitionFigures] = []
         for _ in 0..<max(config.run.repetitions, 1) {
             var r = try await runOnce(config, options: options)
-            reps.append(RunResult.RepetitionFigures(of: r.result))
+            reps.append(RunResult.RepetitionFigures(of: r))
             r.result.repetitions = reps
             r.result.config.identity = ConfigIdentity(config, options: options)
             if options.injectDelayNS > 0 { r.result.run.injectDelayNS = options.injectDelayNS }

@@ -17,10 +17,12 @@ public struct TopologyReport: Codable, Sendable, Equatable {
     public struct Mapping: Codable, Sendable, Equatable {
         public var hostPUs: [Int]
         public var hostNodes: [Int]
+        /// Host node (OS index) each model node's memory is bound to, in model node order.
+        public var memoryHostNodes: [Int]?
         public var oversubscription: Int
         public var ratio: String
         enum CodingKeys: String, CodingKey {
-            case hostPUs = "hostPus", hostNodes, oversubscription, ratio
+            case hostPUs = "hostPus", hostNodes, memoryHostNodes, oversubscription, ratio
         }
     }
     public struct Distances: Codable, Sendable, Equatable {
@@ -38,6 +40,15 @@ public struct TopologyReport: Codable, Sendable, Equatable {
     public var distances: Distances
     public var mapping: Mapping
     public var notes: [String]
+    /// Firmware latency/bandwidth per initiator (ACPI HMAT through hwloc), when the source has them.
+    public var memoryAttributes: MemoryAttributes?
+
+    /// The platform's own figures, kept apart from the SLIT and from anything measured.
+    public struct MemoryAttributes: Codable, Sendable, Equatable {
+        public var origin: String
+        public var attributes: [MemoryAttribute]
+    }
+    public static let memoryAttributesOrigin = "firmware (ACPI HMAT, as hwloc reports it): claimed, not measured"
 
     public init(machine: Machine, mapping: CPUMapping) {
         schema = Self.schema
@@ -51,9 +62,10 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         pus = machine.pus
         caches = machine.caches
         distances = Distances(origin: machine.distances.origin.rawValue, values: machine.distances.values)
-        self.mapping = Mapping(hostPUs: mapping.hostPU, hostNodes: mapping.hostNode,
+        self.mapping = Mapping(hostPUs: mapping.hostPU, hostNodes: mapping.hostNode, memoryHostNodes: mapping.memoryHostNode,
                                oversubscription: mapping.oversubscription, ratio: mapping.ratioDescription)
         notes = machine.notes
+        memoryAttributes = machine.memoryAttributes.map { MemoryAttributes(origin: Self.memoryAttributesOrigin, attributes: $0) }
     }
 
     /// Loads `source`, maps it onto the host and builds the report.
@@ -70,29 +82,45 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         return String(decoding: try! enc.encode(self), as: UTF8.self)
     }
 
-    /// `numactl --hardware` layout (OS indexes, MB), then a tree summary and the CPU mapping.
+    /// `numactl --hardware` layout (OS indexes in ascending order, MB), then a tree summary and
+    /// the CPU mapping.
     public func text() -> String {
         var out = ""
-        let ids = nodes.map(\.osIndex)
+        // numactl walks nodes by OS number; hwloc's logical order may differ (CPU-less nodes).
+        let order = nodes.indices.sorted { nodes[$0].osIndex < nodes[$1].osIndex }
+        let ids = order.map { nodes[$0].osIndex }
         out += "available: \(nodes.count) nodes (\(Self.ranges(ids)))\n"
-        for n in nodes {
+        for n in order.map({ nodes[$0] }) {
             out += "node \(n.osIndex) cpus:" + n.cpusOs.sorted().map { " \($0)" }.joined() + "\n"
             out += "node \(n.osIndex) size: \(n.memoryBytes >> 20) MB\n"
         }
         out += "node distances:\nnode " + ids.map { String(format: "%3d ", $0) }.joined() + "\n"
-        for (i, row) in distances.values.enumerated() {
-            out += String(format: "%3d: ", ids[i]) + row.map { String(format: "%3d ", $0) }.joined() + "\n"
+        for i in order {
+            out += String(format: "%3d: ", nodes[i].osIndex) + order.map { String(format: "%3d ", distances.values[i][$0]) }.joined() + "\n"
         }
         out += "\ndistances: \(distances.origin)\n"
         out += "\nsource \(source): \(packages) package(s), \(nodes.count) node(s), \(cores) core(s), \(pus.count) PU(s)\n"
         for n in nodes {
             let gib = Double(n.memoryBytes) / Double(1 << 30)
             let kind = n.memoryOnly ? " memory-only" : ""
-            out += String(format: "  node L#%d (P#%d)%@ %.1f GiB, cpus %@\n", n.index, n.osIndex, kind, gib,
+            out += String(format: "  node %d (L#%d)%@ %.1f GiB, cpus %@", n.osIndex, n.index, kind, gib,
                           n.cpus.isEmpty ? "-" : Self.ranges(n.cpus))
+            if let host = mapping.memoryHostNodes?[n.index] { out += ", memory on host node \(host)" }
+            out += "\n"
         }
         if !caches.isEmpty {
             out += "  caches: " + caches.map { "\($0.name) \($0.sizeBytes >> 10) KiB x\($0.count)" }.joined(separator: ", ") + "\n"
+        }
+        if let attrs = memoryAttributes {
+            out += "\nmemory attributes, \(attrs.origin):\n"
+            for a in attrs.attributes where a.name == "Latency" || a.name == "Bandwidth" {
+                let cells = a.values.sorted { ($0.nodeOS, $0.initiatorNodes.first ?? 0) < ($1.nodeOS, $1.initiatorNodes.first ?? 0) }.map { v in
+                    let from = v.initiatorNodes.isEmpty ? "cpus " + Self.ranges(v.initiatorCPUs)
+                        : (v.initiatorNodes.count == 1 ? "node " : "nodes ") + Self.ranges(v.initiatorNodes)
+                    return "node \(v.nodeOS) from \(from): \(v.value)"
+                }
+                out += "  \(a.name) (\(a.unit)): " + cells.joined(separator: ", ") + "\n"
+            }
         }
         out += "\ncpu mapping (\(mapping.ratio)): logical cpu -> host PU\n"
         let pairs = mapping.hostPUs.enumerated().map { "\($0.offset)->\($0.element)" }

@@ -99,6 +99,13 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
     /// `__GFP_NOFAIL` allocations still retrying when the run ended: the kernel would have
     /// kept looping; the model gives them up with the run and counts them here.
     public var nofailStalled: UInt64 = 0
+    /// By the caller's GFP class: sleeps for free pages and the time slept, direct reclaim
+    /// rounds, and allocations that passed the watermark only thanks to the reserves
+    /// (ALLOC_MIN_RESERVE / ALLOC_NON_BLOCK lower the min watermark in `__zone_watermark_ok`).
+    public var sleepsBy = GFPClassCounts()
+    public var sleptNSBy = GFPClassCounts()
+    public var directReclaimsBy = GFPClassCounts()
+    public var reserveAllocsBy = GFPClassCounts()
 
     public init() {}
 
@@ -111,6 +118,9 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
         frees = v(.frees); zoneFallbacks = v(.zoneFallbacks); nodeFallbacks = v(.nodeFallbacks)
         watermarkHits = v(.watermarkHits); pcpRefills = v(.pcpRefills); pcpDrains = v(.pcpDrains)
         directReclaims = v(.directReclaims); sleeps = v(.sleeps); nofailStalled = v(.nofailStalled)
+        func per(_ k: CodingKeys) -> GFPClassCounts { ((try? c.decodeIfPresent(GFPClassCounts.self, forKey: k)) ?? nil) ?? GFPClassCounts() }
+        sleepsBy = per(.sleepsBy); sleptNSBy = per(.sleptNSBy); directReclaimsBy = per(.directReclaimsBy)
+        reserveAllocsBy = per(.reserveAllocsBy)
     }
 
     @inlinable mutating func countAlloc(_ c: GFPClass) {
@@ -134,6 +144,8 @@ public struct ZoneEvents: Sendable, Codable, Equatable {
         r.pcpRefills = a.pcpRefills + b.pcpRefills; r.pcpDrains = a.pcpDrains + b.pcpDrains
         r.directReclaims = a.directReclaims + b.directReclaims; r.sleeps = a.sleeps + b.sleeps
         r.nofailStalled = a.nofailStalled + b.nofailStalled
+        r.sleepsBy = a.sleepsBy + b.sleepsBy; r.sleptNSBy = a.sleptNSBy + b.sleptNSBy
+        r.directReclaimsBy = a.directReclaimsBy + b.directReclaimsBy; r.reserveAllocsBy = a.reserveAllocsBy + b.reserveAllocsBy
         return r
     }
 }

@@ -53,7 +53,6 @@ public final class Kernel: @unchecked Sendable {
         self.config = config
         self.log = log
         pthread_mutex_init(shrinkerLock, nil)
-        let hostNodes = HostBinding.shared.machine.nodes.map(\.osIndex)
         let sizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
         let totalPages = sizes.reduce(0, +) * machine.nodes.count
         // All nodes' arenas side by side in one reservation, and one `mem_map` for all of them
@@ -66,10 +65,9 @@ public final class Kernel: @unchecked Sendable {
         var nodes: [Node] = []
         var pfn = 0
         for n in machine.nodes.indices {
-            // Model node n is bound to the host node its CPUs run on, else round-robin.
-            let cpusHere = machine.cpus(ofNode: n)
-            let hostNode = cpusHere.first.map { mapping.hostNode[$0] } ?? hostNodes[n % hostNodes.count]
-            let memory = try NodeMemory.map(bytes: config.perNodeBytes, hostNode: hostNode, prefault: config.prefault,
+            // Model node n is bound to the host node the mapping gives it (its CPUs' node, or
+            // itself when the model is the host).
+            let memory = try NodeMemory.map(bytes: config.perNodeBytes, hostNode: mapping.memoryHostNode[n], prefault: config.prefault,
                                             at: physicalBase + n * config.perNodeBytes)
             var offset = 0
             var zones: [Zone] = []
@@ -97,7 +95,7 @@ public final class Kernel: @unchecked Sendable {
         self.reclaimLocks = nodes.map { KernelLock(name: "reclaim \($0.id)", policy: .mutex) }
         self.zonelists = machine.nodes.indices.map { n in
             ZoneType.allCases.map { highest in
-                machine.distances.fallbackOrder(from: n).flatMap { other in
+                machine.distances.fallbackOrder(from: n, ids: machine.nodeOSIndexes).flatMap { other in
                     stride(from: highest.rawValue, through: 0, by: -1).map { other * ZoneType.allCases.count + $0 }
                 }
             }

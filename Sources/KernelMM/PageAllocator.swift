@@ -47,7 +47,7 @@ extension Kernel {
             let high = pressure ? 0 : z.pointee.pcpHigh
             if Int(list.pointee.count) > high { drainPCPList(cpu, z, list, order: order, pressure: pressure) }
         } else {
-            z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+            z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
             injectRemoteCost(cpu, node: z.pointee.node)
             z.pointee.freeOneBlock(p.index, order: order)
             z.pointee.lock.unlock(cpu: cpu)
@@ -62,7 +62,7 @@ extension Kernel {
                       order: Int, pressure: Bool) {
         let count = Int(list.pointee.count)
         let n = pressure ? count : Swift.max(count - z.pointee.pcpHigh, z.pointee.pcpBatch)
-        z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
         z.pointee.freePCPBulk(order: order, count: n, from: list)
         z.pointee.lock.unlock(cpu: cpu)
@@ -100,7 +100,7 @@ extension Kernel {
                 let list = cpu.pcp + zi * PerCPUPages.orders + order
                 guard list.pointee.count > 0 else { continue }
                 freed += Int(list.pointee.count) << order
-                z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+                z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
                 z.pointee.freePCPBulk(order: order, count: Int(list.pointee.count), from: list)
                 z.pointee.lock.unlock(cpu: cpu)
                 cpu.events[zi].pcpDrains &+= 1
@@ -135,9 +135,13 @@ extension Kernel {
                 cpu.events[zi].watermarkHits &+= 1
                 continue
             }
-            if let i = rmqueue(cpu, z, order: order) {
+            // Only slow-path attempts carry reserve flags: did this one need them?
+            let reserve = flags.contains(.minReserve) || flags.contains(.nonBlock)
+                ? !z.pointee.watermarkOK(order: order, mark: mark, highest: highest, flags: []) : false
+            if let i = rmqueue(cpu, z, order: order, mayBlock: gfp.allowsBlocking && !cpu.inAtomic) {
                 let e = cpu.events + zi
                 e.pointee.countAlloc(GFPClass(gfp))
+                if reserve { e.pointee.reserveAllocsBy[GFPClass(gfp)] &+= 1 }
                 if z.pointee.type != highest { e.pointee.zoneFallbacks &+= 1 }
                 if z.pointee.node != node { e.pointee.nodeFallbacks &+= 1 }
                 return PageRef(zone: Int32(zi), index: i)
@@ -149,16 +153,16 @@ extension Kernel {
     /// `rmqueue()`: orders 0–3 from the CPU's own list (refilled in a batch under the zone
     /// lock when empty), larger orders from the buddy areas under the lock.
     @inline(__always)
-    func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int) -> Int32? {
+    func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mayBlock: Bool) -> Int32? {
         if order < PerCPUPages.orders {
             let list = cpu.pcp + z.pointee.index * PerCPUPages.orders + order
-            if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order) { return nil }
+            if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order, mayBlock: mayBlock) { return nil }
             let i = list.pointee.head
             list.pointee.head = z.pointee.meta[Int(i)].next
             list.pointee.count -= 1
             return i
         }
-        z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
         let i = z.pointee.rmqueueSmallest(order: order)
         z.pointee.lock.unlock(cpu: cpu)
@@ -168,10 +172,10 @@ extension Kernel {
     /// `rmqueue_bulk()` into an empty PCP list: one batch under the zone lock.
     @inline(never)
     func refillPCP(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
-                   order: Int) -> Bool {
+                   order: Int, mayBlock: Bool) -> Bool {
         arch_shake(4)
         let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
-        z.pointee.lock.lock(mayBlock: false, cpu: cpu)
+        z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
         let got = z.pointee.rmqueueBulk(order: order, count: batch, into: list, cpu: cpu.id)
         z.pointee.lock.unlock(cpu: cpu)
@@ -223,6 +227,7 @@ extension Kernel {
             // Direct reclaim (`__alloc_pages_direct_reclaim()`): our own PCP first, then the
             // shrinkers for SWAP_CLUSTER_MAX (32) pages or the order's worth.
             cpu.events[zoneIDs[0]].directReclaims &+= 1
+            cpu.events[zoneIDs[0]].directReclaimsBy[GFPClass(gfp)] &+= 1
             drainPCP(cpu)
             for n in nodesToReclaim {
                 zones.filter { $0.node == n && $0.pages > 0 }.forEach { $0.countReclaimPass() }
@@ -238,8 +243,11 @@ extension Kernel {
             let ticket = freeWait.ticket()
             if let p = attempt() { freeWait.done(); return p }
             cpu.events[zoneIDs[0]].sleeps &+= 1
+            cpu.events[zoneIDs[0]].sleepsBy[GFPClass(gfp)] &+= 1
+            let asleep = Clock.monotonicNS()
             _ = freeWait.wait(ticket: ticket, timeoutNS: min(10_000_000, max(config.oomWaitNS, 100_000)))
             freeWait.done()
+            cpu.events[zoneIDs[0]].sleptNSBy[GFPClass(gfp)] &+= Clock.monotonicNS() - asleep
             if let p = attempt() { return p }
             rounds += 1
             // The run is ending: no allocation outlives it. It is not a failure of the model

@@ -20,6 +20,16 @@ public final class SlabAllocator: @unchecked Sendable {
 
     /// The kmalloc size classes of the kernel with 8-byte minimum alignment.
     public static let kmallocSizes = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
+
+    /// `kmalloc-64`, `kmalloc-8k`, `dma-kmalloc-192`: the kernel's names for the size classes.
+    public static func kmallocName(_ size: Int, dma: Bool = false) -> String {
+        (dma ? "dma-" : "") + "kmalloc-" + (size >= 1024 ? "\(size / 1024)k" : "\(size)")
+    }
+
+    /// Every kmalloc cache name, normal and DMA.
+    public static var kmallocCacheNames: [String] {
+        kmallocSizes.map { kmallocName($0) } + kmallocSizes.map { kmallocName($0, dma: true) }
+    }
     /// KMALLOC_MAX_CACHE_SIZE: larger requests go straight to the page allocator.
     public static let kmallocMaxCacheSize = 8192
 
@@ -32,9 +42,8 @@ public final class SlabAllocator: @unchecked Sendable {
         kmallocDMATable = .allocate(capacity: Self.kmallocSizes.count)
         var normal: [KmemCache] = [], dma: [KmemCache] = []
         for size in Self.kmallocSizes {
-            let label = size >= 1024 ? "\(size / 1024)k" : "\(size)"
-            normal.append(try makeCache(name: "kmalloc-\(label)", size: size, align: 0, flags: debug, ctor: nil))
-            dma.append(try makeCache(name: "dma-kmalloc-\(label)", size: size, align: 0, flags: debug.union(.cacheDMA), ctor: nil))
+            normal.append(try makeCache(name: Self.kmallocName(size), size: size, align: 0, flags: debug, ctor: nil))
+            dma.append(try makeCache(name: Self.kmallocName(size, dma: true), size: size, align: 0, flags: debug.union(.cacheDMA), ctor: nil))
         }
         kmallocNormal = normal
         kmallocDMA = dma

@@ -1,6 +1,6 @@
 /// The NUMA distance table, SLIT-style (10 = local), as `node_distance()` and `numa_distance()`
-/// report it. Rows are the "from" node, columns the "to" node, in logical node order. Asymmetric
-/// tables are kept as they are.
+/// report it. Rows are the "from" node, columns the "to" node, in the model's (hwloc logical)
+/// node order; `Machine.nodeOSIndexes` labels them. Asymmetric tables are kept as they are.
 public struct DistanceMatrix: Sendable, Codable, Equatable {
     /// Where the figures came from, so that a report never passes off a guess as a measurement.
     public enum Origin: String, Sendable, Codable {
@@ -46,9 +46,13 @@ public struct DistanceMatrix: Sendable, Codable, Equatable {
     /// Nodes ordered nearest first from `node`: the order `build_zonelists()` gets from repeated
     /// `find_next_best_node()` calls. Among equal distances that function adds one to nodes
     /// numbered below us ("prefer the next node"), so ties go to the following nodes first,
-    /// then wrap around; the remaining tie falls to the lower id.
-    public func fallbackOrder(from node: Int) -> [Int] {
-        func key(_ n: Int) -> (Int, Int, Int) { (values[node][n], n < node ? 1 : 0, n) }
+    /// then wrap around; the remaining tie falls to the lower id. The kernel compares node ids,
+    /// which are OS numbers: `ids[n]` is node n's (identity when omitted), so that a CPU-less
+    /// node hwloc lists out of order still takes its place among equals as the kernel gives it.
+    /// Memory-only nodes are in every list like any other: only distance decides.
+    public func fallbackOrder(from node: Int, ids: [Int]? = nil) -> [Int] {
+        let id = ids ?? Array(0..<count)
+        func key(_ n: Int) -> (Int, Int, Int) { (values[node][n], id[n] < id[node] ? 1 : 0, id[n]) }
         return (0..<count).sorted { key($0) < key($1) }
     }
 }

@@ -103,9 +103,7 @@ final class HwlocTopology: @unchecked Sendable {
         var pus: [PU] = []
         for obj in objects(HWLOC_OBJ_PU) {
             let li = Int(obj.pointee.logical_index)
-            // The node(s) whose cpuset contains this PU; the first in logical order owns it.
-            let owner = nodeObjs.first { hwloc_bitmap_isset($0.pointee.cpuset, obj.pointee.os_index) != 0 }
-            var node = owner.map { Int($0.pointee.logical_index) }
+            var node = owningNode(of: obj, among: nodeObjs)
             var assigned = false
             if node == nil, !nodeObjs.isEmpty {
                 node = nearestNode(to: obj) ?? 0
@@ -123,14 +121,38 @@ final class HwlocTopology: @unchecked Sendable {
         }
         for pu in pus { nodes[pu.node].pus.append(pu.logicalIndex) }
         for n in nodes where n.isMemoryOnly {
-            notes.append("node \(n.logicalIndex) (P#\(n.osIndex)) has memory but no CPUs")
+            notes.append("node \(n.osIndex) (L#\(n.logicalIndex)) has memory but no CPUs")
         }
         let distances = distanceMatrix(nodeObjs: nodeObjs)
         if distances.origin == .assumed, nodes.count > 1 {
             notes.append("no NUMA distances in the source: assumed 10 local / 20 remote")
         }
-        return Machine(source: source.description, packages: packages, nodes: nodes, cores: cores,
-                       pus: pus, caches: caches(), distances: distances, notes: notes)
+        var machine = Machine(source: source.description, packages: packages, nodes: nodes, cores: cores,
+                              pus: pus, caches: caches(), distances: distances, notes: notes)
+        let attributes = memoryAttributes(nodes: nodes, pus: pus)
+        if !attributes.isEmpty { machine.memoryAttributes = attributes }
+        return machine
+    }
+
+    /// The node a PU belongs to (`cpu_to_node()`), as a logical index. A node's hwloc cpuset
+    /// says which CPUs are near it, not which are its own: a CPU-less node gets the cpuset of
+    /// the package its HMAT initiator sits in, or the whole machine's, so several nodes can
+    /// contain a PU. On the host the kernel knows (`numa_node_of_cpu`); elsewhere the node with
+    /// the smallest cpuset containing the PU wins, then the first in logical order.
+    private func owningNode(of pu: hwloc_obj_t, among nodeObjs: [hwloc_obj_t]) -> Int? {
+        let os = pu.pointee.os_index
+        if source.isHost, numa_available() >= 0 {
+            let n = numa_node_of_cpu(Int32(os))
+            if n >= 0, let obj = nodeObjs.first(where: { $0.pointee.os_index == UInt32(n) }) {
+                return Int(obj.pointee.logical_index)
+            }
+        }
+        let holders = nodeObjs.filter { hwloc_bitmap_isset($0.pointee.cpuset, os) != 0 }
+        let best = holders.min { a, b in
+            let (wa, wb) = (hwloc_bitmap_weight(a.pointee.cpuset), hwloc_bitmap_weight(b.pointee.cpuset))
+            return wa != wb ? wa < wb : a.pointee.logical_index < b.pointee.logical_index
+        }
+        return best.map { Int($0.pointee.logical_index) }
     }
 
     private func ancestorIndex(_ obj: hwloc_obj_t, _ type: hwloc_obj_type_t) -> Int? {
@@ -180,6 +202,40 @@ final class HwlocTopology: @unchecked Sendable {
             if values.allSatisfy({ $0.allSatisfy { $0 > 0 } }) { return DistanceMatrix(values: values, origin: .libnuma) }
         }
         return .assumed(nodes: n)
+    }
+
+    /// Latency and bandwidth per (initiator, node) where the platform reports them (ACPI HMAT),
+    /// through `hwloc_memattr_get_initiators()`; empty when it does not (most machines, every
+    /// synthetic shape). `pus` are the machine's PUs, to name initiator cpusets by node.
+    func memoryAttributes(nodes: [NUMANode], pus: [PU]) -> [MemoryAttribute] {
+        let nodeObjs = objects(HWLOC_OBJ_NUMANODE)
+        var result: [MemoryAttribute] = []
+        for (name, unit) in MemoryAttribute.names {
+            var id: hwloc_memattr_id_t = 0
+            guard hwloc_memattr_get_by_name(handle, name, &id) == 0 else { continue }
+            var values: [MemoryAttributeValue] = []
+            for target in nodeObjs {
+                var nr: UInt32 = 64
+                var locations = [hwloc_location](repeating: hwloc_location(), count: Int(nr))
+                var raw = [UInt64](repeating: 0, count: Int(nr))
+                guard hwloc_memattr_get_initiators(handle, id, target, 0, &nr, &locations, &raw) == 0 else { continue }
+                for k in 0..<min(Int(nr), locations.count) {
+                    let loc = locations[k]
+                    var set: hwloc_const_cpuset_t?
+                    if loc.type == HWLOC_LOCATION_TYPE_CPUSET { set = loc.location.cpuset }
+                    else if loc.type == HWLOC_LOCATION_TYPE_OBJECT, let o = loc.location.object { set = o.pointee.cpuset }
+                    guard let set else { continue }
+                    let cpus = pus.filter { hwloc_bitmap_isset(set, UInt32($0.osIndex)) != 0 }.map(\.logicalIndex)
+                    // Name the initiator by the nodes whose CPUs it covers entirely.
+                    let whole = nodes.filter { !$0.pus.isEmpty && Set($0.pus).isSubset(of: cpus) }.map(\.osIndex)
+                    let li = Int(target.pointee.logical_index)
+                    values.append(MemoryAttributeValue(node: li, nodeOS: Int(target.pointee.os_index),
+                                                       initiatorNodes: whole.sorted(), initiatorCPUs: cpus, value: raw[k]))
+                }
+            }
+            if !values.isEmpty { result.append(MemoryAttribute(name: name, unit: unit, values: values)) }
+        }
+        return result
     }
 
     private func caches() -> [Cache] {

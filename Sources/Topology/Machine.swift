@@ -10,6 +10,9 @@ public struct Machine: Sendable, Codable, Equatable {
     public var distances: DistanceMatrix
     /// Things the loader had to decide on its own (orphan PUs, assumed distances…).
     public var notes: [String]
+    /// Firmware (ACPI HMAT) latency and bandwidth per initiator where hwloc reports them; nil
+    /// where the source has none.
+    public var memoryAttributes: [MemoryAttribute]? = nil
 
     public init(source: String, packages: [Package], nodes: [NUMANode], cores: [Core], pus: [PU],
                 caches: [Cache], distances: DistanceMatrix, notes: [String]) {
@@ -21,6 +24,15 @@ public struct Machine: Sendable, Codable, Equatable {
     public func cpus(ofNode node: Int) -> [Int] { pus.filter { $0.node == node }.map(\.logicalIndex) }
 
     public var totalMemoryBytes: UInt64 { nodes.reduce(0) { $0 + $1.memoryBytes } }
+
+    /// The model's node index (hwloc's logical order, used for every array inside) of the node
+    /// the OS numbers `osIndex`, as `numactl --hardware` and configs name it; nil when absent.
+    /// The two orders differ where a CPU-less node or sparse numbering makes hwloc's tree walk
+    /// meet nodes out of OS order (a memory-only node 2 can come before node 1).
+    public func nodeIndex(osIndex: Int) -> Int? { nodes.firstIndex { $0.osIndex == osIndex } }
+
+    /// OS node numbers in the model's node order: the label of each row of a node matrix.
+    public var nodeOSIndexes: [Int] { nodes.map(\.osIndex) }
 }
 
 /// A processor package (socket): `struct cpuinfo_x86.phys_proc_id`.
@@ -32,7 +44,9 @@ public struct Package: Sendable, Codable, Equatable {
 
 /// A NUMA node: the `pg_data_t` of include/linux/mmzone.h, before it has zones.
 public struct NUMANode: Sendable, Codable, Equatable {
+    /// hwloc's logical index: the position in `Machine.nodes` and the model's internal node id.
     public var logicalIndex: Int
+    /// The OS's node number (`pgdat->node_id`, what numactl prints): the one users see.
     public var osIndex: Int
     public var memoryBytes: UInt64
     /// Logical indexes of the PUs local to this node; empty for a memory-only node.

@@ -13,6 +13,9 @@ public struct NodeMemory: @unchecked Sendable {
     public let boundHostNode: Int?
     /// The memfd behind the mapping (-1 for anonymous memory).
     public let fd: Int32
+    /// Where the kernel really put the pages, asked right after prefaulting; nil when nothing
+    /// was checked (not bound, not prefaulted, or a one-node host where there is no choice).
+    public var placement: PagePlacement? = nil
 
     /// Maps `bytes` (page-rounded), at `address` when given (inside a reservation), and binds
     /// them to `hostNode` if possible. `prefault` touches every page now, so that first-touch
@@ -42,7 +45,18 @@ public struct NodeMemory: @unchecked Sendable {
             var off = 0
             while off < size { p.storeBytes(of: 0, toByteOffset: off, as: UInt8.self); off += page }
         }
-        return NodeMemory(base: p, bytes: size, boundHostNode: bound, fd: fd)
+        var memory = NodeMemory(base: p, bytes: size, boundHostNode: bound, fd: fd)
+        if prefault, bound != nil, HostBinding.shared.machine.nodes.count > 1 {
+            memory.placement = PagePlacement.query(base: p, bytes: size)
+        }
+        return memory
+    }
+
+    /// The binding check of this arena for the model node named `node` (its OS number), or nil
+    /// when nothing was checked.
+    public func bindingCheck(node: Int) -> NodeBindingCheck? {
+        guard let placement, let host = boundHostNode else { return nil }
+        return NodeBindingCheck(node: node, hostNode: host, arenaBytes: bytes, placement: placement)
     }
 
     /// Reserves address space without memory, for arenas to be mapped into side by side.

@@ -9,8 +9,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Exit status: 0 ok; 1 an invariant check failed or the run stopped on an error; 2 bad config, \
             options or results folder (nothing ran); 3 the run finished but its results folder could not \
-            be written (the summary is printed instead); 128+N ended by signal N (130 SIGINT, 143 SIGTERM, \
-            129 SIGHUP): the result is still written, marked complete: false.
+            be written (the summary is printed instead); 4 an expect: line failed; 128+N ended by signal N \
+            (130 SIGINT, 143 SIGTERM, 129 SIGHUP): the result is still written, marked complete: false.
             """)
 
     @Argument(help: "The config (default Configs/quickstart.yaml).")
@@ -51,23 +51,33 @@ struct RunCommand: AsyncParsableCommand {
         var injectDelayNS: UInt64 = 0
         do {
             cfg = try ConfigLoader.load(path: config)
-            if let d = duration { cfg.run.durationNS = try Units.duration(d) }
-            if let w = warmup { cfg.run.warmupNS = try Units.duration(w) }
+            // Overrides obey the config's own rules (run.duration > 0).
+            if let d = duration {
+                let ns = try Units.duration(d)
+                guard ns > 0 else { throw failInput("--duration: must be longer than 0, got \(d)") }
+                cfg.override { $0.run.durationNS = ns }
+            }
+            if let w = warmup {
+                let ns = try Units.duration(w)
+                cfg.override { $0.run.warmupNS = ns }
+            }
             if let d = injectDelay { injectDelayNS = try Units.duration(d) }
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data("\(e.description)\n".utf8))
             throw ExitCode(2)
+        } catch let e as ExitCode {
+            throw e
         } catch {
             throw failInput("\(error)")
         }
-        if let seed { cfg.run.seed = seed }
+        if let seed { cfg.override { $0.run.seed = seed } }
         if let repetitions {
             guard repetitions >= 1 else { throw failInput("--repetitions: expected at least 1, got \(repetitions)") }
-            cfg.run.repetitions = repetitions
+            cfg.override { $0.run.repetitions = repetitions }
         }
         if let allocator {
             guard let choice = AllocatorChoice(rawValue: allocator) else { throw failInput("--allocator: expected kernel or malloc, got \(allocator)") }
-            for i in cfg.workloads.indices { cfg.workloads[i].allocator = choice }
+            cfg.override { c in for i in c.workloads.indices { c.workloads[i].allocator = choice } }
         }
         var options = Runner.Options()
         options.progress = !quiet
@@ -87,17 +97,38 @@ struct RunCommand: AsyncParsableCommand {
         StopSignal.install()
         defer { StopSignal.reset() }
         options.ownSignalHandlers = false
+        if !cfg.variants.isEmpty { return try await runContrast(cfg, options: options) }
         let outcome: RunOutcome
         do {
             outcome = try await Runner.run(cfg, options: options)
         } catch {
             throw failInput("cannot start \(cfg.name): \(error)")
         }
+        try publish(summary: { Summary.text(outcome.result, resultDir: $0) }) { try ResultWriter.write(outcome, root: results) }
+        try exit(complete: outcome.result.complete, invariants: outcome.result.invariants.passed,
+                 expectations: outcome.result.expectations?.allSatisfy(\.passed) ?? true)
+    }
+
+    /// `vary:`: every variant, the side-by-side table and the expectations across them.
+    func runContrast(_ cfg: StressConfig, options: Runner.Options) async throws {
+        let outcome: ContrastOutcome
         do {
-            let dir = try ResultWriter.write(outcome, root: results)
-            print(Summary.text(outcome.result, resultDir: dir), terminator: "")
+            outcome = try await ContrastRunner.run(cfg, options: options)
         } catch {
-            print(Summary.text(outcome.result, resultDir: "(not written)"), terminator: "")
+            throw failInput("cannot start \(cfg.name): \(error)")
+        }
+        try publish(summary: { ContrastTable.summary(outcome, resultDir: $0) }) { try ResultWriter.writeContrast(outcome, root: results) }
+        try exit(complete: outcome.complete, invariants: outcome.invariantsPassed, expectations: outcome.expectationsPassed)
+    }
+
+    /// Writes the results, then prints the summary; when writing fails the summary is still
+    /// printed, with what was not written and why (exit 3).
+    func publish(summary: (String) -> String, write: () throws -> String) throws {
+        do {
+            let dir = try write()
+            print(summary(dir), terminator: "")
+        } catch {
+            print(summary("(not written)"), terminator: "")
             FileHandle.standardError.write(Data("""
                 error: the run finished but its results were not written: \(ResultWriteError.describe(error))
                        (nothing of it was kept under \(results); the summary above is all there is)
@@ -105,10 +136,14 @@ struct RunCommand: AsyncParsableCommand {
                 """.utf8))
             throw ExitCode(3)
         }
+    }
+
+    /// The documented exit status, most serious first.
+    func exit(complete: Bool, invariants: Bool, expectations: Bool) throws {
         let signal = StopSignal.pending
         if signal != 0 { throw ExitCode(128 + signal) }
-        if !outcome.result.invariants.passed { throw ExitCode(1) }
-        if !outcome.result.complete { throw ExitCode(1) }
+        if !invariants || !complete { throw ExitCode(1) }
+        if !expectations { throw ExitCode(4) }
     }
 }
 

@@ -36,7 +36,7 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
     static let bad: [BadConfig] = [
         BadConfig(rule: "unknown top-level key is an error at the key",
                   yaml: "name: t\ndurations: 5s\n",
-                  expected: #"t.yaml:2:1: error: unknown key "durations" (hint: allowed keys: name, topology, memory, locks, remote_cost, caches, run, workloads)"#),
+                  expected: #"t.yaml:2:1: error: unknown key "durations" (hint: allowed keys: name, topology, memory, locks, remote_cost, caches, run, workloads, vary, expect)"#),
         BadConfig(rule: "name is required",
                   yaml: "workloads: []\n",
                   expected: #"t.yaml:1:1: error: missing required key "name""#),
@@ -308,8 +308,59 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
         let m = try TopologyLoader.load(.synthetic("pack:1 [numa] [numa] core:2 pu:1"))
         let empty = m.nodes.first(where: \.isMemoryOnly)
         try #require(empty != nil, "fixture has no memory-only node: \(m.nodes)")
-        do { _ = try CPUSelector.node(empty!.logicalIndex).check(in: m); Issue.record("memory-only node accepted") } catch {
-            #expect(error.message == "node \(empty!.logicalIndex) has no CPUs (memory-only node)")
+        do { _ = try CPUSelector.node(empty!.osIndex).check(in: m); Issue.record("memory-only node accepted") } catch {
+            #expect(error.message == "node \(empty!.osIndex) has no CPUs (memory-only node)")
+        }
+    }
+
+    static func guestFixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../TopologyTests/Fixtures/\(name).xml").standardizedFileURL.path
+    }
+
+    @Test("selectors: node:N is OS node N even where hwloc lists a CPU-less node before it")
+    func selectorsUseOSNumbers() throws {
+        // A guest with nodes 0 and 1 of two CPUs each and memory-only node 2, which hwloc
+        // lists second (P#0, P#2, P#1) because its HMAT initiator is node 0.
+        let m = try TopologyLoader.load(.xml(path: Self.guestFixture("qemu-3n-memonly-hmat")))
+        #expect(try CPUSelector.node(1).check(in: m) == [2, 3])
+        #expect(try CPUSelector.node(0).check(in: m) == [0, 1])
+        do { _ = try CPUSelector.node(2).check(in: m); Issue.record("memory-only node 2 accepted") } catch {
+            #expect(error == ConfigValueError("node 2 has no CPUs (memory-only node)",
+                                              hint: "nodes 0-2 (2 memory-only), packages 0-1, cpus 0-3"))
+        }
+        do { _ = try CPUSelector.node(3).check(in: m); Issue.record("node 3 accepted") } catch {
+            #expect(error.message == "node 3 does not exist")
+        }
+    }
+
+    @Test("policies name OS nodes; the config holds the model's node index")
+    func policiesUseOSNumbers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("p.yaml")
+        try """
+            name: os-numbers
+            topology: { xml: \(Self.guestFixture("qemu-3n-memonly-hmat")) }
+            memory: { per_node: 16MiB, zones: { DMA: 0, DMA32: 0 } }
+            workloads:
+              - { name: a, cpus: "node:1", op: mmap, size: 8KiB, policy: "bind:2" }
+              - { name: b, cpus: "node:0", op: mmap, size: 8KiB, policy: "interleave:1,2" }
+              - { name: c, cpus: "node:1", op: mmap, size: 8KiB, policy: "preferred:1" }
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let c = try ConfigLoader.load(path: config.path)
+        // Model order is P#0, P#2, P#1: OS node 2 is index 1, OS node 1 is index 2.
+        #expect(c.workloads.map { $0.mix[0].policy } == [.bind(1), .interleave([2, 1]), .preferred(2)])
+        try """
+            name: os-numbers
+            topology: { xml: \(Self.guestFixture("qemu-3n-memonly-hmat")) }
+            memory: { per_node: 16MiB, zones: { DMA: 0, DMA32: 0 } }
+            workloads:
+              - { name: a, cpus: "node:1", op: mmap, size: 8KiB, policy: "bind:3" }
+            """.write(to: config, atomically: true, encoding: .utf8)
+        do { _ = try ConfigLoader.load(path: config.path); Issue.record("bind:3 accepted") } catch {
+            #expect("\(error)".contains("no node \"3\" (hint: first_touch, interleave, interleave:0,1, bind:N, preferred:N (nodes 0-2))"))
         }
     }
 
@@ -344,12 +395,13 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
         tx.from = "rx"
         var run = RunControl()
         run.durationNS = 5_000_000_000; run.warmupNS = 1_000_000_000; run.seed = 42
-        let expected = StressConfig(
+        var expected = StressConfig(
             name: "remote-free-2node", file: "d.yaml",
             topology: TopologySpec(source: .synthetic("pack:2 [numa] core:4 pu:1"), distances: [[10, 21], [21, 10]]),
             memory: memory, locks: LockSettings(), remoteCost: .measured,
             caches: [CacheSpec(name: "skbuff_head_cache", size: 232, flags: [.hwcacheAlign])],
             run: run, workloads: [rx, tx])
+        expected.nodeCount = 2
         #expect(c == expected)
     }
 

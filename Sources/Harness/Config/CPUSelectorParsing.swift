@@ -2,7 +2,9 @@ import Topology
 
 /// Reading and resolving CPU selectors, the config's `cpumask`: `all`, `node:N` (like
 /// `cpumask_of_node()`), `package:N` (`topology_core_cpumask()` of a socket) or a cpulist in the
-/// kernel's `cpulist_parse()` syntax (`3-7,12`). CPU ids are logical: PU logical indexes.
+/// kernel's `cpulist_parse()` syntax (`3-7,12`). CPU ids are logical: PU logical indexes. A node
+/// is named by its OS number, as `numactl --hardware` and `numactl --cpunodebind` name it; hwloc's
+/// logical order can differ from it (CPU-less nodes, sparse numbering), so it is looked up.
 extension CPUSelector {
     /// Parses the selector text; only syntax is checked here, the machine comes later.
     public static func parse(_ text: String) throws(ConfigValueError) -> CPUSelector {
@@ -35,7 +37,7 @@ extension CPUSelector {
     public func resolve(in machine: Machine) -> [Int] {
         switch self {
         case .all: return machine.pus.map(\.logicalIndex).sorted()
-        case .node(let n): return machine.cpus(ofNode: n).sorted()
+        case .node(let os): return machine.nodeIndex(osIndex: os).map { machine.cpus(ofNode: $0).sorted() } ?? []
         case .package(let p): return machine.packages.indices.contains(p) ? machine.packages[p].pus.sorted() : []
         case .list(let ids):
             let have = Set(machine.pus.map(\.logicalIndex))
@@ -51,8 +53,11 @@ extension CPUSelector {
         let cpus = resolve(in: machine)
         let hint = Self.inventory(machine)
         switch self {
-        case .node(let n) where !machine.nodes.indices.contains(n):
-            throw ConfigValueError("node \(n) does not exist", hint: hint)
+        case .node(let n) where machine.nodeIndex(osIndex: n) == nil:
+            // A config for the host's own nodes meets hosts of every size: say what this one has.
+            let count = machine.nodes.count
+            let host = machine.source == "host" ? " on this host (it has \(count) NUMA node\(count == 1 ? "" : "s"))" : ""
+            throw ConfigValueError("node \(n) does not exist\(host)", hint: hint)
         case .node(let n) where cpus.isEmpty:
             throw ConfigValueError("node \(n) has no CPUs (memory-only node)", hint: hint)
         case .package(let p) where !machine.packages.indices.contains(p):
@@ -66,11 +71,12 @@ extension CPUSelector {
         }
     }
 
-    /// "nodes 0-1, packages 0-1, cpus 0-7", with memory-only nodes named.
+    /// "nodes 0-1, packages 0-1, cpus 0-7", with memory-only nodes named; nodes by OS number.
     static func inventory(_ m: Machine) -> String {
         func list(_ what: String, _ n: Int) -> String { n == 1 ? "\(what) 0" : "\(what)s 0-\(n - 1)" }
-        var parts = [list("node", m.nodes.count)]
-        let memOnly = m.nodes.filter(\.isMemoryOnly).map(\.logicalIndex)
+        let ids = m.nodeOSIndexes
+        var parts = [(ids.count == 1 ? "node " : "nodes ") + TopologyReport.ranges(ids)]
+        let memOnly = m.nodes.filter(\.isMemoryOnly).map(\.osIndex)
         if !memOnly.isEmpty { parts[0] += " (\(TopologyReport.ranges(memOnly)) memory-only)" }
         if !m.packages.isEmpty { parts.append(list("package", m.packages.count)) }
         parts.append("cpus " + TopologyReport.ranges(m.pus.map(\.logicalIndex)))

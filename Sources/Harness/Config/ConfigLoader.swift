@@ -61,7 +61,7 @@ public enum ConfigLoader {
 
 /// The keys each mapping accepts, in the order the hints list them.
 enum ConfigKeys {
-    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads"]
+    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads", "vary", "expect"]
     static let topology = ["host", "synthetic", "xml", "distances"]
     static let memory = ["per_node", "zones", "max_order", "prefault", "watermarks", "pcp", "oom_wait", "kswapd"]
     static let locks = ["zone", "node_partial"]
@@ -79,6 +79,8 @@ enum ConfigKeys {
 struct ConfigReader {
     let file: String
     let baseDirectory: String
+    /// Reading one variant of a `vary:` config: its vary and expect sections are the parent's.
+    var asVariant = false
 
     func document(_ root: YNode?) throws -> StressConfig {
         guard let root, !root.isNull else {
@@ -89,6 +91,7 @@ struct ConfigReader {
         var config = StressConfig(name: try name(require(top, "name"), "name"), file: file)
         let machine: Machine
         (config.topology, machine) = try topology(top["topology"])
+        config.nodeCount = machine.nodes.count
         config.locks = try locks(top["locks"])
         config.memory = try memory(top, nodes: machine.nodes.count)
         config.memory.zoneLock = config.locks.zone
@@ -100,6 +103,9 @@ struct ConfigReader {
             config.caches = caches.map(\.spec)
         }
         config.workloads = try workloads(top, caches: config.caches, memory: config.memory, machine: machine)
+        guard !asVariant else { return config }
+        if let n = top["vary"] { config.variants = try variants(n, root: root) }
+        if let n = top["expect"] { config.expectations = try expectations(n, config: config) }
         return config
     }
 
@@ -467,6 +473,8 @@ extension ConfigReader {
         var caches: [CacheSpec]
         var maxOrder: Int
         var nodes: Int = 1
+        /// OS node numbers in the model's node order: configs name nodes as numactl does.
+        var nodeOS: [Int] = [0]
         var cacheHint: String {
             caches.isEmpty ? "no caches are defined: add one under caches" : "caches: " + caches.map(\.name).joined(separator: ", ")
         }
@@ -478,7 +486,7 @@ extension ConfigReader {
         let n = try require(top, "workloads")
         let items = try sequence(n, "workloads", expected: "a list of workloads")
         guard !items.isEmpty else { throw fail(n, "workloads: needs at least one workload") }
-        let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count)
+        let ctx = OpContext(caches: caches, maxOrder: memory.maxOrder, nodes: machine.nodes.count, nodeOS: machine.nodeOSIndexes)
         var entries: [WorkloadEntry] = []
         for (i, item) in items.enumerated() {
             let e = try workload(item, "workloads[\(i)]", ctx: ctx, machine: machine)
@@ -591,7 +599,7 @@ extension ConfigReader {
         }
         if let v = f["policy"] {
             guard kind == .mmap else { throw stray("policy") }
-            op.policy = try policy(v, f.child("policy"), nodes: ctx.nodes)
+            op.policy = try policy(v, f.child("policy"), nodeOS: ctx.nodeOS)
         }
         if kind == .kmemCacheAlloc, op.cache == nil {
             throw fail(opNode, "\(path): kmem_cache_alloc needs cache: naming one of caches", hint: ctx.cacheHint)
@@ -600,15 +608,16 @@ extension ConfigReader {
     }
 
     /// `first_touch` (or `local`), `interleave` (all nodes) or `interleave:0,2`, `bind:N`,
-    /// `preferred:N`: the mbind modes.
-    func policy(_ n: YNode, _ path: String, nodes: Int) throws -> MemPolicy {
+    /// `preferred:N`: the mbind modes. N is the OS node number; the policy holds the model's index.
+    func policy(_ n: YNode, _ path: String, nodeOS: [Int]) throws -> MemPolicy {
         let t = try string(n, path)
-        let hint = "first_touch, interleave, interleave:0,1, bind:N, preferred:N (nodes 0-\(nodes - 1))"
+        let nodes = nodeOS.count
+        let hint = "first_touch, interleave, interleave:0,1, bind:N, preferred:N (nodes \(TopologyReport.ranges(nodeOS)))"
         func node(_ s: Substring) throws -> Int {
-            guard let v = Int(s.trimmingCharacters(in: .whitespaces)), (0..<nodes).contains(v) else {
+            guard let v = Int(s.trimmingCharacters(in: .whitespaces)), let i = nodeOS.firstIndex(of: v) else {
                 throw fail(n, "\(path): no node \"\(s)\"", hint: hint)
             }
-            return v
+            return i
         }
         let parts = t.split(separator: ":", maxSplits: 1)
         switch (parts.first.map(String.init), parts.count) {

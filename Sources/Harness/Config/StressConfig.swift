@@ -15,6 +15,12 @@ public struct StressConfig: Sendable, Equatable {
     public var caches: [CacheSpec]
     public var run: RunControl
     public var workloads: [WorkloadSpec]
+    /// Nodes of the modelled machine (set by the loader from the topology).
+    public var nodeCount: Int = 1
+    /// `expect:` — what the run must show, checked after it.
+    public var expectations: [Expectation] = []
+    /// `vary:` — the variants to run one after another (empty: a plain run).
+    public var variants: [Variant] = []
 
     public init(name: String, file: String? = nil, topology: TopologySpec = TopologySpec(), memory: MemoryConfig = MemoryConfig(),
                 locks: LockSettings = LockSettings(), remoteCost: RemoteCostMode = .measured, caches: [CacheSpec] = [],
@@ -192,4 +198,20 @@ public struct TouchSpec: Sendable, Equatable {
     public var bytes: Int
     public var pattern: UInt8 = 0x5a
     public init(bytes: Int, pattern: UInt8 = 0x5a) { self.bytes = bytes; self.pattern = pattern }
+}
+
+extension StressConfig {
+    /// Applies a command-line override to the config and to each of its variants alike.
+    public mutating func override(_ body: (inout StressConfig) throws -> Void) rethrows {
+        try body(&self)
+        for i in variants.indices { try body(&variants[i].config) }
+    }
+}
+
+/// One variant of a `vary:` config: its name (usable as a prefix in `expect:`), the settings
+/// that make it (`locks.zone=mutex`) and the whole config it runs.
+public struct Variant: Sendable, Equatable {
+    public var name: String
+    public var settings: String
+    public var config: StressConfig
 }

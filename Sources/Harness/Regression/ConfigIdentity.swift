@@ -4,8 +4,9 @@
 /// field, and a hash of those lines.
 ///
 /// Left out on purpose: the config's file path, `run.repetitions` (more repetitions of the same
-/// run are the same run) and `--inject-delay` (a power check compares a slowed run with its
-/// unslowed baseline). Added: schedule shaking, and whether the access-cost probe ran when
+/// run are the same run), `expect:` (claims checked after the run, not what runs), `vary:`
+/// (each variant's run carries its own config) and `--inject-delay` (a power check compares a
+/// slowed run with its unslowed baseline). Added: schedule shaking, and whether the access-cost probe ran when
 /// `remote_cost: inject` spends its figures.
 public struct ConfigIdentity: Codable, Sendable, Equatable {
     /// FNV-1a 64 of `fields` joined by newlines, in hex: a quick check, not a secure digest.
@@ -20,7 +21,8 @@ public struct ConfigIdentity: Codable, Sendable, Equatable {
     public init(_ config: StressConfig, options: Runner.Options) {
         var lines: [String] = []
         Self.flatten(config, path: "", into: &lines)
-        lines.removeAll { $0.hasPrefix("file = ") || $0.hasPrefix("run.repetitions = ") }
+        let ignored = ["file", "run.repetitions", "expectations", "variants"]
+        lines.removeAll { line in ignored.contains { line.hasPrefix($0 + " ") || line.hasPrefix($0 + "[") || line.hasPrefix($0 + ".") } }
         if let shake = options.shake { lines.append("options.shake = \(shake.seed):\(shake.probability)") }
         if config.remoteCost == .inject { lines.append("options.probe = \(options.probeAccessCost)") }
         self.init(fields: lines)

@@ -21,6 +21,49 @@ public enum ResultWriter {
         }
     }
 
+    /// A `vary:` run: `Results/<config>/<timestamp>/` holding one ordinary result folder per
+    /// variant that ran, `contrast.md` (what `run` printed) and `contrast.json` (the table and
+    /// the expectations), published as one folder like a plain result.
+    public static func writeContrast(_ o: ContrastOutcome, root: String) throws -> String {
+        let parent = URL(fileURLWithPath: root).appendingPathComponent(o.config.name)
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tmp = parent.appendingPathComponent(".writing-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        do {
+            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+            for run in o.runs { try writeFolder(run.outcome, into: tmp.appendingPathComponent(run.variant.name)) }
+            try atomic(tmp, "contrast.md", "# \(o.config.name)\n\n```\n" + ContrastTable.summary(o, resultDir: nil) + "```\n")
+            try atomic(tmp, "contrast.json", contrastJSON(o))
+            return try publish(tmp, in: parent, as: timestamp())
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+
+    struct ContrastFile: Codable {
+        var schema = "numastress.contrast/1"
+        var config: String
+        var complete: Bool
+        var variants: [VariantEntry]
+        var table: ContrastTable.Table
+        var expectations: [ExpectationOutcome]
+        struct VariantEntry: Codable { var name: String; var settings: String; var ran: Bool; var complete: Bool }
+    }
+
+    static func contrastJSON(_ o: ContrastOutcome) -> String {
+        let file = ContrastFile(
+            config: o.config.name, complete: o.complete,
+            variants: o.config.variants.map { v in
+                let r = o.runs.first { $0.variant.name == v.name }?.outcome.result
+                return .init(name: v.name, settings: v.settings, ran: r != nil, complete: r?.complete ?? false)
+            },
+            table: ContrastTable.table(o), expectations: o.expectations)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: (try? enc.encode(file)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+    }
+
     /// Renames the finished folder to `stamp`, or `stamp-2`, `stamp-3`… when taken.
     static func publish(_ tmp: URL, in parent: URL, as stamp: String) throws -> String {
         for n in 1...1000 {

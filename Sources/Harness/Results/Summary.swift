@@ -55,6 +55,10 @@ public enum Summary {
                   return ["\(z.node) \(z.zone)", "\(e.totalAllocs)", "\(e.failAtomic)/\(e.failNowait)/\(e.failBlocking)",
                           "\(e.zoneFallbacks)/\(e.nodeFallbacks)", "\(e.watermarkHits)", "\(z.reclaimPasses)/\(e.directReclaims)",
                           "\(e.sleeps)", "\(z.freePagesEnd)"] })
+        let stalled = r.zones.reduce(0) { $0 + $1.events.nofailStalled }
+        if stalled > 0 {
+            out += "\(stalled) __GFP_NOFAIL allocation(s) still retrying when the run ended (stalled; not failures)\n"
+        }
 
         if !r.caches.isEmpty {
             section("Slab caches")
@@ -71,18 +75,21 @@ public enum Summary {
         }
 
         section("NUMA")
+        for check in r.numa.binding ?? [] { out += "binding: \(check.line)\n" }
         let n = r.numa.localityMatrix.count
+        // Rows and columns are in the model's node order, named by OS node number as numactl does.
+        let names = (0..<n).map { "node \(r.topology.nodes.indices.contains($0) ? r.topology.nodes[$0].osIndex : $0)" }
         out += "allocations, CPU node (rows) x memory node (columns):\n"
-        table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, r.numa.localityMatrix.enumerated().map { ["node \($0.offset)"] + $0.element.map { "\($0)" } })
+        table(["cpu\\mem"] + names, r.numa.localityMatrix.enumerated().map { [names[$0.offset]] + $0.element.map { "\($0)" } })
         if let cost = r.numa.accessCost {
             out += "access cost per load, measured:\n"
-            table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, cost.measuredNS.enumerated().map { ["node \($0.offset)"] + $0.element.map { String(format: "%.1fns", $0) } })
+            table(["cpu\\mem"] + names, cost.measuredNS.enumerated().map { [names[$0.offset]] + $0.element.map { String(format: "%.1fns", $0) } })
             out += "access cost per load, modelled (local x distance/10):\n"
-            table(["cpu\\mem"] + (0..<n).map { "node \($0)" }, cost.modelledNS.enumerated().map { ["node \($0.offset)"] + $0.element.map { String(format: "%.1fns", $0) } })
+            table(["cpu\\mem"] + names, cost.modelledNS.enumerated().map { [names[$0.offset]] + $0.element.map { String(format: "%.1fns", $0) } })
         }
         if r.numa.remoteFrees.joined().contains(where: { $0 > 0 }) {
             out += "remote frees, freeing node (rows) x slab node (columns):\n"
-            table(["free\\slab"] + (0..<n).map { "node \($0)" }, r.numa.remoteFrees.enumerated().map { ["node \($0.offset)"] + $0.element.map { "\($0)" } })
+            table(["free\\slab"] + names, r.numa.remoteFrees.enumerated().map { [names[$0.offset]] + $0.element.map { "\($0)" } })
         }
         if r.handoff.sent > 0 { out += "handoff: \(r.handoff.sent) sent, \(r.handoff.received) received, \(r.handoff.full) freed locally (ring full)\n" }
 
@@ -100,7 +107,15 @@ public enum Summary {
         }
 
         section("Checks")
-        if r.invariants.passed { out += "invariants: OK (pages conserved, buddy state as at boot, every object back)\n" }
+        if let e = r.expectations, !e.isEmpty {
+            section("Expectations")
+            out += ExpectationCheck.lines(e)
+            let failed = e.filter { !$0.passed }.count
+            out += failed == 0 ? "expectations: all \(e.count) PASS\n" : "expectations: \(failed) of \(e.count) FAILED\n"
+        }
+        if let drain = r.drain { out += "drain: \(drain)\n" }
+        if r.invariants.checked == false { out += "invariants: not checked\n" }
+        else if r.invariants.passed { out += "invariants: OK (pages conserved, buddy state as at boot, every object back)\n" }
         else { out += "invariants: FAILED\n" + r.invariants.violations.map { "  - \($0)\n" }.joined() }
         let log = r.kernelLog.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         out += "kernel log: " + (log.isEmpty ? "quiet" : log.joined(separator: ", ")) + "\n"

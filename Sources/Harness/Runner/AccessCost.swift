@@ -39,9 +39,8 @@ enum AccessCostProbe {
         let local = (0..<nodes).compactMap { measured[$0][$0] > 0 ? measured[$0][$0] : nil }
         let localNS = local.isEmpty ? 0 : local.reduce(0, +) / Double(local.count)
         let modelled = (0..<nodes).map { i in (0..<nodes).map { j in localNS * Double(env.machine.distances[i, j]) / 10 } }
-        let hostNodes = Set(env.mapping.hostNode).count
         return AccessCostMatrix(measuredNS: measured, modelledNS: modelled,
-                                bytes: blocks * (KernelMM.PAGE_SIZE << blockOrder), hostHasFewerNodes: hostNodes < nodes)
+                                bytes: blocks * (KernelMM.PAGE_SIZE << blockOrder), hostHasFewerNodes: env.mapping.hostHasFewerNodes)
     }
 
     /// ns per load of a random cyclic pointer chase over `blocks` blocks from `node`.

@@ -132,11 +132,14 @@ final class CPUWorker: @unchecked Sendable {
         if parts[i].sharesMappings, let shared = env.published[parts[i].spec.name], let space = env.spaces[parts[i].spec.name] {
             touchShared(shared, space)
         }
-        let r = rng.unit() * (parts[i].cumulative.last ?? 1)
-        let k = parts[i].cumulative.firstIndex { r < $0 } ?? parts[i].plans.count - 1
+        let k = parts[i].cumulative.withUnsafeBufferPointer { c in
+            CumulativeSearch.first(above: rng.unit() * (c.last ?? 1), count: c.count) { c[$0] }
+        }
         let op = parts[i].plans[k]
         let share = parts[i].atomicShare
         let atomic = op.kind != .vmalloc && share > 0 && rng.unit() < share
+        // Sizes and orders are drawn before the clock starts: the harness is not the allocator.
+        let arg = op.drawArgument(&rng)
         let gfp: GFP = atomic ? .atomic : parts[i].gfp
         let useMalloc = parts[i].useMalloc
         let cls = GFPClass(gfp)
@@ -145,9 +148,9 @@ final class CPUWorker: @unchecked Sendable {
         let rec: ObjectRecord?
         if atomic {
             stats.atomicOps &+= 1
-            rec = cpu.atomicSection { allocate(op, gfp: gfp, malloc: useMalloc) }
+            rec = cpu.atomicSection { allocate(op, arg, gfp: gfp, malloc: useMalloc) }
         } else {
-            rec = allocate(op, gfp: gfp, malloc: useMalloc)
+            rec = allocate(op, arg, gfp: gfp, malloc: useMalloc)
         }
         let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
         // Given up because the run is ending: not an operation of the run.
@@ -237,10 +240,11 @@ final class CPUWorker: @unchecked Sendable {
 
     // MARK: the allocators
 
-    func allocate(_ op: OpPlan, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
+    /// One allocation; `arg` is the size or order drawn for it (`OpPlan.drawArgument`).
+    func allocate(_ op: OpPlan, _ arg: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
         switch op.kind {
         case .kmalloc:
-            let size = op.size.draw(&rng)
+            let size = arg
             let p = useMalloc ? malloc(size) : slabRef._withUnsafeGuaranteedRef { $0.kmalloc(cpu, size, gfp) }
             return p.map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(size), malloc: useMalloc) }
         case .kmemCacheAlloc:
@@ -249,16 +253,16 @@ final class CPUWorker: @unchecked Sendable {
             }
             return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(op.cacheIndex), malloc: useMalloc) }
         case .allocPages:
-            let order = op.order.draw(&rng)
+            let order = arg
             let p = useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order)
                 : kernelRef._withUnsafeGuaranteedRef { $0.getFreePages(cpu, gfp, order: order) }
             return p.map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(order), malloc: useMalloc) }
         case .vmalloc:
-            let size = op.size.draw(&rng)
+            let size = arg
             let p = useMalloc ? malloc(size) : env.vmalloc.vmalloc(cpu, size, gfp: gfp)
             return p.map { ObjectRecord(pointer: $0, kind: .vmalloc, arg: Int32(size), malloc: useMalloc) }
         case .mmap:
-            let size = op.size.draw(&rng)
+            let size = arg
             let index = env.spaceIndex(parts[turnPart].spec.name)
             let spec = parts[turnPart].ops[op.index]
             guard index >= 0, let va = env.mmu.mmap(cpu, env.spaceList[Int(index)], length: size, prot: spec.prot,

@@ -9,6 +9,16 @@ struct OpPlan {
     var cacheIndex: Int
     /// Index into the part's `ops` (mmap needs its protection and policy from there).
     var index: Int
+
+    /// The size (kmalloc, vmalloc, mmap) or order (alloc_pages) of the next operation; nothing
+    /// is drawn for kmem_cache_alloc, so the generator's sequence is what it always was.
+    @inline(__always) func drawArgument(_ rng: inout SplitMix) -> Int {
+        switch kind {
+        case .kmalloc, .vmalloc, .mmap: return size.draw(&rng)
+        case .allocPages: return order.draw(&rng)
+        default: return 0
+        }
+    }
 }
 
 /// `Distribution` as plain values: weighted tables live in memory the worker owns.
@@ -40,7 +50,20 @@ struct DrawPlan {
     @inline(__always) func draw(_ rng: inout SplitMix) -> Int {
         guard let t = table else { return uniform ? lo + rng.below(hi - lo + 1) : lo }
         let x = rng.unit() * t[count - 1].cumulative
-        for i in 0..<count where x < t[i].cumulative { return t[i].value }
-        return t[count - 1].value
+        return t[CumulativeSearch.first(above: x, count: count) { t[$0].cumulative }].value
+    }
+}
+
+/// The first entry of a cumulative weight table above a drawn point, by binary search: the same
+/// pick as a scan from the front (so seeded runs replay), in O(log n) for tables of thousands.
+enum CumulativeSearch {
+    @inline(__always)
+    static func first(above x: Double, count: Int, _ cumulative: (Int) -> Double) -> Int {
+        var lo = 0, hi = count - 1
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if x < cumulative(mid) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 }

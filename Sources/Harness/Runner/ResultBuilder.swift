@@ -30,6 +30,9 @@ enum ResultBuilder {
         case .model: label = "modelled (measured local cost x distance/10)"
         case .inject: label = "modelled and injected as real delay"
         }
+        // The binding as the kernel carried it out, not as it was asked for.
+        let binding = env.kernel.nodes.enumerated().compactMap { i, node in node.memory.bindingCheck(node: env.machine.nodes[i].osIndex) }
+        let misplaced = binding.contains { !$0.verified }
         let host = HostBinding.shared.machine
         var uts = utsname()
         uname(&uts)
@@ -58,11 +61,42 @@ enum ResultBuilder {
             },
             caches: caches(env),
             numa: .init(distances: env.machine.distances.values, distanceOrigin: env.machine.distances.origin.rawValue,
-                        localityMatrix: locality, accessCost: accessCost, costLabel: label, remoteFrees: remote),
+                        localityMatrix: locality, accessCost: accessCost,
+                        costLabel: misplaced ? label + " (WARNING: node memory not where it was bound: not trustworthy)" : label,
+                        remoteFrees: remote, binding: binding.isEmpty ? nil : binding),
             handoff: .init(sent: workers.reduce(0) { $0 + $1.stats.handoffSent },
                            received: workers.reduce(0) { $0 + $1.stats.handoffReceived },
                            full: workers.reduce(0) { $0 + $1.stats.handoffFull }),
-            kernelLog: [:], invariants: .init(passed: true, violations: []), repetitions: [], tlb: tlb(env, workers))
+            kernelLog: [:], invariants: .init(passed: true, violations: []), repetitions: [], tlb: tlb(env, workers),
+            gfpClasses: gfpClasses(env, workers),
+            kswapd: env.kernel.nodes.map { n in
+                let c = n.kswapdCounts
+                return RunResult.KswapdFigures(node: n.id, wakeups: c.wakeups, passes: c.passes)
+            })
+    }
+
+    /// Per GFP class: the zone events by class summed over zones, and the allocation latency
+    /// of every allocating operation of the class merged into one distribution.
+    static func gfpClasses(_ env: RunEnvironment, _ workers: [CPUWorker]) -> [RunResult.GFPClassFigures] {
+        let events = env.kernel.zones.map { env.kernel.events(zone: $0.index) }.reduce(ZoneEvents(), +)
+        let allocating = OpKind.byIndex.filter { !$0.isFree }
+        return GFPClass.allCases.map { cls in
+            var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+            var failures: UInt64 = 0
+            for w in workers {
+                for kind in allocating {
+                    let c = w.stats.cells[w.stats.cell(kind, cls)]
+                    h.add(c.histogram)
+                    failures += c.failures
+                }
+            }
+            return .init(gfpClass: cls.description, allocs: events.allocs[cls.rawValue], failures: failures,
+                         reserveAllocs: events.reserveAllocsBy[cls], sleeps: events.sleepsBy[cls],
+                         sleptNS: events.sleptNSBy[cls], directReclaims: events.directReclaimsBy[cls],
+                         nofailStalled: cls == .blocking ? events.nofailStalled : 0, samples: h.totalCount,
+                         p50NS: h.valueAtPercentile(50), p90NS: h.valueAtPercentile(90), p99NS: h.valueAtPercentile(99),
+                         p999NS: h.valueAtPercentile(99.9), maxNS: h.max)
+        }
     }
 
     static func tlb(_ env: RunEnvironment, _ workers: [CPUWorker]) -> RunResult.TLBFigures? {
@@ -122,11 +156,7 @@ enum ResultBuilder {
         return out
     }
 
-    static func gitRevision() -> String {
-        guard let out = try? ChildProcess.run("/usr/bin/env", ["git", "rev-parse", "--short", "HEAD"]) else { return "unknown" }
-        let s = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        return out.status == 0 && !s.isEmpty ? s : "unknown"
-    }
+    static func gitRevision() -> String { GitRevision.short() }
 }
 
 extension SlabAllocator {

@@ -33,6 +33,40 @@ public struct RunResult: Codable, Sendable {
     /// Free blocks per order of each zone sampled over the measured phase (not in deterministic
     /// runs, whose counters must not depend on timing).
     public var freeTimeline: FreeTimeline? = nil
+    /// What each GFP class went through: allocations, failures, reserves, sleeps, reclaim and
+    /// the allocation latency of all its operations together.
+    public var gfpClasses: [GFPClassFigures]? = nil
+    /// Each node's kswapd: wake-ups and balance passes.
+    public var kswapd: [KswapdFigures]? = nil
+    /// The config's `expect:` lines, each with its measured sides and verdict.
+    public var expectations: [ExpectationOutcome]? = nil
+    /// The `vary:` variant this result is (nil for a plain run).
+    public var variant: String? = nil
+
+    public struct GFPClassFigures: Codable, Sendable {
+        public var gfpClass: String
+        public var allocs: UInt64
+        public var failures: UInt64
+        /// Succeeded only because ALLOC_MIN_RESERVE/ALLOC_NON_BLOCK lowered the min watermark.
+        public var reserveAllocs: UInt64
+        public var sleeps: UInt64
+        public var sleptNS: UInt64
+        public var directReclaims: UInt64
+        public var nofailStalled: UInt64
+        /// Allocation latency over every allocating operation of the class (sampled).
+        public var samples: UInt64
+        public var p50NS: UInt64
+        public var p90NS: UInt64
+        public var p99NS: UInt64
+        public var p999NS: UInt64
+        public var maxNS: UInt64
+    }
+
+    public struct KswapdFigures: Codable, Sendable {
+        public var node: Int
+        public var wakeups: UInt64
+        public var passes: UInt64
+    }
 
     public struct FreeTimeline: Codable, Sendable {
         public var intervalNS: UInt64
@@ -167,6 +201,9 @@ public struct RunResult: Codable, Sendable {
         public var costLabel: String
         /// Remote frees summed over caches, `[freeing node][slab node]`.
         public var remoteFrees: [[UInt64]]
+        /// Where each node's arena really is on the host (`move_pages` query after prefault);
+        /// absent when nothing was checked (one-node host, no prefault).
+        public var binding: [NodeBindingCheck]? = nil
     }
 
     public struct HandoffFigures: Codable, Sendable {

@@ -47,6 +47,7 @@ public enum Runner {
             last = r
             if !r.result.complete { break }
         }
+        if !config.expectations.isEmpty { last!.result.expectations = ExpectationCheck.check(config, result: last!.result) }
         return last!
     }
 

@@ -1,3 +1,4 @@
+import CArch
 import Foundation
 
 /// Runs a helper program (git, gnuplot) and collects what it prints. Pipes are read with
@@ -6,9 +7,11 @@ import Foundation
 public enum ChildProcess {
     public struct Output: Sendable { public var status: Int32; public var stdout: String; public var stderr: String }
 
-    /// `environment`: the child's whole environment (nil: this process's).
+    /// `environment`: the child's whole environment (nil: this process's). A child still running
+    /// after `timeout` seconds is terminated (then killed) and reported with status 124, so that
+    /// no helper program can hang the command that started it.
     public static func run(_ executable: String, _ args: [String], cwd: String? = nil,
-                           environment: [String: String]? = nil) throws -> Output {
+                           environment: [String: String]? = nil, timeout: Double = 600) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
@@ -18,6 +21,16 @@ public enum ChildProcess {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        let timedOut = Flag()
+        let watchdog = DispatchWorkItem { [p, timedOut] in
+            guard p.isRunning else { return }
+            timedOut.set()
+            p.terminate()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [p] in
+                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         // stderr drains on its own thread, so a child filling it cannot block on us.
         final class Box: @unchecked Sendable { var data = Data() }
         let errBox = Box()
@@ -29,10 +42,12 @@ public enum ChildProcess {
         drained.wait()
         let errText = errBox.data
         p.waitUntilExit()
+        watchdog.cancel()
+        let status = timedOut.isSet ? 124 : p.terminationStatus
         // The pipes must outlive the reads: a FileHandle closes its descriptor when it goes,
         // and by then the number could name another file of this process.
         withExtendedLifetime((out, err)) {}
-        return Output(status: p.terminationStatus, stdout: String(decoding: outText, as: UTF8.self),
+        return Output(status: status, stdout: String(decoding: outText, as: UTF8.self),
                       stderr: String(decoding: errText, as: UTF8.self))
     }
 
@@ -46,4 +61,14 @@ public enum ChildProcess {
             return data
         }
     }
+}
+
+/// A flag one thread sets and another reads, with release/acquire ordering; the class keeps
+/// the word alive for as long as any closure holds it.
+final class Flag: @unchecked Sendable {
+    private let word = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    init() { word.initialize(to: 0) }
+    deinit { word.deallocate() }
+    func set() { arch_store_release_u32(word, 1) }
+    var isSet: Bool { arch_load_acquire_u32(word) != 0 }
 }

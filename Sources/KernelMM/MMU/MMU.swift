@@ -85,7 +85,7 @@ public final class MMU: @unchecked Sendable {
     /// shootdowns until it enters again (as an idle CPU in lazy TLB mode is).
     public func leave(_ cpu: CPUContext) {
         for r in inboxes[cpu.id].setOnline(false, cpu: cpu) { handle(r, cpu: cpu) }
-        tlbs[cpu.id].flush(asid: nil)
+        tlbs[cpu.id].flush(asid: nil, counted: false)
     }
 
     /// Handles flush requests waiting for this CPU: the IPI handler, run between operations.

@@ -169,8 +169,10 @@ public final class TLB: @unchecked Sendable {
     }
 
     /// Flushes every translation of `asid` (nil: everything), as a CR3 write or INVPCID does.
-    func flush(asid: Int?) {
-        counters.fullFlushes &+= 1
+    /// `counted`: false for the model's own bookkeeping (a CPU leaving the run drops its
+    /// translations), which is no flush a kernel would do and must not show in the figures.
+    func flush(asid: Int?, counted: Bool = true) {
+        if counted { counters.fullFlushes &+= 1 }
         for level in [l1, l2] {
             for i in 0..<level.count where asid == nil || level.entries[i].tag >> 40 == UInt64(asid!) { level.entries[i].valid = false }
         }

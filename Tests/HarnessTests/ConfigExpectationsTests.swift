@@ -1,0 +1,95 @@
+import Testing
+import Foundation
+@testable import Harness
+
+/// An expectation that cannot fail is a defect: each shipped config is run with the cause of
+/// what it shows taken away, and the expectations that state that cause must then fail.
+@Suite(.serialized) struct ConfigExpectationsTests {
+    static let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Configs")
+
+    struct Mutation: Sendable, CustomTestStringConvertible {
+        var config: String
+        var cause: String
+        /// Text replacements, each applied to every occurrence.
+        var changes: [(from: String, to: String)]
+        /// Expectations (their text) that must fail once the cause is gone.
+        var mustFail: [String]
+        var probe = false
+        var testDescription: String { "\(config): \(cause)" }
+    }
+
+    static let mutations: [Mutation] = [
+        Mutation(config: "gfp-atomic-vs-kernel", cause: "nothing kept: no pressure",
+                 changes: [("lifetime: { keep: 100000 }, ", "")],
+                 mustFail: ["atomic.reserve_allocs > 0", "atomic.failures > 0", "blocking.sleeps > 0", "blocking.direct_reclaims > 0"]),
+        Mutation(config: "memory-pressure", cause: "objects fit: no pressure",
+                 changes: [("keep: 13600", "keep: 1000")],
+                 mustFail: ["kswapd.wakeups > 0", "blocking.direct_reclaims > 0", "blocking.sleeps > 0"]),
+        Mutation(config: "lock-policy-contrast", cause: "one lock policy instead of two",
+                 changes: [("vary:     { locks.zone: [spin, mutex] }", "vary:     { locks.zone: { spin: spin, mutex: spin } }")],
+                 mustFail: ["mutex.locks.zone.sleeps > 0"]),
+        Mutation(config: "remote-free", cause: "consumer on the producer's node",
+                 changes: [("{ name: tx, cpus: \"node:1\"", "{ name: tx, cpus: \"node:0\"")],
+                 mustFail: ["numa.remote_frees > 0"]),
+        Mutation(config: "numa-distance", cause: "no injected cost",
+                 changes: [("remote_cost: inject", "remote_cost: model")],
+                 mustFail: ["numa.injected.remote_ns > 0"], probe: true),
+        Mutation(config: "dma-exhaustion", cause: "ZONE_DMA large enough",
+                 changes: [("DMA: 1MiB", "DMA: 32MiB")],
+                 mustFail: ["zone[0].DMA.failures > 0"]),
+        Mutation(config: "tlb-shootdown", cause: "every range under the 33-page ceiling",
+                 changes: [("size: 256KiB, touch: 256KiB", "size: 64KiB, touch: 64KiB")],
+                 mustFail: ["tlb.full_flushes > 0"]),
+        Mutation(config: "tlb-shootdown", cause: "no mapping shared between CPUs",
+                 changes: [("cpus: \"1-2\"", "cpus: \"1\""), ("cpus: \"3-6\"", "cpus: \"3\"")],
+                 mustFail: ["tlb.ipis_sent > 0"]),
+        Mutation(config: "quickstart", cause: "no atomic context",
+                 changes: [("atomic_share: 0.25", "atomic_share: 0")],
+                 mustFail: ["atomic.allocs > 0"]),
+        Mutation(config: "allocator-compare", cause: "no dedicated cache",
+                 changes: [("      - { op: kmem_cache_alloc, weight: 2, cache: skbuff_head_cache }\n", "")],
+                 mustFail: ["op.kmem_cache_alloc.blocking.count > 0"]),
+        Mutation(config: "allocator-compare-remote", cause: "no handoff",
+                 changes: [(", handoff: tx }\n  - { name: tx, cpus: \"1\", op: kfree, from: rx }", " }")],
+                 mustFail: ["handoff.received > 0"]),
+    ]
+
+    @Test("Shipped configs with their cause taken away fail the expectations that claim it", arguments: mutations)
+    func causeTakenAway(_ m: Mutation) async throws {
+        let path = Self.configs.appendingPathComponent("\(m.config).yaml").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var mutated = text
+        for c in m.changes {
+            #expect(text.contains(c.from), "the mutation still applies to \(m.config).yaml")
+            mutated = mutated.replacingOccurrences(of: c.from, with: c.to)
+        }
+        var config = try ConfigLoader.parse(yaml: mutated, file: path, baseDirectory: Self.configs.path)
+        config.override { $0.run.durationNS = 400_000_000 }
+        var options = Runner.Options()
+        options.probeAccessCost = m.probe
+        let outcomes: [ExpectationOutcome]
+        if config.variants.isEmpty {
+            outcomes = try await Runner.run(config, options: options).result.expectations ?? []
+        } else {
+            outcomes = try await ContrastRunner.run(config, options: options).expectations
+        }
+        for text in m.mustFail {
+            let found = outcomes.filter { $0.text.hasPrefix(text) }
+            #expect(!found.isEmpty, "\(text) is one of \(m.config)'s expectations")
+            #expect(found.contains { !$0.passed }, "\(text) must fail without its cause: \(found)")
+        }
+    }
+
+    @Test("Every shipped config states what it shows in expect:")
+    func everyConfigHasExpectations() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.configs.path).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 10)
+        for f in files {
+            let c = try ConfigLoader.load(path: Self.configs.appendingPathComponent(f).path)
+            #expect(!c.expectations.isEmpty, "\(f) has no expect: section")
+            #expect(Self.mutations.contains { "\($0.config).yaml" == f } || f == "host-numa.yaml",
+                    "\(f) has a test that takes its cause away")
+        }
+    }
+}

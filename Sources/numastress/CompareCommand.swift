@@ -8,8 +8,9 @@ struct CompareCommand: ParsableCommand {
         abstract: "Compare a result with a baseline: counters exactly (deterministic runs), timings and speed-independent ratios over repetitions with a U test. Exit 1 on a regression.",
         discussion: """
             A timing is a REGRESSION when its median over repetitions moved the wrong way by more than \
-            --max-regression and a two-sided Mann–Whitney U test gives p < --alpha; IMPROVED the other \
-            way; otherwise ok. Record results with --repetitions 5 or more: with 3 a side no change can \
+            --max-regression (--max-tail-regression for p99) and a two-sided Mann–Whitney U test gives \
+            p < --alpha; IMPROVED the other way; otherwise ok. Throughput is operations per CPU-second \
+            of the measured phase, so other processes' load on the machine does not count. Record results with --repetitions 5 or more: with 3 a side no change can \
             reach p < 0.05. Exit status: 0 nothing failed; 1 a regression, a changed counter, a missing \
             metric (or, with --strict, a metric not judged); 2 the results cannot be compared (unreadable, \
             incomplete, or of different configs or machines without --force).
@@ -24,8 +25,11 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("max-regression"), help: "Smallest timing worsening that counts, e.g. 10%.")
     var maxRegression = "10%"
 
-    @Option(name: .customLong("ratio-tolerance"), help: "Smallest change of a speed-independent ratio that counts, e.g. 10%.")
-    var ratioTolerance = "10%"
+    @Option(name: .customLong("max-tail-regression"), help: "Smallest worsening of a p99 latency that counts (tails move far more than medians between identical runs on a shared machine).")
+    var maxTailRegression = "100%"
+
+    @Option(name: .customLong("ratio-tolerance"), help: "Smallest change of a speed-independent ratio that counts (and at least 0.05 per operation in absolute terms at 25%).")
+    var ratioTolerance = "25%"
 
     @Option(help: "Significance level of the U test.")
     var alpha = SampleRule.defaultAlpha
@@ -48,6 +52,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         var options = Comparison.Options()
         options.maxRegression = try Self.fraction(maxRegression, "--max-regression")
+        options.maxTailRegression = try Self.fraction(maxTailRegression, "--max-tail-regression")
         options.ratioTolerance = try Self.fraction(ratioTolerance, "--ratio-tolerance")
         guard alpha > 0 && alpha < 1 else { throw failInput("--alpha: expected a level between 0 and 1, like 0.05, got \(alpha)") }
         options.alpha = alpha

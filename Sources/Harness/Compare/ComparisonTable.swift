@@ -18,9 +18,10 @@ extension Comparison {
         }
         var out = ""
         if rows.contains(where: { $0.kind != .counter }) {
+            let pct = { (v: Double) in String(Self.percent(v).dropFirst()) }
             out += "timings and ratios: medians over repetitions, two-sided Mann–Whitney U test; a change counts when "
-                + "p < \(options.alpha) and it exceeds \(Self.percent(options.maxRegression).dropFirst()) (timings) "
-                + "or \(Self.percent(options.ratioTolerance).dropFirst()) (ratios)\n"
+                + "p < \(options.alpha) and it exceeds \(pct(options.maxRegression)) (throughput, p50), "
+                + "\(pct(options.maxTailRegression)) (p99) or \(pct(options.ratioTolerance)) (ratios)\n"
         }
         let header = ["metric", "baseline", "now", "change", "p", "verdict"]
         let widths = header.indices.map { i in max(header[i].count, cells.map { $0[i].count }.max() ?? 0) }

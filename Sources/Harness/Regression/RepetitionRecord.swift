@@ -1,5 +1,5 @@
-/// What each repetition of a run keeps in result.json for `compare`: besides throughput, the
-/// median and tail latency of every operation class, the lock wait per operation, and the
+/// What each repetition of a run keeps in result.json for `compare`: besides throughput and
+/// the CPU time it took, the median and tail latency of every operation class and the
 /// speed-independent ratios. A statistical test needs the figure of every repetition, not only
 /// the last repetition's full result.
 public struct RepetitionLatency: Codable, Sendable, Equatable {
@@ -25,8 +25,6 @@ extension RunResult.RepetitionFigures {
                                      p50NS: h.flatMap { InterpolatedPercentile.of($0, 50) } ?? Double(o.p50NS),
                                      p99NS: h.flatMap { InterpolatedPercentile.of($0, 99) } ?? Double(o.p99NS))
         }
-        let ops = Double(r.throughput.totalOps)
-        lockWaitNSPerOp = ops > 0 ? Double(r.locks.reduce(UInt64(0)) { $0 + $1.waitNS }) / ops : nil
         ratios = StableRatios.of(r)
     }
 

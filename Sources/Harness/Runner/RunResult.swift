@@ -226,7 +226,6 @@ public struct RunResult: Codable, Sendable {
         // For compare's statistics (Regression/RepetitionRecord.swift); absent in older results.
         public var cpuNS: UInt64? = nil
         public var latency: [RepetitionLatency]? = nil
-        public var lockWaitNSPerOp: Double? = nil
         public var ratios: [String: Double]? = nil
     }
 }

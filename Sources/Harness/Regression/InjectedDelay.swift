@@ -6,11 +6,27 @@ import KernelMM
 /// delay shows whether the gate catches a slowdown of that size. The delay is recorded in the
 /// result and left out of the config's identity for that reason.
 enum InjectedDelay {
-    /// Sets every worker's delay, in TSC ticks (calibrated against the monotonic clock).
+    /// Sets every worker's delay, in TSC ticks (calibrated against the monotonic clock), less
+    /// what one read of the counter costs: the spin overshoots its end by about one read, which
+    /// on a VM is 10-20 ns, as much as the smallest delays worth asking for.
     static func apply(_ ns: UInt64, to workers: [CPUWorker]) {
         guard ns > 0 else { return }
-        let ticks = max(UInt64((Double(ns) / Clock.nsPerTick).rounded()), 1)
+        let wanted = Double(ns) / Clock.nsPerTick
+        let ticks = max(UInt64((wanted - readCostTicks()).rounded()), 1)
         for w in workers { w.delayTicks = ticks }
+    }
+
+    /// Ticks one `Clock.ticks()` takes, the smallest mean over a few batches (a preempted
+    /// batch is dropped that way).
+    static func readCostTicks() -> Double {
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = Clock.ticks()
+            var last = t0
+            for _ in 0..<1000 { last = Clock.ticks() }
+            best = min(best, Double(last &- t0) / 1000)
+        }
+        return best
     }
 }
 

@@ -102,6 +102,36 @@ import Foundation
         #expect(better.status == 0 && better.stdout.contains("improved"))
     }
 
+    @Test("Ratios of concurrent runs: a slow-path share from 0.5 to 0.8 is a REGRESSION; a move below the absolute floor is not")
+    func ratios() throws {
+        let dir = try tempDir("cmp-ratio")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = try runOnce(config(size: 64), dir: dir, tag: "a")
+        // Pretend the runs were concurrent (ratios are judged only there) with five repetitions.
+        func with(_ share: Double, _ remote: Double) -> (inout [String: Any]) -> Void {
+            return { json in
+                var run = json["run"] as! [String: Any]
+                run["mode"] = "concurrent"
+                json["run"] = run
+                let one = (json["repetitions"] as! [[String: Any]])[0]
+                json["repetitions"] = (0..<5).map { i -> [String: Any] in
+                    var r = one
+                    let jitter = 1 + Double(i) * 0.002
+                    r["ratios"] = ["slab.kmalloc-64.alloc_slowpath_share": share * jitter, "numa.remote_frees_per_op": remote * jitter]
+                    return r
+                }
+            }
+        }
+        let base = try edited(a, as: "base", with(0.5, 0.01))
+        let worse = try edited(a, as: "worse", with(0.8, 0.03))
+        let r = try CLI.run(["compare", base, worse, "--metric", "ratio."])
+        #expect(r.status == 1, "\(r.stdout)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("ratio.slab.kmalloc-64.alloc_slowpath_share") && $0.contains("REGRESSION") }, "\(r.stdout)")
+        // 0.01 -> 0.03 per operation: tripled, but by 0.02, under the 0.05 floor: ok (hidden).
+        #expect(!lines.contains { $0.hasPrefix("ratio.numa.remote_frees_per_op") }, "\(r.stdout)")
+    }
+
     @Test("An incomplete result is refused with one line naming the file")
     func incomplete() throws {
         let dir = try tempDir("cmp-incomplete")

@@ -31,7 +31,7 @@ extension Comparison {
                     : String(repeating: " ", count: widths[i] - s.count) + s
             }.joined(separator: "  ") + "\n"
         }
-        out += line(header) + cells.map(line).joined()
+        if !cells.isEmpty { out += line(header) + cells.map(line).joined() }
         for (i, why) in reasons.enumerated() { out += "[\(i + 1)] \(why)\n" }
         let failing = rows.filter { $0.verdict.fails }.count
         let improved = rows.filter { $0.verdict == .improved }.count

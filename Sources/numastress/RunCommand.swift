@@ -34,6 +34,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Send every workload's objects to this allocator: kernel (the modelled slab and page allocators) or malloc (the process's malloc/free).")
     var allocator: String?
 
+    @Option(help: "Override run.repetitions: how many times the run is repeated; compare judges timings over them (record baselines with 5 or more).")
+    var repetitions: Int?
+
+    @Option(name: .customLong("inject-delay"), help: "Power check: spend this much busy time after every operation, outside the allocators and the timed region (e.g. 150ns). Recorded in the result, left out of the config identity, so compare can check that it catches the slowdown.")
+    var injectDelay: String?
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -42,6 +48,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         var cfg: StressConfig
+        var injectDelayNS: UInt64 = 0
         do {
             cfg = try ConfigLoader.load(path: config)
             // Overrides obey the config's own rules (run.duration > 0).
@@ -54,6 +61,7 @@ struct RunCommand: AsyncParsableCommand {
                 let ns = try Units.duration(w)
                 cfg.override { $0.run.warmupNS = ns }
             }
+            if let d = injectDelay { injectDelayNS = try Units.duration(d) }
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data("\(e.description)\n".utf8))
             throw ExitCode(2)
@@ -63,6 +71,10 @@ struct RunCommand: AsyncParsableCommand {
             throw failInput("\(error)")
         }
         if let seed { cfg.override { $0.run.seed = seed } }
+        if let repetitions {
+            guard repetitions >= 1 else { throw failInput("--repetitions: expected at least 1, got \(repetitions)") }
+            cfg.override { $0.run.repetitions = repetitions }
+        }
         if let allocator {
             guard let choice = AllocatorChoice(rawValue: allocator) else { throw failInput("--allocator: expected kernel or malloc, got \(allocator)") }
             cfg.override { c in for i in c.workloads.indices { c.workloads[i].allocator = choice } }
@@ -70,6 +82,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = Runner.Options()
         options.progress = !quiet
         options.probeAccessCost = !noProbe
+        options.injectDelayNS = injectDelayNS
         if let shake {
             let parts = shake.split(separator: ":")
             guard let seed = parts.first.flatMap({ UInt64($0) }), parts.count <= 2,

@@ -1,7 +1,7 @@
 /// A config's YAML as the reader walks it: scalars, mappings and lists, each with the line and
 /// column it starts at. Tags are not kept (a config has no use for them), and an alias is the
 /// node it names, shared, not copied. Built by `YAMLComposer`.
-enum YNode {
+indirect enum YNode {
     case scalar(YScalar)
     case mapping(YMapping)
     case sequence(YSequence)
@@ -31,12 +31,17 @@ struct YScalar {
 }
 
 struct YMapping: Sequence {
+    // Spelled out: inferring them from makeIterator() is a circular reference in a clean build.
+    typealias Element = (key: YNode, value: YNode)
+    typealias Iterator = IndexingIterator<[(key: YNode, value: YNode)]>
     var pairs: [(key: YNode, value: YNode)]
     var mark: YMark
     func makeIterator() -> IndexingIterator<[(key: YNode, value: YNode)]> { pairs.makeIterator() }
 }
 
 struct YSequence: RandomAccessCollection {
+    typealias Element = YNode
+    typealias Index = Int
     var items: [YNode]
     var mark: YMark
     var startIndex: Int { items.startIndex }

@@ -33,6 +33,8 @@ final class CPUWorker: @unchecked Sendable {
     let progress = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     /// Extra TSC ticks per touched cache line of another node's memory (`remote_cost: inject`).
     @exclusivity(unchecked) var touchInjectTicks: [UInt64]
+    /// `--inject-delay` in TSC ticks, spent after each operation; 0 when off (InjectedDelay).
+    @exclusivity(unchecked) var delayTicks: UInt64 = 0
 
     /// One workload's state on this CPU.
     struct WorkloadPart {
@@ -114,7 +116,10 @@ final class CPUWorker: @unchecked Sendable {
         turn = turn + 1 == parts.count ? 0 : turn + 1
         turnPart = i
         let did = parts[i].replay != nil ? replayStep(i) : parts[i].isConsumer ? consume(i) : produce(i)
-        if did { stats.ops &+= 1 }
+        if did {
+            stats.ops &+= 1
+            if delayTicks != 0 { spinInjectedDelay() }
+        }
         return did
     }
 

@@ -107,6 +107,9 @@ public struct RunResult: Codable, Sendable {
         public var file: String?
         /// The config file's text, as run.
         public var text: String?
+        /// The normalised config with the command line's overrides, and its hash (compare refuses
+        /// results of different configs). Absent in older results.
+        public var identity: ConfigIdentity? = nil
     }
 
     public struct HostInfo: Codable, Sendable {
@@ -133,6 +136,10 @@ public struct RunResult: Codable, Sendable {
         public var nodePartialLock: String
         /// Schedule shaking, when on: seed, chance and how many shakes happened.
         public var shake: String? = nil
+        /// Process CPU time over the measured phase.
+        public var cpuNS: UInt64? = nil
+        /// `--inject-delay`: busy time spent after every operation (a power check), when set.
+        public var injectDelayNS: UInt64? = nil
     }
 
     public struct Throughput: Codable, Sendable {
@@ -218,6 +225,10 @@ public struct RunResult: Codable, Sendable {
         public var totalOps: UInt64
         public var elapsedNS: UInt64
         public var opsPerSec: Double
+        // For compare's statistics (Regression/RepetitionRecord.swift); absent in older results.
+        public var cpuNS: UInt64? = nil
+        public var latency: [RepetitionLatency]? = nil
+        public var ratios: [String: Double]? = nil
     }
 }
 

@@ -20,6 +20,8 @@ public enum Runner {
         public var ownSignalHandlers = true
         /// How long the drain after the measured phase may take before it gives up.
         public var drainLimitNS: UInt64 = 30_000_000_000
+        /// `--inject-delay`: busy nanoseconds after every operation, a power check (InjectedDelay).
+        public var injectDelayNS: UInt64 = 0
         public init() {}
     }
 
@@ -37,9 +39,10 @@ public enum Runner {
         var reps: [RunResult.RepetitionFigures] = []
         for _ in 0..<max(config.run.repetitions, 1) {
             var r = try await runOnce(config, options: options)
-            reps.append(RunResult.RepetitionFigures(totalOps: r.result.throughput.totalOps, elapsedNS: r.result.run.elapsedNS,
-                                                    opsPerSec: r.result.throughput.opsPerSec))
+            reps.append(RunResult.RepetitionFigures(of: r))
             r.result.repetitions = reps
+            r.result.config.identity = ConfigIdentity(config, options: options)
+            if options.injectDelayNS > 0 { r.result.run.injectDelayNS = options.injectDelayNS }
             if let shake = options.shake { r.result.run.shake = "seed \(shake.seed), p \(shake.probability), \(ScheduleShaker.count) shakes" }
             last = r
             if !r.result.complete { break }
@@ -59,10 +62,12 @@ public enum Runner {
         var cost: AccessCostMatrix? = nil
         if options.probeAccessCost && !interrupted { cost = await AccessCostProbe.measure(env: env) }
         if config.remoteCost == .inject, let cost { inject(cost, env: env, workers: workers) }
+        InjectedDelay.apply(options.injectDelayNS, to: workers)
 
         var stopReason: String? = nil
         let elapsed: UInt64
         var timeline: RunResult.FreeTimeline? = nil
+        var cpuStart = ProcessCPUTime.nowNS()
         if config.run.deterministic {
             elapsed = runDeterministic(env, workers)
         } else {
@@ -72,10 +77,12 @@ public enum Runner {
             }
             let sampler = FreeAreaSampler(kernel: env.kernel, durationNS: config.run.operations == nil ? config.run.durationNS : 10_000_000_000)
             sampler.start(at: Clock.monotonicNS())
+            cpuStart = ProcessCPUTime.nowNS()
             elapsed = interrupted ? 0 : await phase(env, workers, durationNS: config.run.durationNS,
                                                     operations: config.run.operations, label: "run", options: options)
             timeline = sampler.stop()
         }
+        let cpuNS = ProcessCPUTime.nowNS() - cpuStart
         let signal = StopSignal.pending
         if signal != 0 { stopReason = "interrupted (\(StopSignal.name(signal)))" }
         if let kind = env.kernel.log.stopRequested { stopReason = "stopped on \(kind.rawValue) (on_slab_error: abort)" }
@@ -86,6 +93,7 @@ public enum Runner {
         var result = ResultBuilder.build(env: env, workers: workers, elapsedNS: elapsed, started: started,
                                          accessCost: cost, buddyAtEnd: buddyAtEnd)
         result.freeTimeline = timeline
+        result.run.cpuNS = cpuNS
         result.complete = stopReason == nil
         result.stopReason = stopReason
         if signal != 0 { result.stopSignal = StopSignal.name(signal) }

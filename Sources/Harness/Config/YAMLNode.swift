@@ -1,7 +1,7 @@
 /// A config's YAML as the reader walks it: scalars, mappings and lists, each with the line and
 /// column it starts at. Tags are not kept (a config has no use for them), and an alias is the
 /// node it names, shared, not copied. Built by `YAMLComposer`.
-indirect enum YNode {
+indirect enum YNode: Sendable {
     case scalar(YScalar)
     case mapping(YMapping)
     case sequence(YSequence)
@@ -18,19 +18,19 @@ indirect enum YNode {
 }
 
 /// 1-based, as editors and compilers count; columns count Unicode scalars, as libyaml does.
-struct YMark: Equatable {
+struct YMark: Equatable, Sendable {
     var line: Int
     var column: Int
 }
 
-struct YScalar {
+struct YScalar: Sendable {
     var string: String
     /// Written without quotes or block indicators: only such a scalar can mean null.
     var isPlain: Bool
     var mark: YMark
 }
 
-struct YMapping: Sequence {
+struct YMapping: Sequence, Sendable {
     // Spelled out: inferring them from makeIterator() is a circular reference in a clean build.
     typealias Element = (key: YNode, value: YNode)
     typealias Iterator = IndexingIterator<[(key: YNode, value: YNode)]>
@@ -39,7 +39,7 @@ struct YMapping: Sequence {
     func makeIterator() -> IndexingIterator<[(key: YNode, value: YNode)]> { pairs.makeIterator() }
 }
 
-struct YSequence: RandomAccessCollection {
+struct YSequence: RandomAccessCollection, Sendable {
     typealias Element = YNode
     typealias Index = Int
     var items: [YNode]

@@ -11,7 +11,15 @@ import KernelMM
 /// The kernel has no such thing; it stands in for the run's end, which the kernel never sees.
 final class PhaseStop: @unchecked Sendable {
     private let kernel: Kernel
-    private let deadline: UInt64
+    private let durationNS: UInt64?
+    private let cpus: UInt64
+    /// CPUs that began their loop; the phase starts when all have (on a loaded host an actor's
+    /// thread can start seconds late, and its share must not be cut to nothing).
+    let started = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    /// The deadline CPUs read (relaxed) every 64 operations: `.max` until every CPU started.
+    let deadline = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    /// When the measured phase began: every CPU running (written before `ended` is signalled).
+    private(set) var startedAt: UInt64 = 0
     /// Set by the phase when every CPU returned on its own (an operation count was reached).
     private let finished = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
     /// When the stop was requested (0: not yet), written by the watchdog before it ends.
@@ -19,10 +27,13 @@ final class PhaseStop: @unchecked Sendable {
     private let ended = DispatchSemaphore(value: 0)
     private static let pollNS: UInt64 = 1_000_000
 
-    /// `deadline`: monotonic nanoseconds, `.max` for a phase bounded by its operation count.
-    init(kernel: Kernel, deadline: UInt64) {
+    /// `durationNS`: nil for a phase bounded by its operation count.
+    init(kernel: Kernel, durationNS: UInt64?, cpus: Int) {
         self.kernel = kernel
-        self.deadline = deadline
+        self.durationNS = durationNS
+        self.cpus = UInt64(cpus)
+        started.initialize(to: 0)
+        deadline.initialize(to: .max)
         finished.initialize(to: 0)
         stoppedAt.initialize(to: 0)
         kernel.clearStop()
@@ -31,17 +42,25 @@ final class PhaseStop: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { finished.deallocate(); stoppedAt.deallocate() }
+    deinit { finished.deallocate(); stoppedAt.deallocate(); started.deallocate(); deadline.deallocate() }
 
     private func watch() {
+        // The phase starts once every CPU runs (or a signal or the end comes first).
+        while arch_load_acquire_u64(started) < cpus && arch_load_relaxed_u32(finished) == 0 && arch_stop_signal() == 0 {
+            var ts = timespec(tv_sec: 0, tv_nsec: 100_000)
+            nanosleep(&ts, nil)
+        }
+        startedAt = Clock.monotonicNS()
+        let end = durationNS.map { startedAt &+ $0 } ?? .max
+        arch_store_release_u64(deadline, end)
         while arch_load_relaxed_u32(finished) == 0 {
             let now = Clock.monotonicNS()
-            if now >= deadline || arch_stop_signal() != 0 || kernel.log.stopRequested != nil {
+            if now >= end || arch_stop_signal() != 0 || kernel.log.stopRequested != nil {
                 stoppedAt.pointee = now
                 kernel.requestStop()
                 break
             }
-            var ts = timespec(tv_sec: 0, tv_nsec: Int(min(Self.pollNS, deadline &- now)))
+            var ts = timespec(tv_sec: 0, tv_nsec: Int(min(Self.pollNS, end &- now)))
             nanosleep(&ts, nil)
         }
         ended.signal()   // orders the write of stoppedAt before the phase reads it

@@ -176,8 +176,6 @@ public enum Runner {
     /// last CPU noticed it.
     static func phase(_ env: RunEnvironment, _ workers: [CPUWorker], durationNS: UInt64, operations: Int?,
                       label: String, options: Options) async -> UInt64 {
-        let start = Clock.monotonicNS()
-        let deadline = operations == nil ? start + durationNS : UInt64.max
         let producersLeft = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         producersLeft.initialize(to: UInt64(workers.filter { !$0.isConsumerOnly }.count))
         defer { producersLeft.deallocate() }
@@ -186,13 +184,15 @@ public enum Runner {
         let progress = options.progress ? Progress(label: label, workers: workers, durationNS: durationNS,
                                                    operations: operations) : nil
         progress?.start()
-        let stop = PhaseStop(kernel: env.kernel, deadline: deadline)
+        let stop = PhaseStop(kernel: env.kernel, durationNS: operations == nil ? durationNS : nil, cpus: workers.count)
+        let started = UInt(bitPattern: stop.started), deadline = UInt(bitPattern: stop.deadline)
         await withTaskGroup(of: Void.self) { group in
             for (i, worker) in workers.enumerated() {
                 let actor = env.actors[i]
                 group.addTask {
                     await actor.run {
-                        runLoop(worker, operations: operations, deadline: deadline,
+                        runLoop(worker, operations: operations, started: UnsafeMutablePointer<UInt64>(bitPattern: started)!,
+                                deadline: UnsafeMutablePointer<UInt64>(bitPattern: deadline)!,
                                 producersLeft: UnsafeMutablePointer<UInt64>(bitPattern: left)!,
                                 stop: UnsafeMutablePointer<UInt32>(bitPattern: stopWord)!)
                     }
@@ -201,16 +201,19 @@ public enum Runner {
         }
         // A phase that reached its deadline measured exactly its duration, even when the stop
         // was noticed late (a watchdog starved by oversubscribed CPUs).
-        let end = min(stop.end() ?? Clock.monotonicNS(), deadline)
+        let stoppedAt = stop.end()
+        let end = min(stoppedAt ?? Clock.monotonicNS(), arch_load_acquire_u64(stop.deadline))
         progress?.stop()
-        return end - start
+        return end &- min(stop.startedAt, end)
     }
 
     /// One CPU's phase: the stop word (deadline, signal, abort: see `PhaseStop`) is read before
     /// every operation; every 64 operations the CPU also reads the clock itself and sets the
     /// word at the deadline, so that a late watchdog cannot stretch the phase.
-    nonisolated static func runLoop(_ w: CPUWorker, operations: Int?, deadline: UInt64,
+    nonisolated static func runLoop(_ w: CPUWorker, operations: Int?, started: UnsafeMutablePointer<UInt64>,
+                                    deadline: UnsafeMutablePointer<UInt64>,
                                     producersLeft: UnsafeMutablePointer<UInt64>, stop: UnsafeMutablePointer<UInt32>) {
+        _ = arch_fetch_add_u64(started, 1)
         let consumerOnly = w.isConsumerOnly
         let target = operations.map { UInt64($0) } ?? .max
         var done: UInt64 = 0
@@ -222,7 +225,7 @@ public enum Runner {
                 if producing && done >= target { break }
             }
             w.publishProgress()
-            if Clock.monotonicNS() >= deadline { arch_store_release_u32(stop, 1); break }
+            if Clock.monotonicNS() >= arch_load_relaxed_u64(deadline) { arch_store_release_u32(stop, 1); break }
             if producing && w.replayFinished { break }   // a replay CPU ends with its stream
             if producing && done >= target {
                 producing = false

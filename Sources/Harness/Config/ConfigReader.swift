@@ -27,6 +27,13 @@ struct ConfigReader {
             config.caches = caches.map(\.spec)
         }
         config.workloads = try workloads(top, caches: config.caches, memory: config.memory, machine: machine)
+        // The run makes the kernel's page-table root and one per mmap workload's address space
+        // before the first operation; memory that cannot give them would fail the start.
+        let spaces = config.workloads.filter { $0.mix.contains { $0.kind == .mmap } }.count
+        do { try config.memory.checkBootPages(1 + spaces, nodes: machine.nodes.count) } catch {
+            let at = top["memory"].flatMap { try? fields($0, "memory", allowed: ConfigKeys.memory) }
+            throw fail(at?["watermarks"] ?? at?["per_node"] ?? top.key("workloads"), "memory: \(error.message)", hint: Self.bootHint)
+        }
         return config
     }
 

@@ -58,12 +58,40 @@ public struct MemoryConfig: Sendable, Equatable {
             let asked = "\(nodes) node(s) x \(perNodeBytes >> 20) MiB" + (tooMany ? "" : " = \(total >> 20) MiB")
             throw MemoryConfigError("\(asked) is more than this host can give (\(available >> 20) MiB available)", field: .host)
         }
+        // Last: the watermark arithmetic needs the sizes bounded by the checks above.
+        try checkBootPages(1, nodes: nodes)
+    }
+}
+
+extension MemoryConfig {
+    /// Order-0 GFP_KERNEL pages the whole machine can give before every zone's min watermark and
+    /// lowmem reserve stop it (`__zone_watermark_ok`: free must stay above min + reserve). At
+    /// boot nothing is allocated and nothing can be reclaimed, so this is all there is.
+    public func pagesAboveWatermarks(nodes: Int) -> Int {
+        let sizes = [dmaBytes, dma32Bytes, normalBytes].map { $0 / PAGE_SIZE }
+        let total = sizes.reduce(0, +) * nodes
+        let perNode = ZoneType.allCases.reduce(0) { sum, type in
+            let pages = sizes[type.rawValue]
+            let mark = watermarks ?? Watermarks.computed(zonePages: pages, totalPages: total)
+            let reserve = Kernel.lowmemReserve(of: type, sizes: sizes)[ZoneType.normal.rawValue]
+            return sum + Swift.max(0, pages - mark.min - reserve)
+        }
+        return perNode * nodes
+    }
+
+    /// Refuses memory that cannot give `pages` page-table pages at boot (the kernel's own root,
+    /// and one per address space): the run would fail to start.
+    public func checkBootPages(_ pages: Int, nodes: Int) throws(MemoryConfigError) {
+        let have = pagesAboveWatermarks(nodes: nodes)
+        guard have < pages else { return }
+        throw MemoryConfigError("\(nodes) node(s) x \(perNodeBytes >> 10) KiB leave \(have) page(s) above the zones' min watermarks; starting needs \(pages) for page tables",
+                                field: .boot)
     }
 }
 
 public struct MemoryConfigError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The setting a refusal is about, so that a config loader can point at it.
-    public enum Field: Sendable, Equatable { case perNode, dma, dma32, zones, maxOrder, watermarks, pcpBatch, pcpHigh, host }
+    public enum Field: Sendable, Equatable { case perNode, dma, dma32, zones, maxOrder, watermarks, pcpBatch, pcpHigh, boot, host }
     public let message: String
     public let field: Field?
     public init(_ message: String, field: Field? = nil) { self.message = message; self.field = field }

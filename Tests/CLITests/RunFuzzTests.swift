@@ -7,7 +7,8 @@ import Yams
 
 /// Fuzzing `run`, not only the loader: whatever `validate` accepts, `run` must run. Mutants of
 /// Configs/*.yaml and Configs/regression/*.yaml (ConfigMutator) that the loader accepts are run
-/// for 200 operations a CPU by the built `numastress`, each in its own process under a time
+/// for 200 operations a CPU by the built `numastress` (without the access-cost probe, except
+/// where `remote_cost: inject` spends its figures), each in its own process under a time
 /// limit, so that a trap (exit 132), a refusal at start (exit 2) or a hang is caught and
 /// reported with the config that caused it.
 ///
@@ -111,10 +112,12 @@ import Yams
             ran += 1
             let file = work + "/fuzz-\(tries).yaml"
             try text.write(toFile: file, atomically: true, encoding: .utf8)
+            // The access-cost probe only for `remote_cost: inject`, which spends what it measures.
+            let probe = config.remoteCost == .inject ? [] : ["--no-probe"]
             func run(limit: Int) throws -> ChildProcess.Output {
                 defer { try? FileManager.default.removeItem(atPath: work + "/results") }
-                return try ChildProcess.run("/usr/bin/timeout", ["-k", "5", "\(limit)", binary, "run", file,
-                                                                 "--quiet", "--no-probe", "--results", work + "/results"])
+                return try ChildProcess.run("/usr/bin/timeout", ["-k", "5", "\(limit)", binary, "run", file, "--quiet"] + probe
+                                                                + ["--results", work + "/results"])
             }
             var out = try run(limit: timeout)
             // A loaded machine can make a slow run look hung: a hung one stays hung with 4× the time.

@@ -104,8 +104,9 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
                   yaml: head + "caches:\n  - { name: c, size: 64 }\n  - { name: c, size: 128 }\n",
                   expected: #"t.yaml:6:13: error: caches[1].name: cache "c" is already defined (hint: first defined at line 5)"#),
         BadConfig(rule: "one slab per cache per CPU must fit a node",
-                  yaml: "name: t\ntopology: { synthetic: \"pack:2 [numa] core:4 pu:1\" }\nmemory: { per_node: 64KiB, zones: { DMA: 0, DMA32: 0 } }\ncaches: [ { name: c, size: 4096 } ]\n",
-                  expected: "t.yaml:4:1: error: caches: one slab per cache per CPU needs 32 KiB × 4 CPUs = 128 KiB per node, more than memory.per_node (64 KiB)"),
+                  yaml: "name: t\ntopology: { synthetic: \"pack:2 [numa] core:4 pu:1\" }\nmemory: { per_node: 256KiB, zones: { DMA: 0, DMA32: 0 } }\n"
+                      + "caches: [ { name: c, size: 4096 }, { name: d, size: 4096 }, { name: e, size: 4096 } ]\n",
+                  expected: "t.yaml:4:1: error: caches: one slab per cache per CPU needs 96 KiB × 4 CPUs = 384 KiB per node, more than memory.per_node (256 KiB)"),
         BadConfig(rule: "workloads are required",
                   yaml: head,
                   expected: #"t.yaml:1:1: error: missing required key "workloads""#),

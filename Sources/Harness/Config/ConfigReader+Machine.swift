@@ -72,6 +72,8 @@ extension ConfigReader {
         }
     }
 
+    static let bootHint = "raise memory.per_node or lower memory.watermarks; each workload that maps memory has an address space of its own"
+
     /// `memory:` on top of `MemoryConfig()` defaults, validated for `nodes` nodes (which checks the
     /// host too). A validation failure is placed at the value that causes it.
     func memory(_ top: Fields, nodes: Int) throws -> MemoryConfig {
@@ -112,6 +114,7 @@ extension ConfigReader {
             case .maxOrder?: (at, hint) = (f?["max_order"], nil)
             case .watermarks?: (at, hint) = (f?["watermarks"], nil)
             case .pcpBatch?, .pcpHigh?: (at, hint) = (f?["pcp"], nil)
+            case .boot?: (at, hint) = (f?["watermarks"] ?? f?["per_node"], Self.bootHint)
             case .host?, nil: (at, hint) = (f?["per_node"], "lower memory.per_node or use a topology with fewer nodes")
             }
             throw fail(at ?? top.key("memory") ?? top["topology"], "memory: \(error.message)", hint: hint)

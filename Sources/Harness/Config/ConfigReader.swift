@@ -31,6 +31,13 @@ struct ConfigReader {
         }
         config.workloads = try workloads(top, caches: config.caches, memory: config.memory, machine: machine)
         try finishReplays(&config, top: top)
+        // The run makes the kernel's page-table root and one per mmap workload's address space
+        // before the first operation; memory that cannot give them would fail the start.
+        let spaces = config.workloads.filter { $0.mix.contains { $0.kind == .mmap } }.count
+        do { try config.memory.checkBootPages(1 + spaces, nodes: machine.nodes.count) } catch {
+            let at = top["memory"].flatMap { try? fields($0, "memory", allowed: ConfigKeys.memory) }
+            throw fail(at?["watermarks"] ?? at?["per_node"] ?? top.key("workloads"), "memory: \(error.message)", hint: Self.bootHint)
+        }
         guard !asVariant else { return config }
         if let n = top["vary"] { config.variants = try variants(n, root: root) }
         if let n = top["expect"] { config.expectations = try expectations(n, config: config) }

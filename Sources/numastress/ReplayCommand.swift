@@ -34,20 +34,14 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "A malformed line is an error (exit 2, FILE:LINE) instead of being skipped and counted.")
     var strict = false
 
-    @Option(help: "Folder that receives <name>/<timestamp>/.")
-    var results = "Results"
+    @OptionGroup var output: RunOutputOptions
 
     @Option(help: "Override run.seed.")
     var seed: UInt64?
 
-    @Flag(help: "No progress line.")
-    var quiet = false
-
     @Flag(help: "Print result.json instead of the summary.")
     var json = false
 
-    @Flag(name: .customLong("no-probe"), help: "Skip measuring the NUMA access-cost matrix.")
-    var noProbe = false
 
     func run() async throws {
         var o = Replay.Options()
@@ -66,7 +60,7 @@ struct ReplayCommand: AsyncParsableCommand {
         if let memory {
             do { o.memoryPerNode = try Units.size(memory) } catch { throw failInput("--memory: \(error)") }
         }
-        if let why = ResultWriter.checkWritable(root: results) { throw failInput("--results: \(why)") }
+        try output.checkResults()
         let prepared: Replay.Prepared
         do {
             prepared = try Replay.prepare(trace: trace, options: o)
@@ -77,8 +71,8 @@ struct ReplayCommand: AsyncParsableCommand {
             throw failInput("\(error)")
         }
         var options = Runner.Options()
-        options.progress = !quiet && !json
-        options.probeAccessCost = !noProbe
+        options.progress = !output.quiet && !json
+        options.probeAccessCost = !output.noProbe
         StopSignal.install()
         defer { StopSignal.reset() }
         options.ownSignalHandlers = false
@@ -89,21 +83,9 @@ struct ReplayCommand: AsyncParsableCommand {
             throw failInput("cannot start the replay of \(trace): \(error)")
         }
         let r = outcome.run.result
-        var dir = "(not written)"
-        var writeError: Error? = nil
-        do { dir = try ResultWriter.write(outcome.run, root: results) } catch { writeError = error }
-        if json {
-            print(ResultWriter.json(r))
-        } else {
-            print(Summary.text(r, resultDir: dir), terminator: "")
-            print(Replay.report(outcome))
-        }
-        if let writeError {
-            FileHandle.standardError.write(Data("error: the replay finished but its results were not written: \(ResultWriteError.describe(writeError))\n".utf8))
-            throw ExitCode(3)
-        }
-        let signal = StopSignal.pending
-        if signal != 0 { throw ExitCode(128 + signal) }
-        if !r.invariants.passed || !r.complete { throw ExitCode(1) }
+        try output.publish(summary: { dir in
+            json ? ResultWriter.json(r) : Summary.text(r, resultDir: dir) + Replay.report(outcome) + "\n"
+        }) { try ResultWriter.write(outcome.run, root: output.results) }
+        try output.exit(complete: r.complete, invariants: r.invariants.passed)
     }
 }

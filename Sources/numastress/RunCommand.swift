@@ -16,8 +16,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The config (default Configs/quickstart.yaml).")
     var config: String = "Configs/quickstart.yaml"
 
-    @Option(help: "Folder that receives <config>/<timestamp>/.")
-    var results = "Results"
+    @OptionGroup var output: RunOutputOptions
 
     @Option(help: "Override run.duration (e.g. 2s, 500ms).")
     var duration: String?
@@ -40,25 +39,21 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("inject-delay"), help: "Power check: spend this much busy time after every operation, outside the allocators and the timed region (e.g. 150ns). Recorded in the result, left out of the config identity, so compare can check that it catches the slowdown.")
     var injectDelay: String?
 
-    @Flag(help: "No progress line.")
-    var quiet = false
-
-    @Flag(name: .customLong("no-probe"), help: "Skip measuring the NUMA access-cost matrix.")
-    var noProbe = false
-
     func run() async throws {
         var cfg: StressConfig
         var injectDelayNS: UInt64 = 0
         do {
             cfg = try ConfigLoader.load(path: config)
-            // Overrides obey the config's own rules (run.duration > 0).
+            // Overrides obey the config's own rules: run.duration > 0, both at most 30 days.
             if let d = duration {
                 let ns = try Units.duration(d)
                 guard ns > 0 else { throw failInput("--duration: must be longer than 0, got \(d)") }
+                do { try ConfigLimits.checkDuration(ns) } catch { throw failInput("--duration: \(error)") }
                 cfg.override { $0.run.durationNS = ns }
             }
             if let w = warmup {
                 let ns = try Units.duration(w)
+                do { try ConfigLimits.checkDuration(ns) } catch { throw failInput("--warmup: \(error)") }
                 cfg.override { $0.run.warmupNS = ns }
             }
             if let d = injectDelay { injectDelayNS = try Units.duration(d) }
@@ -80,8 +75,8 @@ struct RunCommand: AsyncParsableCommand {
             cfg.override { c in for i in c.workloads.indices { c.workloads[i].allocator = choice } }
         }
         var options = Runner.Options()
-        options.progress = !quiet
-        options.probeAccessCost = !noProbe
+        options.progress = !output.quiet
+        options.probeAccessCost = !output.noProbe
         options.injectDelayNS = injectDelayNS
         if let shake {
             let parts = shake.split(separator: ":")
@@ -91,8 +86,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             options.shake = (seed, p)
         }
-        // Before any arena is mapped: a results folder that cannot take the result is found now.
-        if let why = ResultWriter.checkWritable(root: results) { throw failInput("--results: \(why)") }
+        try output.checkResults()
         // The handlers stay until the result is written: a signal meanwhile still ends in 128+N.
         StopSignal.install()
         defer { StopSignal.reset() }
@@ -104,8 +98,8 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw failInput("cannot start \(cfg.name): \(error)")
         }
-        try publish(summary: { Summary.text(outcome.result, resultDir: $0) }) { try ResultWriter.write(outcome, root: results) }
-        try exit(complete: outcome.result.complete, invariants: outcome.result.invariants.passed,
+        try output.publish(summary: { Summary.text(outcome.result, resultDir: $0) }) { try ResultWriter.write(outcome, root: output.results) }
+        try output.exit(complete: outcome.result.complete, invariants: outcome.result.invariants.passed,
                  expectations: outcome.result.expectations?.allSatisfy(\.passed) ?? true)
     }
 
@@ -117,34 +111,10 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw failInput("cannot start \(cfg.name): \(error)")
         }
-        try publish(summary: { ContrastTable.summary(outcome, resultDir: $0) }) { try ResultWriter.writeContrast(outcome, root: results) }
-        try exit(complete: outcome.complete, invariants: outcome.invariantsPassed, expectations: outcome.expectationsPassed)
+        try output.publish(summary: { ContrastTable.summary(outcome, resultDir: $0) }) { try ResultWriter.writeContrast(outcome, root: output.results) }
+        try output.exit(complete: outcome.complete, invariants: outcome.invariantsPassed, expectations: outcome.expectationsPassed)
     }
 
-    /// Writes the results, then prints the summary; when writing fails the summary is still
-    /// printed, with what was not written and why (exit 3).
-    func publish(summary: (String) -> String, write: () throws -> String) throws {
-        do {
-            let dir = try write()
-            print(summary(dir), terminator: "")
-        } catch {
-            print(summary("(not written)"), terminator: "")
-            FileHandle.standardError.write(Data("""
-                error: the run finished but its results were not written: \(ResultWriteError.describe(error))
-                       (nothing of it was kept under \(results); the summary above is all there is)
-
-                """.utf8))
-            throw ExitCode(3)
-        }
-    }
-
-    /// The documented exit status, most serious first.
-    func exit(complete: Bool, invariants: Bool, expectations: Bool) throws {
-        let signal = StopSignal.pending
-        if signal != 0 { throw ExitCode(128 + signal) }
-        if !invariants || !complete { throw ExitCode(1) }
-        if !expectations { throw ExitCode(4) }
-    }
 }
 
 struct ValidateCommand: ParsableCommand {

@@ -72,4 +72,18 @@ import KernelMM
         #expect(r.drain?.contains("gave up") == true)
         #expect(r.invariants.checked == false)
     }
+
+    @Test("A run that leaves CPU 0 idle still gives back every page (the MMU's page tables are built on CPU 0)")
+    func idleCPUZeroDrained() async throws {
+        let cfg = try RunnerTests.config("""
+            name: cpu0-idle
+            topology: { synthetic: "pack:1 [numa] core:4 pu:1" }
+            memory: { per_node: 64MiB, zones: { DMA: 0MiB, DMA32: 0MiB } }
+            run: { duration: 100ms, warmup: 0s }
+            workloads:
+              - { name: w, cpus: "3", op: kmalloc, size: 64, lifetime: { keep: 16 } }
+            """)
+        let r = try await Runner.run(cfg, options: RunnerTests.quick()).result
+        #expect(r.invariants.passed, "\(r.invariants.violations)")
+    }
 }

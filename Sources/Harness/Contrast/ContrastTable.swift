@@ -45,17 +45,7 @@ public enum ContrastTable {
     public static func render(_ t: Table, markdown: Bool) -> String {
         let header = ["figure"] + t.variants
         let cells = t.rows.map { row in [row.figure] + row.values.map { format($0, time: isTime(row.figure)) } }
-        let widths = header.indices.map { i in ([header] + cells).map { $0[i].count }.max() ?? 0 }
-        func line(_ c: [String]) -> String {
-            let padded = c.enumerated().map { i, s in
-                i == 0 ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[i] - s.count) + s
-            }
-            return markdown ? "| " + padded.joined(separator: " | ") + " |\n" : padded.joined(separator: "  ") + "\n"
-        }
-        var out = line(header)
-        if markdown { out += "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|\n" }
-        cells.forEach { out += line($0) }
-        return out
+        return TextTable.render(header, cells, markdown: markdown)
     }
 
     /// Figures in nanoseconds are shown as durations.
@@ -90,8 +80,6 @@ public enum ContrastTable {
         out += "\n== Variants side by side (figures that differ)\n" + render(table(o), markdown: false)
         if !o.expectations.isEmpty {
             out += "\n== Expectations\n" + ExpectationCheck.lines(o.expectations)
-            let failed = o.expectations.filter { !$0.passed }.count
-            out += failed == 0 ? "expectations: all \(o.expectations.count) PASS\n" : "expectations: \(failed) of \(o.expectations.count) FAILED\n"
         }
         return out + (resultDir.map { "\nresults: \($0)\n" } ?? "")
     }

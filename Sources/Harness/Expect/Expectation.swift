@@ -61,7 +61,7 @@ public struct Expectation: Sendable, Equatable {
         let ok = missing.isEmpty && !a.isNaN && !b.isNaN && comparison.holds(a, b)
         let note = !missing.isEmpty ? "not measured: " + missing.joined(separator: ", ")
             : (a.isNaN || b.isNaN) ? "division by zero" : nil
-        return ExpectationOutcome(text: text, line: line, variant: isCrossVariant ? nil : current,
+        return ExpectationOutcome(text: text, line: line, variant: isCrossVariant ? nil : current, comparison: comparison.rawValue,
                                   lhs: a.isNaN ? nil : a, rhs: b.isNaN ? nil : b, passed: ok, note: note)
     }
 }
@@ -83,6 +83,9 @@ public struct ExpectationOutcome: Codable, Sendable, Equatable {
     public var line: Int
     /// The variant it was checked in (nil: a plain run, or a line comparing variants).
     public var variant: String?
+    /// `==`, `<`…: how the two sides were compared.
+    /// (Absent in results written before it was recorded.)
+    public var comparison: String? = nil
     public var lhs: Double?
     public var rhs: Double?
     public var passed: Bool

@@ -21,16 +21,14 @@ public enum ExpectationCheck {
         }
     }
 
-    /// Lines for the summary: `PASS  atomic.sleeps == 0  (0 == 0)`.
+    /// Lines for the summary, `PASS  atomic.sleeps == 0   (0 == 0)`, and the verdict line
+    /// (`expectations: all 5 PASS` or `expectations: 1 of 5 FAILED`).
     public static func lines(_ outcomes: [ExpectationOutcome]) -> String {
-        outcomes.map { o in
-            let values = o.note ?? "\(format(o.lhs)) \(comparisonOf(o.text)) \(format(o.rhs))"
-            return (o.passed ? "PASS  " : "FAIL  ") + (o.variant.map { "[\($0)] " } ?? "") + o.text + "   (\(values))\n"
+        let each = outcomes.map { o in
+            (o.passed ? "PASS  " : "FAIL  ") + (o.variant.map { "[\($0)] " } ?? "") + o.text + "   (\(o.measured))\n"
         }.joined()
-    }
-
-    static func comparisonOf(_ text: String) -> String {
-        Expectation.Comparison.allCases.first { text.contains($0.rawValue) }?.rawValue ?? "vs"
+        let failed = outcomes.filter { !$0.passed }.count
+        return each + (failed == 0 ? "expectations: all \(outcomes.count) PASS\n" : "expectations: \(failed) of \(outcomes.count) FAILED\n")
     }
 
     static func format(_ x: Double?) -> String {
@@ -41,3 +39,10 @@ public enum ExpectationCheck {
 }
 
 import Foundation
+
+extension ExpectationOutcome {
+    /// Both sides as measured, `4332 > 0`, or why the line could not be decided.
+    public var measured: String {
+        note ?? "\(ExpectationCheck.format(lhs)) \(comparison ?? "vs") \(ExpectationCheck.format(rhs))"
+    }
+}

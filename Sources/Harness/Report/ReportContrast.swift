@@ -66,7 +66,7 @@ enum ReportContrast {
         if let e = file?.expectations, !e.isEmpty {
             tables += "<h2>Expectations</h2>\n" + ReportPage.table(["verdict", "config line", "expectation", "measured"], e.map { o in
                 [o.passed ? "PASS" : "FAIL", "\(o.line)", (o.variant.map { "[\($0)] " } ?? "") + o.text,
-                 o.note ?? "\(ExpectationCheck.format(o.lhs)) \(ExpectationCheck.comparisonOf(o.text)) \(ExpectationCheck.format(o.rhs))"]
+                 o.measured]
             })
         }
         let complete = file?.complete ?? false

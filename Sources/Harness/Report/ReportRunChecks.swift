@@ -11,7 +11,7 @@ enum ReportRunChecks {
         return ReportTables.section("Expectations", note: "The config's expect: lines, checked against this run. " + verdict,
                                     ReportPage.table(["verdict", "config line", "expectation", "measured"], e.map { o in
             [o.passed ? "PASS" : "FAIL", "\(o.line)", (o.variant.map { "[\($0)] " } ?? "") + o.text,
-             o.note ?? "\(ExpectationCheck.format(o.lhs)) \(ExpectationCheck.comparisonOf(o.text)) \(ExpectationCheck.format(o.rhs))"]
+             o.measured]
         }))
     }
 

@@ -9,30 +9,29 @@ import Histogram
 /// kill in the middle, never leaves a visible half-written folder.
 public enum ResultWriter {
     public static func write(_ outcome: RunOutcome, root: String) throws -> String {
-        let parent = URL(fileURLWithPath: root).appendingPathComponent(outcome.result.config.name)
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        let tmp = parent.appendingPathComponent(".writing-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        do {
-            try writeFolder(outcome, into: tmp)
-            return try publish(tmp, in: parent, as: timestamp())
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
-        }
+        try publishFolder(config: outcome.result.config.name, root: root) { try writeFolder(outcome, into: $0) }
     }
 
     /// A `vary:` run: `Results/<config>/<timestamp>/` holding one ordinary result folder per
     /// variant that ran, `contrast.md` (what `run` printed) and `contrast.json` (the table and
     /// the expectations), published as one folder like a plain result.
     public static func writeContrast(_ o: ContrastOutcome, root: String) throws -> String {
-        let parent = URL(fileURLWithPath: root).appendingPathComponent(o.config.name)
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        let tmp = parent.appendingPathComponent(".writing-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        do {
+        try publishFolder(config: o.config.name, root: root) { tmp in
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
             for run in o.runs { try writeFolder(run.outcome, into: tmp.appendingPathComponent(run.variant.name)) }
             try atomic(tmp, "contrast.md", "# \(o.config.name)\n\n```\n" + ContrastTable.summary(o, resultDir: nil) + "```\n")
             try atomic(tmp, "contrast.json", contrastJSON(o))
+        }
+    }
+
+    /// Fills a hidden folder under `root/<config>/` and renames it to its timestamp; on any
+    /// error the hidden folder is removed and nothing is left behind.
+    static func publishFolder(config: String, root: String, fill: (URL) throws -> Void) throws -> String {
+        let parent = URL(fileURLWithPath: root).appendingPathComponent(config)
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tmp = parent.appendingPathComponent(".writing-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        do {
+            try fill(tmp)
             return try publish(tmp, in: parent, as: timestamp())
         } catch {
             try? FileManager.default.removeItem(at: tmp)
@@ -58,10 +57,7 @@ public enum ResultWriter {
                 return .init(name: v.name, settings: v.settings, ran: r != nil, complete: r?.complete ?? false)
             },
             table: ContrastTable.table(o), expectations: o.expectations)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: (try? enc.encode(file)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+        return encode(file)
     }
 
     /// Renames the finished folder to `stamp`, or `stamp-2`, `stamp-3`… when taken.
@@ -130,11 +126,14 @@ public enum ResultWriter {
         return nil
     }
 
-    public static func json(_ r: RunResult) -> String {
+    public static func json(_ r: RunResult) -> String { encode(r) }
+
+    /// Pretty, key-sorted JSON with non-finite numbers as strings, as every file here is written.
+    static func encode<T: Encodable>(_ value: T) -> String {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: (try? enc.encode(r)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+        return String(decoding: (try? enc.encode(value)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
     }
 
     /// Reads a result.json back (for compare and tests).

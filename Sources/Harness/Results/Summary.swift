@@ -15,17 +15,7 @@ public enum Summary {
     static func render(_ r: RunResult, markdown md: Bool) -> String {
         var out = ""
         func section(_ title: String) { out += md ? "\n## \(title)\n\n" : "\n== \(title)\n" }
-        func table(_ header: [String], _ rows: [[String]]) {
-            let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
-            func line(_ cells: [String]) -> String {
-                let padded = cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - c.count) + c }
-                return md ? "| " + padded.joined(separator: " | ") + " |\n" : padded.joined(separator: "  ") + "\n"
-            }
-            out += line(header)
-            if md { out += "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|\n" }
-            rows.forEach { out += line($0) }
-        }
+        func table(_ header: [String], _ rows: [[String]]) { out += TextTable.render(header, rows, markdown: md) }
         let status = r.complete ? "complete" : "INCOMPLETE (\(r.stopReason ?? "stopped"))"
         out += "run \(r.config.name): \(r.run.mode), seed \(r.run.seed), \(String(format: "%.2f", Double(r.run.elapsedNS) / 1e9)) s, \(status)\n"
         out += "topology \(r.topology.source): \(r.topology.nodes.count) node(s), \(r.topology.pus.count) CPU(s), \(r.host.mapping) on \(r.host.pus) host PU(s)\n"
@@ -114,8 +104,6 @@ public enum Summary {
         if let e = r.expectations, !e.isEmpty {
             section("Expectations")
             out += ExpectationCheck.lines(e)
-            let failed = e.filter { !$0.passed }.count
-            out += failed == 0 ? "expectations: all \(e.count) PASS\n" : "expectations: \(failed) of \(e.count) FAILED\n"
         }
         if let drain = r.drain { out += "drain: \(drain)\n" }
         if r.invariants.checked == false { out += "invariants: not checked\n" }

@@ -52,10 +52,7 @@ public enum Replay {
         config.run.operations = plan.longestStream
         config.run.deterministic = false
         if let seed = options.seed { config.run.seed = seed }
-        // CPU 0 always takes part, with an empty stream if the trace gives it nothing: the
-        // MMU builds init_mm's page tables on CPU 0, and only a CPU with a worker has its PCP
-        // lists drained at the end (a run without CPU 0 otherwise fails the page checks).
-        var w = WorkloadSpec(name: "replay", cpus: .list(Array(Set(plan.cpus + [0])).sorted()))
+        var w = WorkloadSpec(name: "replay", cpus: .list(Array(Set(plan.cpus)).sorted()))
         w.replay = plan
         w.replayPace = options.pace
         config.workloads = [w]

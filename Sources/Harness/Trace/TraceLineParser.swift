@@ -156,14 +156,18 @@ struct TraceLineParser {
         (0..<8).compactMap { mask & 1 << $0 != 0 ? Field(rawValue: UInt32($0))?.description : nil }.joined(separator: ", ")
     }
 
+    /// The bytes `l[s..<e]` spell `text`.
+    @inline(__always)
+    static func equals(_ l: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, _ text: StaticString) -> Bool {
+        guard e - s == text.utf8CodeUnitCount else { return false }
+        let p = text.utf8Start
+        for k in 0..<(e - s) where l[s + k] != p[k] { return false }
+        return true
+    }
+
     @inline(__always)
     static func field(_ l: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Field? {
-        func eq(_ text: StaticString) -> Bool {
-            guard e - s == text.utf8CodeUnitCount else { return false }
-            let p = text.utf8Start
-            for k in 0..<(e - s) where l[s + k] != p[k] { return false }
-            return true
-        }
+        func eq(_ text: StaticString) -> Bool { equals(l, s, e, text) }
         switch e - s {
         case 3: return eq("ptr") ? .ptr : eq("pfn") ? .pfn : nil
         case 4: return eq("node") ? .node : eq("name") ? .name : nil
@@ -176,12 +180,7 @@ struct TraceLineParser {
 
     @inline(__always)
     static func kind(_ l: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> TraceEvent.Kind? {
-        func eq(_ text: StaticString) -> Bool {
-            guard e - s == text.utf8CodeUnitCount else { return false }
-            let p = text.utf8Start
-            for k in 0..<(e - s) where l[s + k] != p[k] { return false }
-            return true
-        }
+        func eq(_ text: StaticString) -> Bool { equals(l, s, e, text) }
         switch e - s {
         case 5: return eq("kfree") ? .kfree : nil
         case 7: return eq("kmalloc") ? .kmalloc : nil

@@ -8,7 +8,7 @@ struct NUMAStress: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "numastress",
         abstract: "Runs the Linux kernel's memory-management design in user space, on pinned threads and real memory, and stresses it.",
-        subcommands: [RunCommand.self, ValidateCommand.self, FiguresCommand.self, CompareCommand.self, TopologyCommand.self, BenchCommand.self, CompareAllocatorsCommand.self, ReportCommand.self, TraceCommand.self, ReplayCommand.self],
+        subcommands: [RunCommand.self, ValidateCommand.self, FiguresCommand.self, CompareCommand.self, TopologyCommand.self, BenchCommand.self, CompareAllocatorsCommand.self, ReportCommand.self, SweepCommand.self, TraceCommand.self, ReplayCommand.self],
         defaultSubcommand: nil)
 }
 

@@ -85,6 +85,20 @@ public enum SlurmArray {
         return id
     }
 
+    /// The array tasks of the sweep's jobs that Slurm still holds, by index, with their state
+    /// (PENDING, RUNNING…). Empty when there is no Slurm here or no job.
+    public static func queued(_ jobs: [String]) -> [Int: String] {
+        guard !jobs.isEmpty, let squeue = which("squeue"),
+              let out = try? ChildProcess.run(squeue, ["-h", "-r", "-j", jobs.joined(separator: ","), "-o", "%K %T"], timeout: 30),
+              out.status == 0 else { return [:] }
+        var q: [Int: String] = [:]
+        for line in out.stdout.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, let i = Int(f[0]) { q[i] = String(f[1]) }
+        }
+        return q
+    }
+
     /// Waits until the job has no task pending or running, with a line whenever the count of
     /// finished tasks changes. Returns early (false) on a stop signal: the job goes on.
     public static func wait(_ job: String, folder: SweepFolder, tasks: [SweepManifest.Task], progress: Bool,

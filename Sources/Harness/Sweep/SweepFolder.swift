@@ -99,26 +99,27 @@ public struct SweepFolder: Sendable {
         }
     }
 
-    /// Why a task has no results, in words, from its record (and Slurm's log when there is one).
-    public func whyMissing(_ t: SweepManifest.Task) -> String {
-        guard let r = record(t.index) else { return "never ran" }
+    /// Why a task has no results, in words, from its record, Slurm's queue and Slurm's log.
+    public func whyMissing(_ t: SweepManifest.Task, queued: [Int: String] = [:]) -> String {
+        let notice = slurmNotice(t.index).map { "; Slurm: \($0)" } ?? ""
+        if let state = queued[t.index] { return "\(state.lowercased()) in Slurm job \(manifest.slurmJobs.last ?? "?")" }
+        guard let r = record(t.index) else { return "never ran" + notice }
         switch r.state {
-        case "running":
-            var why = "started on \(r.host) at \(r.started) and left no result (killed, timed out or its node failed)"
-            if let log = slurmLogTail(t.index) { why += "; Slurm log: \(log)" }
-            return why
+        case "running": return "started on \(r.host) at \(r.started) and left no result (killed, timed out or its node failed)" + notice
         case "done": return "finished on \(r.host) but its results folder is gone"
-        default: return "\(r.state) on \(r.host): \(r.reason ?? "no reason recorded")"
+        default: return "\(r.state) on \(r.host): \(r.reason ?? "no reason recorded")" + notice
         }
     }
 
-    /// The last line of the task's Slurm output (`slurm/<job>_<index>.out`), if any.
-    func slurmLogTail(_ index: Int) -> String? {
+    /// What slurmstepd wrote into the task's newest log (`slurm/<job>_<index>.out`) about why it
+    /// ended it: its `*** JOB … CANCELLED AT … DUE TO TIME LIMIT ***` lines.
+    func slurmNotice(_ index: Int) -> String? {
         let dir = path + "/slurm"
-        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix("_\(index).out") }.sorted()
-        guard let last = logs.last, let text = try? String(contentsOfFile: dir + "/" + last, encoding: .utf8) else { return nil }
-        let line = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.last { !$0.isEmpty }
-        return line.map { "\"\($0.prefix(200))\" (slurm/\(last))" }
+        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix("_\(index).out") }
+        guard let last = logs.max(by: { (Int($0.prefix { $0 != "_" }) ?? 0) < (Int($1.prefix { $0 != "_" }) ?? 0) }),
+              let text = try? String(contentsOfFile: dir + "/" + last, encoding: .utf8) else { return nil }
+        let line = text.split(separator: "\n").first { $0.contains("*** ") }
+        return line.map { "\($0.trimmingCharacters(in: .whitespaces).prefix(200)) (slurm/\(last))" }
     }
 }
 

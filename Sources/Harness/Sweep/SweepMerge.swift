@@ -63,14 +63,15 @@ public enum SweepMerge {
     public static func merge(_ folder: SweepFolder) throws -> Outcome {
         let m = folder.manifest
         var rows: [[String]] = [], unfinished: [(SweepManifest.Task, String, String)] = []
+        let queued = folder.missing.isEmpty ? [:] : SlurmArray.queued(m.slurmJobs)
         for t in m.tasks {
             let p = folder.point(t)
             let grid = zip(m.axes, p.choice).map { $0.values[$1].text }
             let runID = m.sweepId + "/" + t.folder
             if !folder.isDone(t) {
                 let rec = folder.record(t.index)
-                let status = rec.map { $0.state == "running" ? "missing" : $0.state } ?? "missing"
-                let why = folder.whyMissing(t)
+                let status = queued[t.index]?.lowercased() ?? rec.map { $0.state == "running" ? "missing" : $0.state } ?? "missing"
+                let why = folder.whyMissing(t, queued: queued)
                 unfinished.append((t, p.label + (m.repetitions > 1 ? " rep \(t.repetition)" : ""), why))
                 rows.append([runID, m.sweepId, p.name, "\(t.repetition)", m.config, ""] + grid + [rec?.host ?? "", "false"]
                             + figureColumns.map { _ in "" } + ["", "", status, why])

@@ -162,4 +162,32 @@ import Foundation
         #expect(out.rows.map { $0[v] } == ["large", "small"])
         #expect(out.rows.map { $0[out.header.firstIndex(of: "run_id")!] }.allSatisfy { $0.hasSuffix("/000-spin/large") || $0.hasSuffix("/000-spin/small") })
     }
+
+    @Test("A task that fails on its node (its topology file is not there) is named in the merge as failed with the reason; --resume runs only it")
+    func failedTaskNamedAndResumed() async throws {
+        let root = Self.tempDir("failed")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TopologyTests/Fixtures/qemu-3n-memonly.xml").path
+        let xml = root + "/machine.xml"
+        try FileManager.default.copyItem(atPath: fixture, toPath: xml)
+        let text = Self.yaml.replacingOccurrences(of: "{ synthetic: \"pack:1 core:2 pu:1\" }", with: "{ xml: machine.xml }")
+        try text.write(toFile: root + "/cfg.yaml", atomically: true, encoding: .utf8)
+        let plan = try SweepPlan.make(file: root + "/cfg.yaml", axes: try Self.axes("locks.zone=spin,mutex"), repetitions: 1)
+        let folder = try SweepFolder.create(plan, root: root + "/out", options: .init(probeAccessCost: false))
+        let t = folder.manifest.tasks
+        #expect(await SweepRunner.runTask(folder, t[0], options: Self.options()).state == "done")
+        try FileManager.default.removeItem(atPath: xml)
+        let failed = await SweepRunner.runTask(folder, t[1], options: Self.options())
+        #expect(failed.state == "failed" && (failed.reason ?? "").contains("machine.xml"), "\(failed)")
+        let merged = try SweepMerge.merge(folder)
+        let status = merged.header.firstIndex(of: "status")!
+        #expect(merged.rows.map { $0[status] } == ["ok", "failed"])
+        #expect(merged.unfinished.map(\.label) == ["point 001-mutex (locks.zone=mutex)"])
+        #expect(merged.unfinished[0].why.contains("failed on \(ProcessInfo.processInfo.hostName)"))
+        try FileManager.default.copyItem(atPath: fixture, toPath: xml)
+        let again = await SweepRunner.runLocal(folder, tasks: folder.missing, options: Self.options(), progress: false)
+        #expect(again.count == 1 && again[0].state == "done")
+        #expect(try SweepMerge.merge(folder).rows.map { $0[status] } == ["ok", "ok"])
+    }
 }

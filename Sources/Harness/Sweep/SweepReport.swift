@@ -98,14 +98,15 @@ enum SweepReport {
 
     static func file(_ axis: SweepAxis) -> String { "sweep-" + axis.column }
 
-    static func common(_ axis: SweepAxis, unit: String = "", height: Int) -> String {
+    static func common(_ axis: SweepAxis, unit: String = "", groups: Int, height: Int) -> String {
         """
         if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo noenhanced size 1280,\(height) font "sans,10" } else { set terminal png noenhanced size 1280,\(height) }
         set output "\(file(axis)).png"
         set datafile missing "?"
         set multiplot layout 2,2 title \(Gnuplot.quoted("key figures against \(axis.path)\(unit)"))
-        set key below font ",9"
+        \(groups > 1 ? "set key below font \",9\"" : "unset key")
         set yrange [0:*]
+        set format y "%.1s%c"
 
         """
     }
@@ -117,7 +118,7 @@ enum SweepReport {
             order.map { k in ([String(format: "%.6g", xs[k])] + panels.indices.map { cell(mean[g][k][$0]) }).joined(separator: " ") }.joined(separator: "\n")
         }.joined(separator: "\n\n\n") + "\n"
         let unit = axis.values.allSatisfy({ Double($0.text) != nil }) ? "" : (try? Units.duration(axis.values[0].text)) != nil ? " (s)" : " (bytes)"
-        var script = common(axis, unit: unit, height: 760)
+        var script = common(axis, unit: unit, groups: groups.count, height: 760)
         script += "set offsets graph 0.05, graph 0.05, 0, 0\n"
         for (p, panel) in panels.enumerated() {
             script += "set title \(Gnuplot.quoted(panel.title))\n"
@@ -139,7 +140,7 @@ enum SweepReport {
             xs.indices.map { k in ["\(k * (n + 1) + g)"] + panels.indices.map { cell(mean[g][k][$0]) } }.map { $0.joined(separator: " ") }.joined(separator: "\n")
         }.joined(separator: "\n\n\n") + "\n"
         let tics = xs.enumerated().map { k, x in "\(Gnuplot.quoted(x)) \(Double(k * (n + 1)) + Double(n - 1) / 2)" }.joined(separator: ", ")
-        var script = common(axis, height: 760)
+        var script = common(axis, groups: groups.count, height: 760)
         script += """
             set style fill solid 0.85 noborder
             set boxwidth 0.9

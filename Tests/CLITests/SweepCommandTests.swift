@@ -110,4 +110,30 @@ import Harness
         let second = try String(contentsOfFile: dir + "/slurm/array-2.sh", encoding: .utf8)
         #expect(second.contains("#SBATCH --array=1\n"))
     }
+
+    @Test("A Slurm task cancelled mid-run is named in the merge with its host and Slurm's notice",
+          .enabled(if: slurmMissing == nil, "Slurm unavailable (scripts/slurm-local start runs one): \(slurmMissing ?? "")"))
+    func slurmKilledTask() throws {
+        let out = Self.tempDir("slurmkill")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLI.run(["sweep", CLI.repoRoot + "/Configs/quickstart.yaml", "--grid", "run.duration=60s", "--grid", "run.warmup=0s",
+                             "--on", "slurm", "--no-wait", "--results", out, "--no-probe", "--quiet"])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let dir = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("merge when it has finished: ") }
+            .map { String($0.split(separator: " ").last!) })
+        let folder = try SweepFolder.open(dir)
+        let job = try #require(folder.manifest.slurmJobs.first)
+        // Cancel once the task has recorded that it started, then wait for Slurm to let go.
+        let deadline = Date().addingTimeInterval(60)
+        while folder.record(0)?.state != "running" && Date() < deadline { usleep(200_000) }
+        #expect(folder.record(0)?.state == "running")
+        usleep(1_000_000)
+        _ = try ChildProcess.run(SlurmArray.which("scancel")!, ["\(job)_0"])
+        while !SlurmArray.queued([job]).isEmpty && Date() < deadline { usleep(200_000) }
+        let merged = try CLI.run(["sweep", "--merge", dir])
+        #expect(merged.status == 1)
+        let line = try #require(merged.stdout.split(separator: "\n").first { $0.hasPrefix("not finished: point 000-60s-0s") })
+        #expect(line.contains("on \(ProcessInfo.processInfo.hostName)") && line.contains("CANCELLED"), "\(line)")
+        #expect(merged.stdout.contains("resume: numastress sweep --resume \(dir) --on slurm"))
+    }
 }

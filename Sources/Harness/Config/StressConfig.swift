@@ -21,6 +21,8 @@ public struct StressConfig: Sendable, Equatable {
     public var expectations: [Expectation] = []
     /// `vary:` — the variants to run one after another (empty: a plain run).
     public var variants: [Variant] = []
+    /// `sweep:` — the grid `numastress sweep` runs when no `--grid` is given (empty: none).
+    public var sweep: [SweepAxis] = []
 
     public init(name: String, file: String? = nil, topology: TopologySpec = TopologySpec(), memory: MemoryConfig = MemoryConfig(),
                 locks: LockSettings = LockSettings(), remoteCost: RemoteCostMode = .measured, caches: [CacheSpec] = [],

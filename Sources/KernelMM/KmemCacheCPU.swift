@@ -39,6 +39,10 @@ final class NodePartial: @unchecked Sendable {
     let lock: KernelLock
     var head: Int32 = -1
     var count = 0
+    /// Debug caches only: full slabs (SLAB_STORE_USER, `n->full`) and every slab of the node
+    /// (`n->nr_slabs`), for the validation pass's cross-checks.
+    var fullHead: Int32 = -1
+    var slabs = 0
 
     init(name: String, policy: LockPolicy, log: KernelLog) {
         lock = KernelLock(name: name, policy: policy, log: log)

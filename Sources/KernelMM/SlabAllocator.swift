@@ -101,14 +101,11 @@ public final class SlabAllocator: @unchecked Sendable {
     public func destroyCache(_ cache: KmemCache, cpu: CPUContext) throws {
         let inUse = cache.objectsInUse
         if inUse > 0 {
-            _ = arch_fetch_add_u64(cache.errorCounts + SlabErrorKind.busyDestroy.rawValue, 1)
-            kernel.log.report(.slabError, """
-                =============================================================================
-                BUG \(cache.name) (Not tainted): Objects remaining in \(cache.name) on __kmem_cache_shutdown()
-                -----------------------------------------------------------------------------
-
-                kmem_cache_destroy \(cache.name): Slab cache still has objects (\(inUse))
-                """)
+            cache.count(.busyDestroy)
+            cache.countSlabError()
+            kernel.log.report(.slabError, cache.bugHeader("Objects remaining in \(cache.name) on __kmem_cache_shutdown()")
+                + "kmem_cache_destroy \(cache.name): Slab cache still has objects (\(inUse))")
+            kernel.log.addTaint(KernelLog.taintBadPage)
             throw SlabError("kmem_cache_destroy \(cache.name): Slab cache still has objects")
         }
         for other in kernel.cpus { cache.flush(other) }

@@ -379,7 +379,7 @@ extension KmemCache {
                 }
                 if !checkObject(pfn, obj, SlabPoison.redActive) { break check }
             }
-            setTrack(obj, .free, cpu: cpu, entry: Self.freeSite)
+            setTrack(obj, .free, cpu: cpu, entry: flags.contains(.kmalloc) ? Self.kfreeSite : Self.freeSite)
             traceOp(pfn, obj, alloc: false)
             initObject(obj, SlabPoison.redInactive)
             ok = true
@@ -416,4 +416,5 @@ extension KmemCache {
 
     static let allocSite = SlabCallSite.register("kmem_cache_alloc")
     static let freeSite = SlabCallSite.register("kmem_cache_free")
+    static let kfreeSite = SlabCallSite.register("kfree")
 }

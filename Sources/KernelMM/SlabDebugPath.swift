@@ -29,18 +29,19 @@ extension KmemCache {
         }
         n.lock.unlock(cpu: cpu)
         if got != nil { c.pointee.partialTaken &+= 1 }
-        if got == nil {
+        // A fresh slab whose first object fails its checks (only a concurrent corruption could
+        // do that) is left aside and another is made (`goto new_objects`).
+        while got == nil {
             let slabGFP = node == nil || node == cpu.node ? gfp : gfp.union(.thisnode)
             guard let (pfn, head) = newSlab(cpu, slabGFP, node: node, frozenBy: nil), let obj = head else {
                 c.pointee.failures &+= 1
                 return nil
             }
             c.pointee.newSlabs &+= 1
-            guard let o = allocSingleFromNewSlab(cpu, pfn, obj, origSize: origSize) else { c.pointee.failures &+= 1; return nil }
-            got = (pfn, o)
+            if let o = allocSingleFromNewSlab(cpu, pfn, obj, origSize: origSize) { got = (pfn, o) }
         }
         let obj = got!.1
-        setTrack(obj, .alloc, cpu: cpu, entry: layout.origSizeOffset != nil ? Self.kmallocSite : Self.allocSite)
+        setTrack(obj, .alloc, cpu: cpu, entry: flags.contains(.kmalloc) ? Self.kmallocSite : Self.allocSite)
         c.pointee.allocs &+= 1
         c.pointee.slowAllocs &+= 1
         if gfp.contains(.zero) {

@@ -371,4 +371,32 @@ import Foundation
         #expect(c.objectsInUse == 0)
         #expect(s.checkSlabs(expectEmpty: true).isEmpty)
     }
+
+    @Test("Debug caches under load: two CPUs allocate and free each other's objects while a third thread validates; no false reports, everything back")
+    func validateConcurrently() throws {
+        let k = try TestKernel.make("pack:2 [numa] core:1 pu:1", perNode: 32 << 20)
+        let s = try SlabAllocator(kernel: k, slubDebug: try .parse("FZPU"))
+        let c = try s.createCache(name: "busy", size: 96)
+        let boxes = [Mailbox<UnsafeMutableRawPointer>(), Mailbox<UnsafeMutableRawPointer>()]
+        let done = Counter()
+        let passes = Counter()
+        Threads.run(3) { i in
+            if i == 2 {
+                while done.value < 2 { c.validate(); passes.add(); usleep(500) }
+                return
+            }
+            let cpu = k.cpus[i]
+            for round in 0..<1500 {
+                if let p = c.alloc(cpu, .kernel) { round % 2 == 0 ? boxes[1 - i].put(p) : c.free(cpu, p) }
+                if let q = boxes[i].take() { c.free(cpu, q) }
+            }
+            done.add()
+        }
+        for i in 0..<2 { while let q = boxes[i].take() { c.free(k.cpus[i], q) } }
+        #expect(passes.value > 0)
+        #expect(c.slabErrors == 0)
+        #expect(c.validate().errors == 0)
+        #expect(c.objectsInUse == 0)
+        #expect(s.checkSlabs(expectEmpty: true).isEmpty)
+    }
 }

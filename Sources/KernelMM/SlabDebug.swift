@@ -388,6 +388,15 @@ extension KmemCache {
         return ok
     }
 
+    /// `free_slab()` under SLAB_CONSISTENCY_CHECKS: before an empty slab's pages go back to
+    /// the page allocator its padding and every object are checked as free ones, so a write
+    /// into an object nobody allocated again is caught at the latest here.
+    func debugOnDiscard(_ pfn: Int) {
+        guard flags.contains(.consistencyChecks) else { return }
+        slabPadCheck(pfn)
+        for i in 0..<layout.objectsPerSlab { _ = checkObject(pfn, object(pfn, i)!, SlabPoison.redInactive) }
+    }
+
     /// `skip_orig_size_check()`: after `ksize()` the caller may use the whole object, so the
     /// recorded request becomes the object size.
     func skipOrigSizeCheck(_ obj: UnsafeMutableRawPointer) { setOrigSize(obj, objectSize) }

@@ -435,6 +435,7 @@ extension KmemCache {
 
     /// `__free_slab()`: the slab's pages back to the buddy allocator.
     func discardSlab(_ cpu: CPUContext, _ pfn: Int) {
+        if !fastPath { debugOnDiscard(pfn) }
         let head = kernel.pfnToPage(pfn)
         head.pointee.flags.remove(.slab)
         head.pointee.onPartial = 0

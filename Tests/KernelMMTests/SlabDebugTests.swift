@@ -399,4 +399,17 @@ import Foundation
         #expect(c.objectsInUse == 0)
         #expect(s.checkSlabs(expectEmpty: true).isEmpty)
     }
+
+    @Test("free_slab() under SLAB_CONSISTENCY_CHECKS: an empty slab's free objects are checked before its pages go back")
+    func checkedOnDiscard() throws {
+        let (k, s, cpu) = try Self.make()
+        let c = try s.createCache(name: "discarded", size: 512, flags: [.consistencyChecks, .poison])
+        let p = try #require(c.alloc(cpu, .kernel))
+        c.free(cpu, p)
+        p.storeBytes(of: 0x01, toByteOffset: 100, as: UInt8.self)
+        #expect(c.shrink(cpu) > 0)
+        #expect(c.errors(.poison) == 1)
+        #expect(k.log.text.contains("BUG discarded (Not tainted): Poison overwritten"))
+        #expect(c.slabs == 0)
+    }
 }

@@ -145,12 +145,12 @@ extension KmemCache {
                     l.count += 1
                     l.minAge = min(l.minAge, age); l.maxAge = max(l.maxAge, age); l.sumAge += age
                     l.minPid = min(l.minPid, t.pid); l.maxPid = max(l.maxPid, t.pid)
-                    if t.addr != 0 { l.cpus.insert(Int(t.cpu)) }
+                    l.cpus.insert(Int(t.cpu))
                     l.nodes.insert(node)
                     byKey[t.addr] = l
                 } else {
                     byKey[t.addr] = SlabTraceLocation(site: SlabCallSite.name(t.addr), count: 1, minAge: age, sumAge: age, maxAge: age,
-                                                      minPid: t.pid, maxPid: t.pid, cpus: t.addr != 0 ? [Int(t.cpu)] : [], nodes: [node])
+                                                      minPid: t.pid, maxPid: t.pid, cpus: [Int(t.cpu)], nodes: [node])
                 }
             }
         }

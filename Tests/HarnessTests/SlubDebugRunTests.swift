@@ -39,12 +39,13 @@ import KernelMM
         }
     }
 
-    @Test("A slub_debug run validates every debug cache at the end of the measured phase and every validate_every operations; a clean run counts no slab_errors")
+    @Test("A slub_debug run validates every debug cache at the end of the measured phase and every validate_every operations; a clean run counts no slab_errors; alloc_traces name the workload")
     func validationPasses() async throws {
         var o = Runner.Options()
         o.probeAccessCost = false
         let c = try Self.config("{ deterministic: true, operations: 2000, seed: 3, slub_debug: true, validate_every: 500 }")
-        let r = try await Runner.run(c, options: o).result
+        let out = try await Runner.run(c, options: o)
+        let r = out.result
         let v = try #require(r.validation)
         #expect(v.passes == 1 + 2 * 4, "two CPUs, a pass after each 500 of their 2000 operations, one at the end")
         #expect(v.errors == 0)
@@ -53,5 +54,8 @@ import KernelMM
         let f = Figures(r, userCaches: ["obj"])
         #expect(f.values["validation.passes"] == Double(v.passes))
         #expect(Summary.text(r).contains("slab validation: 9 passes, 0 slab_errors"))
+        // sys/kernel/debug/slab/obj/alloc_traces: the objects kept at the end, by call site.
+        let traces = try #require(out.procViews.slabTraces?["obj"])
+        #expect(traces[0].contains(" numastress:churn age="))
     }
 }

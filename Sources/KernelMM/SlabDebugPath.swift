@@ -90,7 +90,9 @@ extension KmemCache {
         unowned(unsafe) let n = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
         let c = percpu + cpu.id
         var discard = false
-        n.lock.lock(mayBlock: false, cpu: cpu)
+        let node = kernel.nodeOf(pfn: pfn)
+        let held = c.pointee.heldNode == Int32(node)
+        if !held { n.lock.lock(mayBlock: false, cpu: cpu) }
         if freeDebugProcessing(pfn, obj, cpu: cpu) {
             let w = load(pfn)
             let prior = w.hasFree ? object(pfn, w.freelist) : nil
@@ -112,8 +114,44 @@ extension KmemCache {
                 c.pointee.slowFrees &+= 1
             }
         }
+        if held {
+            if discard { n.deferredDiscards.append(pfn) }
+            return
+        }
         n.lock.unlock(cpu: cpu)
         if discard { discardSlab(cpu, pfn) }
+    }
+
+    /// Runs `body` while no other CPU can take `obj`, or the slab it lies in, away from this
+    /// one — for code that misuses an object on purpose (a double free, a write after free)
+    /// and needs the debug code, not a racing CPU, to meet the misuse. For a debug cache the
+    /// slab's node list lock is held (this CPU's own frees into that node go through without
+    /// taking it again, a slab they empty is discarded after `body`); for any other cache the
+    /// object must lie in this CPU's own slab, which only this CPU allocates from. False, with
+    /// `body` not run, when neither holds.
+    @discardableResult
+    public func withSlabHeld(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer, _ body: () -> Void) -> Bool {
+        let c = percpu + cpu.id
+        if fastPath {
+            guard UInt(bitPattern: obj) &- c.pointee.slabBase < c.pointee.slabBytes else { return false }
+            body()
+            return true
+        }
+        guard var pfn = kernel.virtToPFN(obj) else { return false }
+        if kernel.pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(kernel.pfnToPage(pfn).pointee.next) }
+        guard kernel.pfnToPage(pfn).pointee.flags.contains(.slab), kernel.pfnToPage(pfn).pointee.cacheID == id,
+              c.pointee.heldNode < 0 else { return false }
+        let node = kernel.nodeOf(pfn: pfn)
+        unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
+        n.lock.lock(mayBlock: false, cpu: cpu)
+        c.pointee.heldNode = Int32(node)
+        body()
+        c.pointee.heldNode = -1
+        let discards = n.deferredDiscards
+        n.deferredDiscards.removeAll()
+        n.lock.unlock(cpu: cpu)
+        for d in discards { discardSlab(cpu, d) }
+        return true
     }
 
     // MARK: full list (list lock held; SLAB_STORE_USER only)

@@ -412,4 +412,30 @@ import Foundation
         #expect(k.log.text.contains("BUG discarded (Not tainted): Poison overwritten"))
         #expect(c.slabs == 0)
     }
+
+    @Test("withSlabHeld: a double free and a write after free made while the slab is held meet the debug checks, not a racing CPU")
+    func slabHeldForMisuse() throws {
+        let (k, s, cpu) = try Self.make(slubDebug: try .parse("FZPU"))
+        let c = try s.createCache(name: "held", size: 64)
+        let keep = try #require(c.alloc(cpu, .kernel))
+        let a = try #require(c.alloc(cpu, .kernel))
+        #expect(c.withSlabHeld(cpu, a) {
+            c.free(cpu, a)
+            c.free(cpu, a)
+        })
+        #expect(c.errors(.doubleFree) == 1)
+        let b = try #require(c.alloc(cpu, .kernel))
+        #expect(c.withSlabHeld(cpu, b) {
+            c.free(cpu, b)
+            b.storeBytes(of: 0, toByteOffset: 20, as: UInt8.self)
+        })
+        #expect(c.validate().errors == 2)
+        #expect(k.log.text.contains("BUG held (Tainted: "))
+        c.free(cpu, keep)
+        #expect(c.objectsInUse == 0)
+        let plain = try s.createCache(name: "plain_held", size: 64, flags: [])
+        let p = try #require(s.kmalloc(cpu, 64, .kernel))
+        #expect(!plain.withSlabHeld(cpu, p) {}, "another cache's object")
+        s.kfree(cpu, p)
+    }
 }

@@ -29,7 +29,8 @@ public final class KmemCache: @unchecked Sendable {
     let nodeRefs: UnsafeMutablePointer<Unmanaged<NodePartial>>
     /// Remote frees `[freeing cpu][slab node]`, written by the freeing CPU only.
     let remoteFrees: UnsafeMutablePointer<UInt64>
-    /// Slabs now owned by the cache, constructor calls, and `slab_errors` (all atomic).
+    /// Slabs now owned by the cache, constructor calls, `slab_errors`, frees the debug code
+    /// refused, and slabs it took out of service (all atomic).
     let counters: UnsafeMutablePointer<UInt64>
     let minPartial: Int
     /// `s->cpu_partial_slabs`: how many partial slabs a CPU may keep frozen for itself before
@@ -58,8 +59,8 @@ public final class KmemCache: @unchecked Sendable {
         for (i, n) in nodes.enumerated() { nodeRefs[i] = Unmanaged.passUnretained(n) }
         remoteFrees = .allocate(capacity: cpus * kernel.nodes.count)
         remoteFrees.initialize(repeating: 0, count: cpus * kernel.nodes.count)
-        counters = .allocate(capacity: 3)
-        counters.initialize(repeating: 0, count: 3)
+        counters = .allocate(capacity: 5)
+        counters.initialize(repeating: 0, count: 5)
         errorCounts = .allocate(capacity: SlabErrorKind.allCases.count)
         errorCounts.initialize(repeating: 0, count: SlabErrorKind.allCases.count)
         // SLUB's min_partial: ilog2(size) / 2, kept within [5, 10].

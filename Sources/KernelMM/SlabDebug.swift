@@ -23,6 +23,12 @@ extension KmemCache {
 
     /// Problems reported in the kernel's self-test counting (BUG and FIX lines).
     public var slabErrors: Int { Int(arch_load_relaxed_u64(counters + 2)) }
+    /// Frees `free_debug_processing()` refused ("Object at … not freed"): in the kernel such an
+    /// object stays allocated for good, so it is never back at the end of a run.
+    public var refusedFrees: Int { Int(arch_load_relaxed_u64(counters + 3)) }
+    /// Slabs `alloc_debug_processing()` took out of service ("Marking all objects used"): the
+    /// kernel never hands out their free objects again, nor, with F, takes frees into them.
+    public var disabledSlabs: Int { Int(arch_load_relaxed_u64(counters + 4)) }
 
     static func hex(_ p: UnsafeRawPointer?) -> String {
         String(format: "0x%016lx", UInt(bitPattern: p))
@@ -345,6 +351,7 @@ extension KmemCache {
         }
         guard good else {
             slabFix("Marking all objects used")
+            _ = arch_fetch_add_u64(counters + 4, 1)
             let w = load(pfn)
             storeWord(pfn, freelist: nil, inuse: layout.objectsPerSlab, frozen: true, owner: w.owner)
             return false
@@ -361,8 +368,9 @@ extension KmemCache {
     /// A refused free leaves the object where it is ("Object at … not freed").
     func freeDebugProcessing(_ pfn: Int, _ obj: UnsafeMutableRawPointer, cpu: CPUContext) -> Bool {
         var ok = false
+        var stillLive = false   // a refused free of a live object leaves it allocated for good
         check: do {
-            if flags.contains(.consistencyChecks) && !checkSlab(pfn) { break check }
+            if flags.contains(.consistencyChecks) && !checkSlab(pfn) { stillLive = true; break check }
             let w = load(pfn)
             if w.inuse < 1 {
                 slabErr(pfn, .objectCount, "Slab has \(w.inuse) allocated objects but 1 are to be freed\n")
@@ -377,14 +385,17 @@ extension KmemCache {
                     objectErr(pfn, obj, .doubleFree, "Object already free")
                     break check
                 }
-                if !checkObject(pfn, obj, SlabPoison.redActive) { break check }
+                if !checkObject(pfn, obj, SlabPoison.redActive) { stillLive = true; break check }
             }
             setTrack(obj, .free, cpu: cpu, entry: flags.contains(.kmalloc) ? Self.kfreeSite : Self.freeSite)
             traceOp(pfn, obj, alloc: false)
             initObject(obj, SlabPoison.redInactive)
             ok = true
         }
-        if !ok { slabFix("Object at \(Self.hex(obj)) not freed") }
+        if !ok {
+            slabFix("Object at \(Self.hex(obj)) not freed")
+            if stillLive { _ = arch_fetch_add_u64(counters + 3, 1) }
+        }
         return ok
     }
 

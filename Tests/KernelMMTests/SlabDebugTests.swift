@@ -220,6 +220,7 @@ import Foundation
         #expect(c.slabErrors - before == 2)
         #expect(k.log.text.contains("BUG df_f (Not tainted): Object already free"))
         #expect(k.log.text.contains("FIX df_f: Object at \(KmemCache.hex(a)) not freed"))
+        #expect(c.refusedFrees == 0, "the object is free already: nothing is left allocated")
         c.free(cpu, held)
         #expect(c.objectsInUse == 0)
         #expect(c.validate().errors == 0)

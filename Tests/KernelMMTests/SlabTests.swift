@@ -107,6 +107,8 @@ import Foundation
         #expect(k.log.text.contains("BUG rz_test (Not tainted): Right Redzone overwritten"))
         #expect(k.log.text.contains("FIX rz_test: Object at \(KmemCache.hex(a)) not freed"))
         #expect(cache.objectsInUse == 1, "free_debug_processing() leaves a failed object allocated")
+        #expect(cache.refusedFrees == 1)
+        #expect(s.checkSlabs(expectEmpty: false).isEmpty)
         let b = try #require(cache.alloc(cpu, .kernel))
         b.storeBytes(of: 0x22, toByteOffset: -1, as: UInt8.self)   // one before the start
         cache.free(cpu, b)
@@ -136,6 +138,7 @@ import Foundation
         #expect(k.log.text.contains("Poison overwritten"))
         #expect(k.log.text.contains("FIX poison_test: Marking all objects used"))
         #expect(cache.slabs == 2)
+        #expect(cache.disabledSlabs == 1)
         cache.free(cpu, b)
         _ = held
     }

@@ -439,4 +439,33 @@ import Foundation
         #expect(!plain.withSlabHeld(cpu, p) {}, "another cache's object")
         s.kfree(cpu, p)
     }
+
+    @Test("slab_pad_check(): with SLAB_POISON the bytes after the last slot hold 0x5a; a write there is Padding overwritten + FIX (2 errors)")
+    func slabPadding() throws {
+        let (k, s, cpu) = try Self.make()
+        let c = try s.createCache(name: "padded", size: 96, flags: .poison)
+        let slab = KernelMM.PAGE_SIZE << c.layout.order
+        #expect(slab % c.layout.size != 0)
+        let p = try #require(c.alloc(cpu, .kernel))
+        let pfn = try #require(k.virtToPFN(p))
+        let tail = k.pfnToVirt(pfn) + slab - 1
+        tail.storeBytes(of: 0x00, as: UInt8.self)
+        #expect(c.validate().errors == 2)
+        #expect(k.log.text.contains("Padding overwritten. \(KmemCache.hex(tail))-\(KmemCache.hex(tail)) @offset=\(slab - 1)"))
+        #expect(k.log.text.contains("FIX padded: Restoring slab padding"))
+        #expect(c.validate().errors == 0)
+        c.free(cpu, p)
+    }
+
+    @Test("trace() (slub_debug=T): one TRACE line per allocation and free, the object dumped on free")
+    func traceLines() throws {
+        let (k, s, cpu) = try Self.make(slubDebug: try .parse("T,traced"))
+        let c = try s.createCache(name: "traced", size: 16)
+        let p = try #require(c.alloc(cpu, .kernel))
+        #expect(k.log.text.contains("TRACE traced alloc \(KmemCache.hex(p)) inuse=1 fp="))
+        c.free(cpu, p)
+        #expect(k.log.text.contains("TRACE traced free \(KmemCache.hex(p)) inuse=1 fp="))
+        #expect(k.log.text.contains("Object \(String(format: "%016lx", UInt(bitPattern: p))): "))
+        #expect(k.log.count(.slabError) == 0)
+    }
 }

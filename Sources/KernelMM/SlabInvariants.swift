@@ -17,4 +17,10 @@ extension SlabAllocator {
         }
         return out
     }
+
+    /// Pages of the slabs still held at the end of a run by caches whose debug checks refused a
+    /// free of a live object or took a slab out of service: the kernel never gets those back.
+    public var debugKeptSlabPages: Int {
+        allCaches.filter { $0.refusedFrees > 0 || $0.disabledSlabs > 0 }.reduce(0) { $0 + $1.slabs << $1.layout.order }
+    }
 }

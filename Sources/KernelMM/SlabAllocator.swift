@@ -101,9 +101,7 @@ public final class SlabAllocator: @unchecked Sendable {
     public func destroyCache(_ cache: KmemCache, cpu: CPUContext) throws {
         let inUse = cache.objectsInUse
         if inUse > 0 {
-            cache.count(.busyDestroy)
-            cache.countSlabError()
-            kernel.log.report(.slabError, cache.bugHeader("Objects remaining in \(cache.name) on __kmem_cache_shutdown()")
+            cache.reportBug(.busyDestroy, address: nil, cache.bugHeader("Objects remaining in \(cache.name) on __kmem_cache_shutdown()")
                 + "kmem_cache_destroy \(cache.name): Slab cache still has objects (\(inUse))")
             kernel.log.addTaint(KernelLog.taintBadPage)
             throw SlabError("kmem_cache_destroy \(cache.name): Slab cache still has objects")

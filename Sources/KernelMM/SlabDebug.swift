@@ -57,17 +57,22 @@ extension KmemCache {
 
     func count(_ kind: SlabErrorKind) { _ = arch_fetch_add_u64(errorCounts + kind.rawValue, 1) }
 
-    /// `slab_err()`: banner and slab line, then taint.
-    func slabErr(_ pfn: Int, _ kind: SlabErrorKind, _ message: String) {
+    /// Every BUG report goes out here: counted by kind and as a slab error, into the log as one
+    /// report. `address` is the object (or pointer) the report is about.
+    func reportBug(_ kind: SlabErrorKind, address: UnsafeRawPointer?, _ text: String) {
         count(kind); countSlabError()
-        kernel.log.report(.slabError, bugHeader(message) + slabInfo(pfn))
+        kernel.log.report(.slabError, text)
+    }
+
+    /// `slab_err()`: banner and slab line, then taint.
+    func slabErr(_ pfn: Int, _ kind: SlabErrorKind, _ message: String, about: UnsafeRawPointer? = nil) {
+        reportBug(kind, address: about ?? UnsafeRawPointer(slabBase(pfn)), bugHeader(message) + slabInfo(pfn))
         kernel.log.addTaint(KernelLog.taintBadPage)
     }
 
     /// `object_err()`: banner and the object's trailer, then taint.
     func objectErr(_ pfn: Int, _ obj: UnsafeMutableRawPointer, _ kind: SlabErrorKind, _ reason: String) {
-        count(kind); countSlabError()
-        kernel.log.report(.slabError, bugHeader(reason) + trailer(pfn, obj))
+        reportBug(kind, address: obj, bugHeader(reason) + trailer(pfn, obj))
         kernel.log.addTaint(KernelLog.taintBadPage)
     }
 
@@ -135,7 +140,7 @@ extension KmemCache {
 
     /// `check_bytes_and_report()`: the first and last bytes in `[start, start+bytes)` that
     /// differ from `value` are reported, then the range is restored. True when intact.
-    func checkBytes(_ pfn: Int, _ kind: SlabErrorKind, _ what: String, _ start: UnsafeMutableRawPointer,
+    func checkBytes(_ pfn: Int, _ obj: UnsafeMutableRawPointer, _ kind: SlabErrorKind, _ what: String, _ start: UnsafeMutableRawPointer,
                     _ value: UInt8, _ bytes: Int) -> Bool {
         var fault = -1
         for i in 0..<max(bytes, 0) where start.load(fromByteOffset: i, as: UInt8.self) != value { fault = i; break }
@@ -143,8 +148,7 @@ extension KmemCache {
         var end = bytes
         while end > fault && start.load(fromByteOffset: end - 1, as: UInt8.self) == value { end -= 1 }
         let from = start + fault, to = start + end
-        count(kind); countSlabError()
-        kernel.log.report(.slabError, bugHeader("\(what) overwritten")
+        reportBug(kind, address: obj, bugHeader("\(what) overwritten")
             + "\(Self.hex(from))-\(Self.hex(to - 1)) @offset=\(from - slabBase(pfn)). First byte 0x\(String(from.load(as: UInt8.self), radix: 16)) instead of 0x\(String(value, radix: 16))")
         slabFix("Restoring \(what) \(Self.hex(from))-\(Self.hex(to - 1))=0x\(String(value, radix: 16))")
         memset(from, Int32(value), to - from)
@@ -190,27 +194,27 @@ extension KmemCache {
     func checkObject(_ pfn: Int, _ obj: UnsafeMutableRawPointer, _ val: UInt8) -> Bool {
         var ok = true
         if flags.contains(.redZone) {
-            ok = checkBytes(pfn, .redZone, "Left Redzone", obj - layout.leftPad, val, layout.leftPad) && ok
-            ok = checkBytes(pfn, .redZone, "Right Redzone", obj + objectSize, val, layout.inuse - objectSize) && ok
+            ok = checkBytes(pfn, obj, .redZone, "Left Redzone", obj - layout.leftPad, val, layout.leftPad) && ok
+            ok = checkBytes(pfn, obj, .redZone, "Right Redzone", obj + objectSize, val, layout.inuse - objectSize) && ok
             if layout.origSizeOffset != nil && val == SlabPoison.redActive {
                 let orig = origSize(obj)
                 if objectSize > orig {
-                    ok = checkBytes(pfn, .redZone, "kmalloc Redzone", obj + orig, val, objectSize - orig) && ok
+                    ok = checkBytes(pfn, obj, .redZone, "kmalloc Redzone", obj + orig, val, objectSize - orig) && ok
                 }
             }
         } else if flags.contains(.poison) && objectSize < layout.inuse {
-            ok = checkBytes(pfn, .padding, "Alignment padding", obj + objectSize, SlabPoison.inUse, layout.inuse - objectSize) && ok
+            ok = checkBytes(pfn, obj, .padding, "Alignment padding", obj + objectSize, SlabPoison.inUse, layout.inuse - objectSize) && ok
         }
         if flags.contains(.poison) {
             if val != SlabPoison.redActive && layout.objectPoison {
                 if objectSize > 1 {
-                    ok = checkBytes(pfn, .poison, "Poison", obj, SlabPoison.free, objectSize - 1) && ok
+                    ok = checkBytes(pfn, obj, .poison, "Poison", obj, SlabPoison.free, objectSize - 1) && ok
                 }
-                ok = checkBytes(pfn, .poison, "End Poison", obj + objectSize - 1, SlabPoison.end, 1) && ok
+                ok = checkBytes(pfn, obj, .poison, "End Poison", obj + objectSize - 1, SlabPoison.end, 1) && ok
             }
             let off = layout.paddingOffset
             if off != layout.sizeFromObject {
-                ok = checkBytes(pfn, .padding, "Object padding", obj + off, SlabPoison.inUse, layout.sizeFromObject - off) && ok
+                ok = checkBytes(pfn, obj, .padding, "Object padding", obj + off, SlabPoison.inUse, layout.sizeFromObject - off) && ok
             }
         }
         // An allocated object's free pointer is its user's data unless it lies outside.
@@ -378,7 +382,7 @@ extension KmemCache {
             }
             if flags.contains(.consistencyChecks) {
                 if !checkValidPointer(pfn, obj) {
-                    slabErr(pfn, .invalidPointer, "Invalid object pointer \(Self.hex(obj))")
+                    slabErr(pfn, .invalidPointer, "Invalid object pointer \(Self.hex(obj))", about: obj)
                     break check
                 }
                 if onFreelist(pfn, search: obj) {
@@ -416,10 +420,9 @@ extension KmemCache {
     /// destroying a busy cache), in `slab_err`'s layout when the slab is known.
     func report(_ kind: SlabErrorKind, _ message: String, obj: UnsafeMutableRawPointer, pfn: Int?, detail: String? = nil) {
         if let pfn, kernel.pfnToPage(pfn).pointee.flags.contains(.slab) {
-            slabErr(pfn, kind, message)
+            slabErr(pfn, kind, message, about: obj)
         } else {
-            count(kind); countSlabError()
-            kernel.log.report(.slabError, bugHeader(message) + "Object \(Self.hex(obj))")
+            reportBug(kind, address: obj, bugHeader(message) + "Object \(Self.hex(obj))")
             kernel.log.addTaint(KernelLog.taintBadPage)
         }
         if let detail { kernel.log.append(detail) }
@@ -429,8 +432,7 @@ extension KmemCache {
     /// naive double-free check — an object freed while it heads its slab's (or CPU's)
     /// freelist. The kernel stops there; the model reports it and refuses the free.
     func freelistBug(_ obj: UnsafeMutableRawPointer) {
-        count(.doubleFree); countSlabError()
-        kernel.log.report(.slabError, "kernel BUG at mm/slub.c: set_freepointer: BUG_ON(object == fp) for \(name) object \(Self.hex(obj))")
+        reportBug(.doubleFree, address: obj, "kernel BUG at mm/slub.c: set_freepointer: BUG_ON(object == fp) for \(name) object \(Self.hex(obj))")
         kernel.log.addTaint(KernelLog.taintDie)
     }
 

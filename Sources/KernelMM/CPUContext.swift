@@ -18,6 +18,12 @@ public final class CPUContext: @unchecked Sendable {
     /// Set by other threads (reclaim), cleared by the owner.
     @usableFromInline let drainFlag: UnsafeMutablePointer<UInt32>
 
+    /// Who runs on this CPU now, for SLAB_STORE_USER tracks (`_RET_IP_` and `current->pid`):
+    /// a call site registered with `SlabCallSite.register`, 0 for none (the entry point's own
+    /// name is recorded then), and a pid-like id of the task.
+    public var callSite: Int32 = 0
+    public var pid: Int32 = 1
+
     @usableFromInline struct Hot {
         @usableFromInline var preemptCount: Int = 0
         @usableFromInline init() {}

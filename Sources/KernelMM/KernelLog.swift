@@ -24,6 +24,13 @@ public final class KernelLog: @unchecked Sendable {
     /// Kinds of report that ask the run to stop (e.g. slab errors when the config says abort).
     public var stopOn: Set<Kind> = []
     private var stopKind: Kind?
+    /// The kernel's taint mask (`tainted_mask`, kernel/panic.c): bit n is taint flag n.
+    private var taintMask: UInt32 = 0
+
+    /// `TAINT_BAD_PAGE`: set by SLUB after it reports a corrupted object or slab.
+    public static let taintBadPage = 5
+    /// `TAINT_DIE`: set when a BUG() stops the kernel.
+    public static let taintDie = 7
 
     /// The first report of a `stopOn` kind, once one came.
     public var stopRequested: Kind? {
@@ -48,6 +55,40 @@ public final class KernelLog: @unchecked Sendable {
         let echo = self.echo
         pthread_mutex_unlock(lock)
         if echo { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+
+    /// A printk that is not a report of its own (a `FIX` line, a trace line): kept, not counted.
+    public func append(_ text: String) {
+        pthread_mutex_lock(lock)
+        lines.append(contentsOf: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        if lines.count > capacity { lines.removeFirst(lines.count - capacity) }
+        let echo = self.echo
+        pthread_mutex_unlock(lock)
+        if echo { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+
+    /// `add_taint(flag, …)`.
+    public func addTaint(_ flag: Int) {
+        pthread_mutex_lock(lock); taintMask |= 1 << UInt32(flag); pthread_mutex_unlock(lock)
+    }
+
+    public var tainted: Bool {
+        pthread_mutex_lock(lock); defer { pthread_mutex_unlock(lock) }
+        return taintMask != 0
+    }
+
+    /// `print_tainted()` of Linux 6.12: "Not tainted", or "Tainted: " and one column per taint
+    /// flag (P/G, F, S, R, M, B, U, D, A, W, C, I, O, E, L, K, X, T, N): the letter when set,
+    /// else a space (for P: 'G', no proprietary module).
+    public var taintString: String {
+        pthread_mutex_lock(lock); let mask = taintMask; pthread_mutex_unlock(lock)
+        if mask == 0 { return "Not tainted" }
+        let letters = Array("PFSRMBUDAWCIOELKXTN")
+        var out = "Tainted: "
+        for (i, c) in letters.enumerated() {
+            out.append(mask & (1 << UInt32(i)) != 0 ? c : (i == 0 ? "G" : " "))
+        }
+        return out
     }
 
     public func count(_ kind: Kind) -> Int {

@@ -32,7 +32,7 @@ extension SlabAllocator {
     public func kmalloc(_ cpu: CPUContext, _ size: Int, _ gfp: GFP) -> UnsafeMutableRawPointer? {
         if size > 0 && size <= Self.kmallocMaxCacheSize {
             let table = gfp.contains(.dma) ? kmallocDMATable : kmallocTable
-            return table[kmallocIndex(size)]._withUnsafeGuaranteedRef { $0.alloc(cpu, gfp) }
+            return table[kmallocIndex(size)]._withUnsafeGuaranteedRef { $0.alloc(cpu, gfp, origSize: size) }
         }
         return kmallocSlow(cpu, size, gfp)
     }
@@ -96,28 +96,40 @@ extension SlabAllocator {
         }
     }
 
-    /// `ksize(p)`: the usable size of an allocation — the class size of a kmalloc object, the
-    /// object size of a cache object, the whole block of a large allocation.
+    /// `ksize(p)` of Linux 6.12 (`__ksize`): for a slab object `slab_ksize()` — the object
+    /// size with red zones or poison, the bytes before the tracks with SLAB_STORE_USER, else
+    /// the whole slot — after which the caller may use all of it, so a kmalloc object's
+    /// recorded request grows to the object size (`skip_orig_size_check`); a large allocation's
+    /// whole block; 0 for NULL and ZERO_SIZE_PTR.
     public func ksize(_ p: UnsafeMutableRawPointer?) -> Int {
         guard let p, p != Self.zeroSizePointer, var pfn = kernel.virtToPFN(p) else { return 0 }
         var page = kernel.pfnToPage(pfn)
         if page.pointee.flags.contains(.slabTail) { pfn = Int(page.pointee.next); page = kernel.pfnToPage(pfn) }
-        if page.pointee.flags.contains(.slab) { return cache(id: page.pointee.cacheID)?.objectSize ?? 0 }
+        if page.pointee.flags.contains(.slab) {
+            guard let c = cache(id: page.pointee.cacheID) else { return 0 }
+            if c.checkValidPointer(pfn, p) { c.skipOrigSizeCheck(p) }
+            return c.layout.ksize(flags: c.flags)
+        }
         if page.pointee.flags.contains(.head) { return PAGE_SIZE << Int(page.pointee.order) }
         return 0
     }
 
-    /// `krealloc(p, size, gfp)`: the same block while it is big enough, else a new one with the
-    /// old contents; size 0 frees and returns ZERO_SIZE_PTR.
+    /// `krealloc(p, size, gfp)` of Linux 6.12: size 0 frees and returns ZERO_SIZE_PTR; while
+    /// `ksize(p)` still holds the new size the block stays (its tail zeroed with __GFP_ZERO);
+    /// else a new block receives all `ksize(p)` old bytes and the old one is freed.
     public func krealloc(_ cpu: CPUContext, _ p: UnsafeMutableRawPointer?, _ size: Int, _ gfp: GFP) -> UnsafeMutableRawPointer? {
-        guard let p, p != Self.zeroSizePointer else { return kmalloc(cpu, size, gfp) }
         if size == 0 { kfree(cpu, p); return Self.zeroSizePointer }
-        let old = ksize(p)
-        if old >= size { return p }
-        guard let n = kmalloc(cpu, size, gfp.subtracting(.zero)) else { return nil }
-        memcpy(n, p, old)
-        if gfp.contains(.zero) { memset(n + old, 0, size - old) }
-        kfree(cpu, p)
+        let old = p == nil || p == Self.zeroSizePointer ? nil : p
+        let ks = old.map { ksize($0) } ?? 0
+        if let old, ks >= size {
+            if gfp.contains(.zero) { memset(old + size, 0, ks - size) }
+            return old
+        }
+        guard let n = kmalloc(cpu, size, gfp) else { return nil }
+        if let old {
+            memcpy(n, old, ks)
+            kfree(cpu, old)
+        }
         return n
     }
 }

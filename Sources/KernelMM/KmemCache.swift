@@ -29,7 +29,8 @@ public final class KmemCache: @unchecked Sendable {
     let nodeRefs: UnsafeMutablePointer<Unmanaged<NodePartial>>
     /// Remote frees `[freeing cpu][slab node]`, written by the freeing CPU only.
     let remoteFrees: UnsafeMutablePointer<UInt64>
-    /// Slabs now owned by the cache, and constructor calls (both atomic).
+    /// Slabs now owned by the cache, constructor calls, `slab_errors`, frees the debug code
+    /// refused, and slabs it took out of service (all atomic).
     let counters: UnsafeMutablePointer<UInt64>
     let minPartial: Int
     /// `s->cpu_partial_slabs`: how many partial slabs a CPU may keep frozen for itself before
@@ -58,8 +59,8 @@ public final class KmemCache: @unchecked Sendable {
         for (i, n) in nodes.enumerated() { nodeRefs[i] = Unmanaged.passUnretained(n) }
         remoteFrees = .allocate(capacity: cpus * kernel.nodes.count)
         remoteFrees.initialize(repeating: 0, count: cpus * kernel.nodes.count)
-        counters = .allocate(capacity: 2)
-        counters.initialize(repeating: 0, count: 2)
+        counters = .allocate(capacity: 5)
+        counters.initialize(repeating: 0, count: 5)
         errorCounts = .allocate(capacity: SlabErrorKind.allCases.count)
         errorCounts.initialize(repeating: 0, count: SlabErrorKind.allCases.count)
         // SLUB's min_partial: ilog2(size) / 2, kept within [5, 10].
@@ -91,12 +92,26 @@ public final class KmemCache: @unchecked Sendable {
             if gfp.contains(.zero) { memset(obj, 0, objectSize) }
             return obj
         }
-        return allocSlow(cpu, gfp, node: nil)
+        return allocSlow(cpu, gfp, node: nil, origSize: objectSize)
+    }
+
+    /// `kmem_cache_alloc` for a kmalloc request of `origSize` bytes (`__kmalloc_cache`): the
+    /// same fast path; a debug cache records the requested size.
+    @inlinable @inline(__always)
+    public func alloc(_ cpu: CPUContext, _ gfp: GFP, origSize: Int) -> UnsafeMutableRawPointer? {
+        let c = percpu + cpu.id
+        if fastPath, let obj = c.pointee.freelist {
+            c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
+            c.pointee.allocs &+= 1
+            if gfp.contains(.zero) { memset(obj, 0, objectSize) }
+            return obj
+        }
+        return allocSlow(cpu, gfp, node: nil, origSize: origSize)
     }
 
     /// `kmem_cache_alloc_node(cache, gfp, node)`.
     public func allocNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
-        node == cpu.node ? alloc(cpu, gfp) : allocSlow(cpu, gfp, node: node)
+        node == cpu.node ? alloc(cpu, gfp) : allocSlow(cpu, gfp, node: node, origSize: objectSize)
     }
 
     /// `kmem_cache_free(cache, obj)` on `cpu`.
@@ -142,7 +157,15 @@ public final class KmemCache: @unchecked Sendable {
     public func resetLockStats() { nodes.forEach { $0.lock.resetStats() } }
 }
 
-/// The kinds of misuse SLUB's debug checks report.
+/// The kinds of misuse and corruption SLUB's debug checks report.
 public enum SlabErrorKind: Int, CaseIterable, Sendable, Codable {
     case doubleFree, invalidPointer, redZone, poison, wrongCache, busyDestroy
+    /// "Freepointer corrupt", "Freechain corrupt", "Freelist Pointer check fails".
+    case freePointer
+    /// "Wrong object count", slabs counted against the node's counters.
+    case objectCount
+    /// "Object padding", "Alignment padding", "Padding overwritten".
+    case padding
+    /// `check_slab()`: not a slab, counters out of bounds, disabled after a failed check.
+    case slab
 }

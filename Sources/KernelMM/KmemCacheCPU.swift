@@ -24,12 +24,14 @@ public struct KmemCacheCPU {
     /// CPU slabs refilled from it; both without the node lock.
     public internal(set) var cpuPartialFree: UInt64
     public internal(set) var cpuPartialAlloc: UInt64
-    var pad: UInt64 = 0
+    /// Debug caches: the node whose list lock this CPU holds through `withSlabHeld` (its own
+    /// frees into that node then take no lock), or -1.
+    var heldNode: Int32 = -1
 
     init() {
         freelist = nil; slabBase = 0; slabBytes = 0; slabPFN = -1
         allocs = 0; frees = 0; slowAllocs = 0; slowFrees = 0; failures = 0; newSlabs = 0; partialTaken = 0
-        partialHead = -1; partialCount = 0; cpuPartialFree = 0; cpuPartialAlloc = 0
+        partialHead = -1; partialCount = 0; cpuPartialFree = 0; cpuPartialAlloc = 0; heldNode = -1
     }
 }
 
@@ -39,6 +41,12 @@ final class NodePartial: @unchecked Sendable {
     let lock: KernelLock
     var head: Int32 = -1
     var count = 0
+    /// Debug caches only: full slabs (SLAB_STORE_USER, `n->full`) and every slab of the node
+    /// (`n->nr_slabs`), for the validation pass's cross-checks.
+    var fullHead: Int32 = -1
+    var slabs = 0
+    /// Slabs emptied while a CPU held the lock through `withSlabHeld`, discarded on release.
+    var deferredDiscards: [Int] = []
 
     init(name: String, policy: LockPolicy, log: KernelLog) {
         lock = KernelLock(name: name, policy: policy, log: log)

@@ -65,4 +65,20 @@ extension Kernel {
         }
         return out
     }
+
+    /// Pages in allocated blocks over every zone (a recount of the block heads).
+    public var allocatedPages: Int {
+        var total = 0
+        for z in zones where !z.isEmpty {
+            z.lock.lock(mayBlock: true, cpu: nil)
+            var i = 0
+            while i < z.pages {
+                let m = z.meta[i]
+                if m.flags.contains(.head) { total += 1 << Int(m.order); i += 1 << Int(m.order); continue }
+                i += 1
+            }
+            z.lock.unlock(cpu: nil)
+        }
+        return total
+    }
 }

@@ -35,18 +35,25 @@ public final class SlabAllocator: @unchecked Sendable {
         kmallocSizes.flatMap { [kmallocCacheName(size: $0, dma: false), kmallocCacheName(size: $0, dma: true)] }
     }
 
-    public init(kernel: Kernel, nodePolicy: LockPolicy = .spin, debug: SlabFlags = []) throws {
+    /// The `slub_debug=` options in force: debug flags for each cache by name.
+    public let debugOptions: SlubDebugOptions
+
+    /// `debug` adds flags to every cache; `slubDebug` (the kernel's `slub_debug=` string,
+    /// parsed) adds flags to each cache by its name, kmalloc caches included.
+    public init(kernel: Kernel, nodePolicy: LockPolicy = .spin, debug: SlabFlags = [], slubDebug: SlubDebugOptions = .off) throws {
         self.kernel = kernel
         self.nodePolicy = nodePolicy
+        self.debugOptions = slubDebug
         table = .allocate(capacity: Self.maxCaches)
         table.initialize(repeating: nil, count: Self.maxCaches)
         kmallocTable = .allocate(capacity: Self.kmallocSizes.count)
         kmallocDMATable = .allocate(capacity: Self.kmallocSizes.count)
         var normal: [KmemCache] = [], dma: [KmemCache] = []
         for size in Self.kmallocSizes {
-            normal.append(try makeCache(name: Self.kmallocCacheName(size: size, dma: false), size: size, align: 0, flags: debug, ctor: nil))
+            normal.append(try makeCache(name: Self.kmallocCacheName(size: size, dma: false), size: size, align: 0,
+                                        flags: debug.union(.kmalloc), ctor: nil))
             dma.append(try makeCache(name: Self.kmallocCacheName(size: size, dma: true), size: size, align: 0,
-                                     flags: debug.union(.cacheDMA), ctor: nil))
+                                     flags: debug.union([.cacheDMA, .kmalloc]), ctor: nil))
         }
         kmallocNormal = normal
         kmallocDMA = dma
@@ -80,6 +87,7 @@ public final class SlabAllocator: @unchecked Sendable {
         guard let id = (0..<Int32(Self.maxCaches)).first(where: { table[Int($0)] == nil }) else {
             throw SlabError("too many caches")
         }
+        let flags = debugOptions.flags(for: name, size: size, align: align, base: flags, hasCtor: ctor != nil, cpus: kernel.cpus.count)
         let cache = try KmemCache(name: name, id: id, size: size, align: align, flags: flags, ctor: ctor,
                                   kernel: kernel, allocator: self, nodePolicy: nodePolicy)
         caches.append(cache)
@@ -93,14 +101,9 @@ public final class SlabAllocator: @unchecked Sendable {
     public func destroyCache(_ cache: KmemCache, cpu: CPUContext) throws {
         let inUse = cache.objectsInUse
         if inUse > 0 {
-            _ = arch_fetch_add_u64(cache.errorCounts + SlabErrorKind.busyDestroy.rawValue, 1)
-            kernel.log.report(.slabError, """
-                =============================================================================
-                BUG \(cache.name) (Not tainted): Objects remaining in \(cache.name) on __kmem_cache_shutdown()
-                -----------------------------------------------------------------------------
-
-                kmem_cache_destroy \(cache.name): Slab cache still has objects (\(inUse))
-                """)
+            cache.reportBug(.busyDestroy, address: nil, cache.bugHeader("Objects remaining in \(cache.name) on __kmem_cache_shutdown()")
+                + "kmem_cache_destroy \(cache.name): Slab cache still has objects (\(inUse))")
+            kernel.log.addTaint(KernelLog.taintBadPage)
             throw SlabError("kmem_cache_destroy \(cache.name): Slab cache still has objects")
         }
         for other in kernel.cpus { cache.flush(other) }

@@ -1,9 +1,12 @@
 /// Where things sit in one object slot, and how big a slab is: mm/slub.c `calculate_sizes()`,
-/// `calculate_alignment()` and `calculate_order()`.
+/// `calculate_alignment()` and `calculate_order()` of Linux 6.12.
 ///
-/// A slot is `[left red zone][object][right red zone][free pointer][debug state]`, rounded to
-/// the alignment. Without debug flags the free pointer lives inside the free object, in its
-/// middle (as SLUB does, so that small overruns do not hit it) and the slot is the object.
+/// A slot is `[left red zone][object][right red zone][free pointer?][alloc track][free track]
+/// [orig_size][padding]`, rounded to the alignment. The free pointer sits in the middle of the
+/// free object (so that small overruns miss it) unless the object must stay intact while free:
+/// with SLAB_POISON, a constructor, or SLAB_RED_ZONE on an object smaller than a word or on a
+/// kmalloc cache that records `orig_size` — then it follows the right red zone (`s->offset ==
+/// s->inuse`, `freeptr_outside_object()`). SLAB_TYPESAFE_BY_RCU is not modelled.
 public struct SlabLayout: Sendable, Equatable {
     public let objectSize: Int
     public let align: Int
@@ -11,18 +14,37 @@ public struct SlabLayout: Sendable, Equatable {
     public let size: Int
     /// Offset of the object in its slot (`red_left_pad`).
     public let leftPad: Int
-    /// Right red zone: from `objectSize` to `objectSize + rightRedZone`, relative to the object.
-    public let rightRedZone: Int
+    /// `s->inuse`: object plus right red zone (word-rounded object without SLAB_RED_ZONE).
+    public let inuse: Int
     /// Free pointer offset relative to the object pointer (`s->offset`).
     public let freePointerOffset: Int
-    /// Debug state word offset relative to the object pointer, or nil without debug flags.
-    public let stateOffset: Int?
+    /// `__OBJECT_POISON`: SLAB_POISON without a constructor poisons the object itself.
+    public let objectPoison: Bool
+    /// Offset of the two `struct track` records (alloc, free) relative to the object, with
+    /// SLAB_STORE_USER (`get_info_end()`).
+    public let trackOffset: Int?
+    /// Offset of the requested kmalloc size (`orig_size`), with SLAB_STORE_USER on a kmalloc cache.
+    public let origSizeOffset: Int?
     public let order: Int
     public let objectsPerSlab: Int
 
     public static let cacheLine = 64
     /// Largest slab: PAGE_ALLOC_COSTLY_ORDER (`slub_max_order`).
     public static let maxOrder = 3
+    /// `sizeof(struct track)` on x86-64 with CONFIG_STACKDEPOT (which SLUB_DEBUG selects):
+    /// addr, depot handle, cpu, pid, when.
+    public static let trackSize = 32
+
+    /// Right red zone: from `objectSize` to `inuse`, relative to the object.
+    public var rightRedZone: Int { inuse - objectSize }
+    /// `freeptr_outside_object()`.
+    public var freePointerOutside: Bool { freePointerOffset >= inuse }
+    /// `get_info_end()`: where the metadata after the free pointer starts.
+    public var infoEnd: Int { freePointerOutside ? inuse + MemoryLayout<UInt64>.size : inuse }
+    /// `size_from_object()`: bytes of the slot from the object pointer on.
+    public var sizeFromObject: Int { size - leftPad }
+    /// Where the padding filled with POISON_INUSE starts (`check_pad_bytes()`).
+    public var paddingOffset: Int { infoEnd + (trackOffset != nil ? 2 * Self.trackSize : 0) + (origSizeOffset != nil ? 4 : 0) }
 
     public init(size objectSize: Int, align requested: Int, flags: SlabFlags, hasCtor: Bool, cpus: Int) throws {
         guard objectSize > 0 else { throw SlabError("object size must be positive, got \(objectSize)") }
@@ -30,30 +52,33 @@ public struct SlabLayout: Sendable, Equatable {
             throw SlabError("alignment must be a power of two, got \(requested)")
         }
         let align = Self.alignment(flags: flags, align: requested, size: objectSize)
-        let debug = !flags.intersection(.debug).isEmpty
         let word = MemoryLayout<UInt64>.size
-        var left = 0, right = 0
-        if flags.contains(.redZone) {
-            left = max(word, align)
-            right = (objectSize + word - 1) / word * word - objectSize + word
-        }
-        var offset = left + objectSize + right
-        let fpOutside = flags.contains(.poison) || flags.contains(.redZone) || hasCtor || objectSize < word
-        var fp: Int
-        if fpOutside {
-            offset = (offset + word - 1) / word * word
-            fp = offset - left
-            offset += word
+        let redZone = flags.contains(.redZone), storeUser = flags.contains(.storeUser)
+        let origSize = storeUser && flags.contains(.kmalloc)   // slub_debug_orig_size()
+        var size = (objectSize + word - 1) / word * word
+        // No byte between the object and the next word: one more word to hold red zone.
+        if redZone && size == objectSize { size += word }
+        let inuse = size
+        let fp: Int
+        if flags.contains(.poison) || hasCtor || (redZone && (objectSize < word || origSize)) {
+            fp = size
+            size += word
         } else {
             fp = (objectSize / 2) / word * word
         }
-        var state: Int? = nil
-        if debug {
-            offset = (offset + word - 1) / word * word
-            state = offset - left
-            offset += word
+        var track: Int? = nil, orig: Int? = nil
+        if storeUser {
+            track = size
+            size += 2 * Self.trackSize
+            if flags.contains(.kmalloc) { orig = size; size += 4 }
         }
-        let size = (offset + align - 1) / align * align
+        var left = 0
+        if redZone {
+            size += word   // catches writes before an object before they reach metadata
+            left = (word + align - 1) / align * align
+            size += left
+        }
+        size = (size + align - 1) / align * align
         guard size <= PAGE_SIZE << Self.maxOrder else {
             throw SlabError("object size \(objectSize) does not fit an order-\(Self.maxOrder) slab")
         }
@@ -61,11 +86,22 @@ public struct SlabLayout: Sendable, Equatable {
         self.align = align
         self.size = size
         self.leftPad = left
-        self.rightRedZone = right
+        self.inuse = inuse
         self.freePointerOffset = fp
-        self.stateOffset = state
+        self.objectPoison = flags.contains(.poison) && !hasCtor
+        self.trackOffset = track
+        self.origSizeOffset = orig
         self.order = Self.order(size: size, cpus: cpus)
         self.objectsPerSlab = (PAGE_SIZE << order) / size
+    }
+
+    /// `slab_ksize()`: the bytes a user may use of an object of this cache — the object alone
+    /// when red zones or poison sit right after it, the bytes before the metadata with
+    /// SLAB_STORE_USER, else the whole slot.
+    public func ksize(flags: SlabFlags) -> Int {
+        if !flags.intersection([.redZone, .poison]).isEmpty { return objectSize }
+        if flags.contains(.storeUser) { return inuse }
+        return size
     }
 
     /// `calculate_alignment()`: cache-line alignment halved while two objects still fit a line;

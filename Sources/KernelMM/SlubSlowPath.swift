@@ -41,7 +41,8 @@ extension KmemCache {
     // MARK: allocation
 
     @usableFromInline @inline(never)
-    func allocSlow(_ cpu: CPUContext, _ gfp: GFP, node: Int?) -> UnsafeMutableRawPointer? {
+    func allocSlow(_ cpu: CPUContext, _ gfp: GFP, node: Int?, origSize: Int) -> UnsafeMutableRawPointer? {
+        if !fastPath { return debugAlloc(cpu, gfp, node: node, origSize: origSize) }
         let c = percpu + cpu.id
         var obj: UnsafeMutableRawPointer?
         if let node, node != cpu.node {
@@ -57,7 +58,6 @@ extension KmemCache {
         guard let obj else { c.pointee.failures &+= 1; return nil }
         c.pointee.allocs &+= 1
         c.pointee.slowAllocs &+= 1
-        if !fastPath { debugOnAlloc(obj) }
         if gfp.contains(.zero) { memset(obj, 0, objectSize) }
         return obj
     }
@@ -261,9 +261,15 @@ extension KmemCache {
             kernel.pfnToPage(pfn + t).pointee.next = Int32(pfn)
         }
         let count = layout.objectsPerSlab
+        // setup_slab_debug(): with SLAB_POISON the whole slab starts as POISON_INUSE.
+        if flags.contains(.poison) { memset(slabBase(pfn), Int32(SlabPoison.inUse), PAGE_SIZE << layout.order) }
         for i in 0..<count {
             let obj = object(pfn, i)!
-            if !fastPath { debugInitObject(obj) }
+            // setup_object_debug(): inactive red zones and poison, tracks cleared.
+            if !flags.intersection([.storeUser, .redZone]).isEmpty || layout.objectPoison {
+                initObject(obj, SlabPoison.redInactive)
+                initTracking(obj)
+            }
             if let ctor {
                 ctor(obj)
                 _ = arch_fetch_add_u64(counters + 1, 1)
@@ -288,13 +294,13 @@ extension KmemCache {
             real?.freeSlow(cpu, obj)
             return
         }
-        if !fastPath && !debugOnFree(obj, pfn: pfn) { return }
+        if !fastPath { debugFree(cpu, obj, pfn: pfn); return }
         let c = percpu + cpu.id
         c.pointee.frees &+= 1
         c.pointee.slowFrees &+= 1
         if pfn == c.pointee.slabPFN {
             if obj == c.pointee.freelist {
-                report(.doubleFree, "Object already free", obj: obj, pfn: pfn)
+                freelistBug(obj)   // set_freepointer(s, obj, obj) would trip BUG_ON
                 c.pointee.frees &-= 1
                 return
             }
@@ -375,7 +381,7 @@ extension KmemCache {
         var discard = false
         if !old.frozen {
             if new.inuse == 0 && n.count >= minPartial {
-                if kernel.pfnToPage(pfn).pointee.onPartial != 0 { removePartial(n, pfn) }
+                removePartial(n, pfn)
                 discard = true
             } else if !old.hasFree {
                 addPartial(n, pfn)
@@ -429,6 +435,7 @@ extension KmemCache {
 
     /// `__free_slab()`: the slab's pages back to the buddy allocator.
     func discardSlab(_ cpu: CPUContext, _ pfn: Int) {
+        if !fastPath { debugOnDiscard(pfn) }
         let head = kernel.pfnToPage(pfn)
         head.pointee.flags.remove(.slab)
         head.pointee.onPartial = 0
@@ -458,7 +465,7 @@ extension KmemCache {
 
     func removePartial(_ n: NodePartial, _ pfn: Int) {
         let page = kernel.pfnToPage(pfn)
-        guard page.pointee.onPartial != 0 else { return }
+        guard page.pointee.onPartial == 1 else { return }
         let nx = page.pointee.next, pv = page.pointee.prev
         if pv >= 0 { kernel.pfnToPage(Int(pv)).pointee.next = nx } else { n.head = nx }
         if nx >= 0 { kernel.pfnToPage(Int(nx)).pointee.prev = pv }
@@ -490,7 +497,11 @@ extension KmemCache {
                 p = kernel.pfnToPage(pfn).pointee.next
                 let w = load(pfn)
                 // Empty and unfrozen: take it off the list; a racing free cannot reach an empty slab.
-                if w.inuse == 0 && !w.frozen { removePartial(n, pfn); empties.append(pfn) }
+                if w.inuse == 0 && !w.frozen {
+                    removePartial(n, pfn)
+                    empties.append(pfn)
+                    if !fastPath { n.slabs -= 1 }
+                }
             }
             n.lock.unlock(cpu: cpu)
             for pfn in empties { discardSlab(cpu, pfn); freed += 1 << layout.order }

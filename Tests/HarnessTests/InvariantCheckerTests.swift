@@ -31,6 +31,25 @@ import Topology
         #expect(InvariantChecker(kernel: k, slab: slab, seed: 9).check().isEmpty)
     }
 
+    @Test("Slabs SLUB's debug checks keep for good (a refused free of a corrupted object) are the only pages a finished run may hold")
+    func debugKeptSlabs() throws {
+        let k = try Self.kernel()
+        let slab = try SlabAllocator(kernel: k, slubDebug: .full)
+        let cpu = k.cpus[0]
+        let c = try slab.createCache(name: "kept", size: 64)
+        let obj = try #require(c.alloc(cpu, .kernel))
+        obj.storeBytes(of: 0, toByteOffset: 64, as: UInt8.self)   // past the end: the free is refused
+        c.free(cpu, obj)
+        #expect(c.refusedFrees == 1)
+        slab.flushAll(cpu: cpu)
+        k.drainPCP(cpu)
+        #expect(slab.debugKeptSlabPages == 1 << c.layout.order)
+        #expect(InvariantChecker(kernel: k, slab: slab).check().isEmpty)
+        let page = try #require(k.allocPages(cpu, .kernel, order: 0))
+        #expect(InvariantChecker(kernel: k, slab: slab).check().contains { $0.contains("slabs SLUB's debug checks keep") })
+        k.freePages(cpu, page, order: 0)
+    }
+
     @Test("A slab counter that disagrees with mem_map is caught by the recount")
     func recount() throws {
         let k = try Self.kernel()

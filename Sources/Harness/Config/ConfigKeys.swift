@@ -6,7 +6,7 @@ enum ConfigKeys {
     static let locks = ["zone", "node_partial"]
     static let cache = ["name", "size", "align", "flags", "ctor"]
     static let run = ["duration", "operations", "warmup", "seed", "repetitions", "deterministic", "sample_rate",
-                      "slub_debug", "on_slab_error"]
+                      "slub_debug", "validate_every", "on_slab_error"]
     static let workload = ["name", "cpus", "op", "size", "order", "cache", "prot", "policy", "huge", "mix", "gfp", "atomic_share", "lifetime",
                            "handoff", "from", "touch", "allocator", "trace"]
     static let mixEntry = ["op", "weight", "size", "order", "cache", "prot", "policy", "huge"]

@@ -8,7 +8,7 @@ extension ConfigReader {
 
     /// `caches:` with each cache's slab layout worked out, which also refuses sizes and
     /// alignments SLUB could not lay out, reserved names, and more caches than the registry holds.
-    func caches(_ n: YNode, cpus: Int, slubDebug: Bool) throws -> [(spec: CacheSpec, layout: SlabLayout)] {
+    func caches(_ n: YNode, cpus: Int, slubDebug: SlubDebugOptions) throws -> [(spec: CacheSpec, layout: SlabLayout)] {
         var out: [(spec: CacheSpec, layout: SlabLayout)] = []
         var seen: [String: YNode] = [:]
         let items = try sequence(n, "caches", expected: "a list of { name, size, ... }")
@@ -51,7 +51,8 @@ extension ConfigReader {
             }
             if let v = f["ctor"] { spec.ctor = try bool(v, "\(path).ctor") }
             do {
-                let layout = try SlabLayout(size: spec.size, align: spec.align, flags: slubDebug ? spec.flags.union(.debug) : spec.flags,
+                let flags = slubDebug.flags(for: spec.name, size: spec.size, align: spec.align, base: spec.flags, hasCtor: spec.ctor, cpus: cpus)
+                let layout = try SlabLayout(size: spec.size, align: spec.align, flags: flags,
                                             hasCtor: spec.ctor, cpus: cpus)
                 out.append((spec, layout))
             } catch {
@@ -69,5 +70,17 @@ extension ConfigReader {
         guard perCPU * cpus > memory.perNodeBytes else { return }
         throw fail(key, "caches: one slab per cache per CPU needs \(Units.format(perCPU)) × \(cpus) CPUs = \(Units.format(perCPU * cpus)) per node, more than memory.per_node (\(Units.format(memory.perNodeBytes)))",
                    hint: "raise memory.per_node or use fewer or smaller caches")
+    }
+
+    /// `run.slub_debug`: true (a bare `slub_debug`: F, Z, P, U everywhere), false, or the text of
+    /// the kernel's `slub_debug=` option, e.g. `"FZ,kmalloc-32;P,obj*"`.
+    func slubDebug(_ v: YNode) throws -> SlubDebugOptions {
+        let t = try scalar(v, "run.slub_debug", expected: "true, false or a slub_debug= option string")
+        if t == "true" { return .full }
+        if t == "false" { return .off }
+        do { return try SlubDebugOptions.parse(t) } catch let e as SlubDebugOptions.ParseError {
+            throw fail(v, "run.slub_debug: \(e.message) at character \(e.offset + 1) of \"\(t)\"",
+                       hint: "letters F Z P U T O or -, then optionally ,cache,cache…; blocks separated by ;")
+        }
     }
 }

@@ -25,7 +25,7 @@ struct ConfigReader {
         if let n = top["remote_cost"] { config.remoteCost = try choice(n, "remote_cost", RemoteCostMode.allCases) }
         if let n = top["run"] { config.run = try run(n) }
         if let n = top["caches"] {
-            let caches = try caches(n, cpus: machine.pus.count, slubDebug: config.run.slubDebug)
+            let caches = try caches(n, cpus: machine.pus.count, slubDebug: config.run.slubDebugOptions)
             try checkFit(caches, key: top.key("caches"), memory: config.memory, machine: machine)
             config.caches = caches.map(\.spec)
         }
@@ -89,7 +89,13 @@ struct ConfigReader {
         if let v = f["repetitions"] { r.repetitions = try int(v, "run.repetitions", min: 1) }
         if let v = f["deterministic"] { r.deterministic = try bool(v, "run.deterministic") }
         if let v = f["sample_rate"] { r.sampleRate = try int(v, "run.sample_rate", min: 1, max: ConfigLimits.maxSampleRate) }
-        if let v = f["slub_debug"] { r.slubDebug = try bool(v, "run.slub_debug") }
+        if let v = f["slub_debug"] { r.slubDebugOptions = try slubDebug(v) }
+        if let v = f["validate_every"] {
+            r.validateEvery = try int(v, "run.validate_every", min: 1, max: ConfigLimits.maxOperations)
+            guard r.slubDebug else {
+                throw fail(v, "run.validate_every: needs run.slub_debug", hint: "validation passes check the debug caches' objects")
+            }
+        }
         if let v = f["on_slab_error"] { r.onSlabError = try choice(v, "run.on_slab_error", [SlabErrorPolicy.continue, .abort]) }
         return r
     }

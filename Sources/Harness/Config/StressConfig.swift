@@ -67,7 +67,8 @@ public struct CacheSpec: Sendable, Equatable {
 }
 
 /// `run: { duration: 5s | operations: N, warmup: 1s, seed: 42, repetitions: 1, deterministic: false,
-/// sample_rate: 16, slub_debug: false, on_slab_error: continue|abort, max_cpus: N }`.
+/// sample_rate: 16, slub_debug: false|true|"FZPU,cache", validate_every: N, on_slab_error: continue|abort,
+/// max_cpus: N }`.
 public struct RunControl: Sendable, Equatable {
     /// Measured phase length in nanoseconds (ignored when `operations` is set).
     public var durationNS: UInt64 = 5_000_000_000
@@ -80,8 +81,17 @@ public struct RunControl: Sendable, Equatable {
     public var deterministic: Bool = false
     /// Time one operation in N for the latency histograms (1 = every operation).
     public var sampleRate: Int = 16
-    /// Turn SLUB debug checks (red zone, poison, consistency) on for every cache.
-    public var slubDebug: Bool = false
+    /// SLUB debugging per cache, as the kernel's `slub_debug=` option sets it (`true`: F, Z, P
+    /// and U for every cache).
+    public var slubDebugOptions: SlubDebugOptions = .off
+    /// Whether any cache is debugged (then the ownership bitmap and the validation passes run).
+    public var slubDebug: Bool {
+        get { slubDebugOptions != .off }
+        set { slubDebugOptions = newValue ? .full : .off }
+    }
+    /// Operations per CPU between `validate_slab_cache()` passes over every cache during the
+    /// measured phase (one pass always runs at its end while debugging); nil for none between.
+    public var validateEvery: Int? = nil
     public var onSlabError: SlabErrorPolicy = .continue
     public init() {}
 }

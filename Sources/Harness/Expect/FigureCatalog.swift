@@ -52,8 +52,11 @@ public enum FigureCatalog {
                                         "stale_uses"],
                meaning: "TLBs and shootdowns of every CPU together"),
         Family(pattern: "cache.<cache>", fields: ["active_objs", "slabs", "remote_frees", "alloc_fastpath", "alloc_slowpath",
-                                                  "free_fastpath", "free_slowpath", "alloc_from_partial", "alloc_slab", "errors"],
-               meaning: "one slab cache: slabinfo, CONFIG_SLUB_STATS counters, SLUB debug errors"),
+                                                  "free_fastpath", "free_slowpath", "alloc_from_partial", "alloc_slab", "errors",
+                                                  "slab_errors"],
+               meaning: "one slab cache: slabinfo, CONFIG_SLUB_STATS counters, SLUB debug errors (by report, and as the kernel's self-tests count them)"),
+        Family(pattern: "validation", fields: ["passes", "errors"],
+               meaning: "validate_slab_cache() passes over the debug caches (slub_debug) and the slab_errors they found"),
         Family(pattern: "handoff", fields: ["sent", "received", "full"], meaning: "objects passed between workloads"),
         Family(pattern: "invariants", fields: ["violations"], meaning: "invariant violations found after the drain"),
     ]

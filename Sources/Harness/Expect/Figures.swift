@@ -97,8 +97,10 @@ public struct Figures: Sendable {
                                   ("alloc_slowpath", s?.allocSlowpath ?? 0), ("free_fastpath", s?.freeFastpath ?? 0),
                                   ("free_slowpath", s?.freeSlowpath ?? 0), ("alloc_from_partial", s?.allocFromPartial ?? 0),
                                   ("alloc_slab", s?.allocSlab ?? 0),
-                                  ("errors", UInt64(c?.errors.values.reduce(0, +) ?? 0))])
+                                  ("errors", UInt64(c?.errors.values.reduce(0, +) ?? 0)),
+                                  ("slab_errors", UInt64(c?.slabErrors.flatMap { $0 } ?? 0))])
         }
+        put("validation", [("passes", r.validation?.passes ?? 0), ("errors", r.validation?.errors ?? 0)])
         put("handoff", [("sent", r.handoff.sent), ("received", r.handoff.received), ("full", r.handoff.full)])
         v["invariants.violations"] = Double(r.invariants.violations.count)
         values = v

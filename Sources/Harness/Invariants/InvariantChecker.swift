@@ -19,7 +19,14 @@ public struct InvariantChecker {
 
     /// Runs every check. `quiescent`: the run is over and everything should be back.
     public func check(quiescent: Bool = true) -> [String] {
-        var v = kernel.checkPages(expectAllFree: quiescent).map(\.description)
+        // Slabs SLUB's debug code keeps for good (an object whose free it refused, a slab it
+        // marked all used) are the only pages a finished run may still hold.
+        let kept = quiescent ? slab?.debugKeptSlabPages ?? 0 : 0
+        var v = kernel.checkPages(expectAllFree: quiescent && kept == 0).map(\.description)
+        if kept > 0 {
+            let held = kernel.allocatedPages
+            if held != kept { v.append("\(held) page(s) still allocated, \(kept) of them slabs SLUB's debug checks keep") }
+        }
         if let slab { v += slab.checkSlabs(expectEmpty: quiescent) }
         if let vmalloc, quiescent, vmalloc.mappedPages != 0 { v.append("vmalloc: \(vmalloc.mappedPages) page(s) still mapped") }
         if let mmu {

@@ -3,7 +3,8 @@ import KernelMM
 
 /// The kernel's text views captured at the end of the measured phase, written beside
 /// result.json under the paths a Linux user knows: `proc/{buddyinfo,zoneinfo,slabinfo}` and
-/// `sys/devices/system/node/nodeN/numastat`, so `cat` and existing parsers apply.
+/// `sys/devices/system/node/nodeN/numastat`, and for SLAB_STORE_USER caches
+/// `sys/kernel/debug/slab/<cache>/{alloc,free}_traces`, so `cat` and existing parsers apply.
 public struct ProcViews: Codable, Sendable {
     public var buddyinfo: String
     public var zoneinfo: String
@@ -12,6 +13,8 @@ public struct ProcViews: Codable, Sendable {
     public var numastat: [String] = []
     /// The OS number of each node (the N of `nodeN`, as sysfs and numactl name nodes).
     public var nodeOSIndexes: [Int] = []
+    /// `alloc_traces` and `free_traces` of each SLAB_STORE_USER cache, by cache name.
+    public var slabTraces: [String: [String]]? = nil
 
     public init(buddyinfo: String, zoneinfo: String, slabinfo: String, numastat: [String] = [], nodeOSIndexes: [Int] = []) {
         self.buddyinfo = buddyinfo
@@ -26,6 +29,15 @@ public struct ProcViews: Codable, Sendable {
         ProcViews(buddyinfo: kernel.buddyinfo(), zoneinfo: kernel.zoneinfo(), slabinfo: slab.slabinfo(),
                   numastat: kernel.nodes.indices.map { kernel.numastat(node: $0).text },
                   nodeOSIndexes: kernel.machine.nodeOSIndexes)
+            .with(slabTraces: slab.allCaches.filter { $0.flags.contains(.storeUser) })
+    }
+
+    func with(slabTraces caches: [KmemCache]) -> ProcViews {
+        var v = self
+        if !caches.isEmpty {
+            v.slabTraces = Dictionary(uniqueKeysWithValues: caches.map { ($0.name, [$0.tracesText(alloc: true), $0.tracesText(alloc: false)]) })
+        }
+        return v
     }
 
     /// Writes the views into a run's folder.
@@ -40,6 +52,12 @@ public struct ProcViews: Codable, Sendable {
             let node = dir.appendingPathComponent("sys/devices/system/node/node\(os)")
             try FileManager.default.createDirectory(at: node, withIntermediateDirectories: true)
             try ResultWriter.atomic(node, "numastat", text)
+        }
+        for (name, files) in slabTraces ?? [:] where files.count == 2 {
+            let d = dir.appendingPathComponent("sys/kernel/debug/slab/\(name)")
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            try ResultWriter.atomic(d, "alloc_traces", files[0])
+            try ResultWriter.atomic(d, "free_traces", files[1])
         }
     }
 }

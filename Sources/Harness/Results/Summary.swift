@@ -111,6 +111,9 @@ public enum Summary {
         else { out += "invariants: FAILED\n" + r.invariants.violations.map { "  - \($0)\n" }.joined() }
         let log = r.kernelLog.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         out += "kernel log: " + (log.isEmpty ? "quiet" : log.joined(separator: ", ")) + "\n"
+        if let v = r.validation {
+            out += "slab validation: \(v.passes) pass\(v.passes == 1 ? "" : "es"), \(v.errors) slab_errors\n"
+        }
         return out
     }
 

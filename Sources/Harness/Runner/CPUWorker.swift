@@ -35,6 +35,8 @@ final class CPUWorker: @unchecked Sendable {
     @exclusivity(unchecked) var touchInjectTicks: [UInt64]
     /// `--inject-delay` in TSC ticks, spent after each operation; 0 when off (InjectedDelay).
     @exclusivity(unchecked) var delayTicks: UInt64 = 0
+    /// Operations left before the next validation pass (`run.validate_every`); 0: none.
+    @exclusivity(unchecked) var validateLeft = 0
 
     /// One workload's state on this CPU.
     struct WorkloadPart {
@@ -96,6 +98,11 @@ final class CPUWorker: @unchecked Sendable {
         freeCountdown = 1
         progress.initialize(to: 0)
         touchInjectTicks = Array(repeating: 0, count: env.machine.nodes.count)
+        validateLeft = env.config.run.slubDebug ? env.config.run.validateEvery ?? 0 : 0
+        // SLAB_STORE_USER tracks name the workloads this CPU runs as their call site, and a
+        // per-CPU worker as the task.
+        cpu.callSite = SlabCallSite.register("numastress:" + parts.map(\.spec.name).joined(separator: "+"))
+        cpu.pid = Int32(1000 + cpu.id)
     }
 
     deinit {
@@ -119,8 +126,15 @@ final class CPUWorker: @unchecked Sendable {
         if did {
             stats.ops &+= 1
             if delayTicks != 0 { spinInjectedDelay() }
+            if validateLeft != 0 { validateLeft -= 1; if validateLeft == 0 { validateNow() } }
         }
         return did
+    }
+
+    /// `run.validate_every`: a validation pass over every debug cache, from this CPU.
+    @inline(never) func validateNow() {
+        env.validateCaches()
+        validateLeft = env.config.run.validateEvery ?? 0
     }
 
     func publishProgress() { arch_store_relaxed_u64(progress, stats.ops) }

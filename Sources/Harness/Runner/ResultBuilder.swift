@@ -118,7 +118,7 @@ enum ResultBuilder {
         return env.slab.allCaches.filter { $0.slabs > 0 || used($0) || !env.slab.isKmalloc($0) }.map { c in
             RunResult.CacheFigures(info: env.slab.info(c), flags: c.flags.description,
                                    errors: Dictionary(uniqueKeysWithValues: SlabErrorKind.allCases.map { (JSONCoding.snake("\($0)"), c.errors($0)) }),
-                                   remoteFrees: c.remoteFreeMatrix())
+                                   remoteFrees: c.remoteFreeMatrix(), slabErrors: c.slabErrors)
         }
     }
 

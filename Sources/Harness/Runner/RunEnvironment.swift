@@ -21,6 +21,13 @@ final class RunEnvironment: @unchecked Sendable {
     let published: [String: PublishedMappings]
     let caches: [KmemCache]
     let ownership: ObjectOwnership?
+    /// `validate_slab_cache()` passes run and the `slab_errors` they counted (atomic: any CPU
+    /// may run one).
+    let validation: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+        p.initialize(repeating: 0, count: 2)
+        return p
+    }()
     /// CPU ids some workload runs on, and their actors (same order).
     let cpuIDs: [Int]
     let actors: [CPU]
@@ -36,8 +43,7 @@ final class RunEnvironment: @unchecked Sendable {
         let log = KernelLog()
         if config.run.onSlabError == .abort { log.stopOn = [.slabError] }
         kernel = try Kernel(machine: machine, mapping: mapping, config: memory, log: log)
-        let debug: SlabFlags = config.run.slubDebug ? [.consistencyChecks, .redZone, .poison] : []
-        slab = try SlabAllocator(kernel: kernel, nodePolicy: config.locks.nodePartial, debug: debug)
+        slab = try SlabAllocator(kernel: kernel, nodePolicy: config.locks.nodePartial, slubDebug: config.run.slubDebugOptions)
         mmu = try MMU(kernel: kernel)
         mmu.debugChecks = config.run.slubDebug
         mmu.synchronousIPIs = config.run.deterministic
@@ -59,7 +65,7 @@ final class RunEnvironment: @unchecked Sendable {
             var ctor: KmemCache.Constructor? = nil
             if spec.ctor { ctor = { obj in obj.storeBytes(of: UInt8(0xC7), as: UInt8.self) } }
             made.append(try slab.createCache(name: spec.name, size: spec.size, align: spec.align,
-                                             flags: spec.flags.union(debug), ctor: ctor))
+                                             flags: spec.flags, ctor: ctor))
         }
         caches = made
         ownership = config.run.slubDebug ? ObjectOwnership(kernel: kernel) : nil
@@ -71,10 +77,19 @@ final class RunEnvironment: @unchecked Sendable {
         actors = config.run.deterministic ? [] : ids.map { CPU(id: $0, node: shape.pus[$0].node, hostPU: map.hostPU[$0]) }
     }
 
+    /// One validation pass over every debug cache, counted.
+    func validateCaches() {
+        let errors = slab.validateAll().values.reduce(0, +)
+        _ = arch_fetch_add_u64(validation, 1)
+        _ = arch_fetch_add_u64(validation + 1, UInt64(errors))
+    }
+
     func spaceIndex(_ workload: String) -> Int32 {
         guard let s = spaces[workload] else { return -1 }
         return Int32(spaceList.firstIndex { $0 === s } ?? -1)
     }
+
+    deinit { validation.deallocate() }
 
     func shutdown() {
         actors.forEach { $0.shutdown() }

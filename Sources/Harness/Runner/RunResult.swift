@@ -34,6 +34,8 @@ public struct RunResult: Codable, Sendable {
     /// Free blocks per order of each zone sampled over the measured phase (not in deterministic
     /// runs, whose counters must not depend on timing).
     public var freeTimeline: FreeTimeline? = nil
+    /// `validate_slab_cache()` passes over the debug caches (with `slub_debug`), nil otherwise.
+    public var validation: ValidationFigures? = nil
     /// What each GFP class went through: allocations, failures, reserves, sleeps, reclaim and
     /// the allocation latency of all its operations together.
     public var gfpClasses: [GFPClassFigures]? = nil
@@ -195,6 +197,15 @@ public struct RunResult: Codable, Sendable {
         public var errors: [String: Int]
         /// `[freeing node][slab node]`.
         public var remoteFrees: [[UInt64]]
+        /// Problems counted as the kernel's slab self-tests count them (each BUG and FIX line).
+        public var slabErrors: Int? = nil
+    }
+
+    /// Validation passes run (one at the end of the measured phase, and every
+    /// `run.validate_every` operations of a CPU) and the `slab_errors` they counted.
+    public struct ValidationFigures: Codable, Sendable {
+        public var passes: UInt64
+        public var errors: UInt64
     }
 
     public struct NUMAFigures: Codable, Sendable {

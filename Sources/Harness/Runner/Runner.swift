@@ -89,12 +89,17 @@ public enum Runner {
         if signal != 0 { stopReason = "interrupted (\(StopSignal.name(signal)))" }
         if let kind = env.kernel.log.stopRequested { stopReason = "stopped on \(kind.rawValue) (on_slab_error: abort)" }
 
+        // validate_slab_cache() over every debug cache while the objects are still out.
+        if config.run.slubDebug { env.validateCaches() }
         // The end-of-measurement picture, before anything is freed.
         let buddyAtEnd = env.kernel.zones.map { $0.freeBlocksPerOrder() }
         let procViews = ProcViews.capture(env.kernel, env.slab)
         var result = ResultBuilder.build(env: env, workers: workers, elapsedNS: elapsed, started: started,
                                          accessCost: cost, buddyAtEnd: buddyAtEnd)
         result.freeTimeline = timeline
+        if config.run.slubDebug {
+            result.validation = .init(passes: env.validation.pointee, errors: env.validation.advanced(by: 1).pointee)
+        }
         result.run.cpuNS = cpuNS
         result.complete = stopReason == nil
         result.stopReason = stopReason
@@ -111,6 +116,7 @@ public enum Runner {
         for i in result.caches.indices {
             if let a = after.first(where: { $0.info.name == result.caches[i].info.name }) {
                 result.caches[i].errors = a.errors
+                result.caches[i].slabErrors = a.slabErrors
                 result.caches[i].remoteFrees = a.remoteFrees
             }
         }

@@ -11,9 +11,10 @@ struct SweepCommand: AsyncParsableCommand {
             section) is validated before anything runs, then each runs as an ordinary run into \
             DIR/<sweep-id>/<point>/. --resume DIR runs only the points without results; --merge DIR \
             writes sweep.csv and sweep.md again. See docs/SWEEPS.md.
-            Exit status: 0 every task has results; 1 some have none (named in the merge); 2 bad config, \
-            grid or options (nothing ran); 128+N stopped by signal N after recording what finished.
-            """)
+            """ + " " + CLIConventions.exitStatus("""
+            0 every task has results; 1 some have none (each named in the merge); 2 bad config, grid, \
+            sweep folder or Slurm (nothing ran); 128+N stopped by signal N after recording what finished
+            """))
 
     @Argument(help: "The config to sweep (not with --resume, --merge or --task).")
     var config: String?
@@ -65,15 +66,22 @@ struct SweepCommand: AsyncParsableCommand {
 
     enum Where: String, ExpressibleByArgument, CaseIterable { case local, slurm }
 
-    func run() async throws {
+    func validate() throws {
         let modes = [config != nil, resume != nil, merge != nil, task != nil].filter { $0 }.count
-        guard modes == 1 else { throw failInput("give one of: CONFIG, --resume DIR, --merge DIR") }
+        guard modes == 1 else { throw ValidationError("give one of: CONFIG, --resume DIR, --merge DIR") }
+        guard config != nil || (grid.isEmpty && repeatCount == 1) else {
+            throw ValidationError("--grid and --repeat make a new sweep: not with --resume or --merge (a sweep keeps its own grid)")
+        }
+        guard repeatCount >= 1 else { throw ValidationError("--repeat: expected at least 1, got \(repeatCount)") }
+        if let maxParallel, maxParallel < 1 { throw ValidationError("--max-parallel: expected at least 1, got \(maxParallel)") }
+    }
+
+    func run() async throws {
         if let merge { return try mergeOnly(merge) }
         if let task { return try await runTask(task) }
         let folder: SweepFolder
         do {
             if let resume {
-                guard grid.isEmpty, repeatCount == 1 else { throw SweepError("--resume runs the sweep's own grid: no --grid or --repeat with it") }
                 folder = try SweepFolder.open(resume)
             } else {
                 let axes = try SweepAxis.merged(grid.map { arg throws(SweepError) in try SweepAxis.parse(arg) })
@@ -82,7 +90,7 @@ struct SweepCommand: AsyncParsableCommand {
                 if let why = ResultWriter.checkWritable(root: results) { throw SweepError("--results: \(why)") }
                 folder = try SweepFolder.create(plan, root: results, options: .init(probeAccessCost: !noProbe))
                 if !quiet {
-                    SweepOutput.err("sweep \(folder.manifest.sweepId): \(plan.points.count) point(s) × \(plan.repetitions) = \(plan.taskCount) task(s), every point validated; folder \(folder.path)")
+                    SweepOutput.err("sweep \(folder.manifest.sweepID): \(plan.points.count) point(s) × \(plan.repetitions) = \(plan.taskCount) task(s), every point validated; folder \(folder.path)")
                 }
             }
         } catch let e as SweepError {
@@ -167,7 +175,7 @@ struct SweepCommand: AsyncParsableCommand {
     func finish(_ folder: SweepFolder) throws {
         let out: SweepMerge.Outcome
         do { out = try SweepMerge.merge(folder) } catch { throw failInput("merge: \(error)") }
-        print("sweep \(folder.manifest.sweepId): \(out.done) of \(folder.manifest.tasks.count) task(s) have results, \(out.rows.count) row(s)")
+        print("sweep \(folder.manifest.sweepID): \(out.done) of \(folder.manifest.tasks.count) task(s) have results, \(out.rows.count) row(s)")
         print("merged: \(folder.path)/sweep.csv, \(folder.path)/sweep.md")
         for u in out.unfinished { print("not finished: \(u.label): \(u.why)") }
         if !out.unfinished.isEmpty { print("resume: numastress sweep --resume \(folder.path)" + (folder.manifest.slurmJobs.isEmpty ? "" : " --on slurm")) }

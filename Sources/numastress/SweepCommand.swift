@@ -19,22 +19,22 @@ struct SweepCommand: AsyncParsableCommand {
     @Argument(help: "The config to sweep (not with --resume, --merge or --task).")
     var config: String?
 
-    @Option(name: .customLong("grid"), help: "KEY=V1,V2,…: an axis of the grid (a vary: key path such as locks.zone or workloads.NAME.gfp). Repeat for more axes.")
+    @Option(name: .customLong("grid"), help: ArgumentHelp("An axis of the grid: a vary: key path such as locks.zone or workloads.NAME.gfp, and its values. Repeat for more axes.", valueName: "key=v1,v2,…"))
     var grid: [String] = []
 
-    @Option(name: .customLong("repeat"), help: "Run each point this many times (one row each).")
+    @Option(name: .customLong("repeat"), help: ArgumentHelp("Run each point this many times (one row each).", valueName: "n"))
     var repeatCount = 1
 
     @Option(help: "Where the points run: local (one after another on this machine) or slurm (one job array).")
     var on: Where = .local
 
-    @Option(help: "Folder that receives <sweep-id>/.")
+    @Option(help: ArgumentHelp("Folder that receives <sweep-id>/.", valueName: "dir"))
     var results = "Results/sweeps"
 
-    @Option(help: "Run the points of this sweep folder that have no results yet.")
+    @Option(help: ArgumentHelp("Run the points of this sweep folder that have no results yet.", valueName: "sweep-dir"))
     var resume: String?
 
-    @Option(help: "Merge this sweep folder's results into sweep.csv and sweep.md, running nothing.")
+    @Option(help: ArgumentHelp("Merge this sweep folder's results into sweep.csv and sweep.md, running nothing.", valueName: "sweep-dir"))
     var merge: String?
 
     @Option(help: ArgumentHelp("Run one task of this sweep folder (what each Slurm array task does).", visibility: .hidden))

@@ -11,29 +11,30 @@ struct SweepCommand: AsyncParsableCommand {
             section) is validated before anything runs, then each runs as an ordinary run into \
             DIR/<sweep-id>/<point>/. --resume DIR runs only the points without results; --merge DIR \
             writes sweep.csv and sweep.md again. See docs/SWEEPS.md.
-            Exit status: 0 every task has results; 1 some have none (named in the merge); 2 bad config, \
-            grid or options (nothing ran); 128+N stopped by signal N after recording what finished.
-            """)
+            """ + " " + CLIConventions.exitStatus("""
+            0 every task has results; 1 some have none (each named in the merge); 2 bad config, grid, \
+            sweep folder or Slurm (nothing ran); 128+N stopped by signal N after recording what finished
+            """))
 
     @Argument(help: "The config to sweep (not with --resume, --merge or --task).")
     var config: String?
 
-    @Option(name: .customLong("grid"), help: "KEY=V1,V2,…: an axis of the grid (a vary: key path such as locks.zone or workloads.NAME.gfp). Repeat for more axes.")
+    @Option(name: .customLong("grid"), help: ArgumentHelp("An axis of the grid: a vary: key path such as locks.zone or workloads.NAME.gfp, and its values. Repeat for more axes.", valueName: "key=v1,v2,…"))
     var grid: [String] = []
 
-    @Option(name: .customLong("repeat"), help: "Run each point this many times (one row each).")
+    @Option(name: .customLong("repeat"), help: ArgumentHelp("Run each point this many times (one row each).", valueName: "n"))
     var repeatCount = 1
 
     @Option(help: "Where the points run: local (one after another on this machine) or slurm (one job array).")
     var on: Where = .local
 
-    @Option(help: "Folder that receives <sweep-id>/.")
+    @Option(help: ArgumentHelp("Folder that receives <sweep-id>/.", valueName: "dir"))
     var results = "Results/sweeps"
 
-    @Option(help: "Run the points of this sweep folder that have no results yet.")
+    @Option(help: ArgumentHelp("Run the points of this sweep folder that have no results yet.", valueName: "sweep-dir"))
     var resume: String?
 
-    @Option(help: "Merge this sweep folder's results into sweep.csv and sweep.md, running nothing.")
+    @Option(help: ArgumentHelp("Merge this sweep folder's results into sweep.csv and sweep.md, running nothing.", valueName: "sweep-dir"))
     var merge: String?
 
     @Option(help: ArgumentHelp("Run one task of this sweep folder (what each Slurm array task does).", visibility: .hidden))
@@ -65,15 +66,22 @@ struct SweepCommand: AsyncParsableCommand {
 
     enum Where: String, ExpressibleByArgument, CaseIterable { case local, slurm }
 
-    func run() async throws {
+    func validate() throws {
         let modes = [config != nil, resume != nil, merge != nil, task != nil].filter { $0 }.count
-        guard modes == 1 else { throw failInput("give one of: CONFIG, --resume DIR, --merge DIR") }
+        guard modes == 1 else { throw ValidationError("give one of: CONFIG, --resume DIR, --merge DIR") }
+        guard config != nil || (grid.isEmpty && repeatCount == 1) else {
+            throw ValidationError("--grid and --repeat make a new sweep: not with --resume or --merge (a sweep keeps its own grid)")
+        }
+        guard repeatCount >= 1 else { throw ValidationError("--repeat: expected at least 1, got \(repeatCount)") }
+        if let maxParallel, maxParallel < 1 { throw ValidationError("--max-parallel: expected at least 1, got \(maxParallel)") }
+    }
+
+    func run() async throws {
         if let merge { return try mergeOnly(merge) }
         if let task { return try await runTask(task) }
         let folder: SweepFolder
         do {
             if let resume {
-                guard grid.isEmpty, repeatCount == 1 else { throw SweepError("--resume runs the sweep's own grid: no --grid or --repeat with it") }
                 folder = try SweepFolder.open(resume)
             } else {
                 let axes = try SweepAxis.merged(grid.map { arg throws(SweepError) in try SweepAxis.parse(arg) })
@@ -82,7 +90,7 @@ struct SweepCommand: AsyncParsableCommand {
                 if let why = ResultWriter.checkWritable(root: results) { throw SweepError("--results: \(why)") }
                 folder = try SweepFolder.create(plan, root: results, options: .init(probeAccessCost: !noProbe))
                 if !quiet {
-                    SweepOutput.err("sweep \(folder.manifest.sweepId): \(plan.points.count) point(s) × \(plan.repetitions) = \(plan.taskCount) task(s), every point validated; folder \(folder.path)")
+                    SweepOutput.err("sweep \(folder.manifest.sweepID): \(plan.points.count) point(s) × \(plan.repetitions) = \(plan.taskCount) task(s), every point validated; folder \(folder.path)")
                 }
             }
         } catch let e as SweepError {
@@ -167,7 +175,7 @@ struct SweepCommand: AsyncParsableCommand {
     func finish(_ folder: SweepFolder) throws {
         let out: SweepMerge.Outcome
         do { out = try SweepMerge.merge(folder) } catch { throw failInput("merge: \(error)") }
-        print("sweep \(folder.manifest.sweepId): \(out.done) of \(folder.manifest.tasks.count) task(s) have results, \(out.rows.count) row(s)")
+        print("sweep \(folder.manifest.sweepID): \(out.done) of \(folder.manifest.tasks.count) task(s) have results, \(out.rows.count) row(s)")
         print("merged: \(folder.path)/sweep.csv, \(folder.path)/sweep.md")
         for u in out.unfinished { print("not finished: \(u.label): \(u.why)") }
         if !out.unfinished.isEmpty { print("resume: numastress sweep --resume \(folder.path)" + (folder.manifest.slurmJobs.isEmpty ? "" : " --on slurm")) }

@@ -6,7 +6,7 @@ import Harness
 /// (usage errors are 64), `--json` on run, validate and compare, and defaults found in the
 /// package rather than in the current folder.
 @Suite(.serialized) struct CLIConventionsTests {
-    static let commands = ["run", "validate", "figures", "compare", "topology", "bench", "compare-allocators", "report", "trace", "replay"]
+    static let commands = ["run", "validate", "figures", "compare", "topology", "bench", "compare-allocators", "report", "sweep", "trace", "replay"]
 
     @Test("--version names the version and the git revision")
     func version() throws {

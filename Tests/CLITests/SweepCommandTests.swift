@@ -33,7 +33,7 @@ import Harness
         let dir = try Self.folder(r.stdout)
         let rows = try Self.csv(dir)
         #expect(rows.count == 3)
-        #expect(rows[0].prefix(9) == ["run_id", "sweep_id", "point", "repetition", "config", "variant", "locks_zone", "run_duration", "run_warmup"])
+        #expect(rows[0].prefix(10) == ["run_id", "config", "variant", "sweep_id", "point", "repetition", "result_dir", "locks_zone", "run_duration", "run_warmup"])
         let status = rows[0].firstIndex(of: "status")!
         #expect(rows.dropFirst().allSatisfy { $0[status] == "ok" })
         #expect(FileManager.default.fileExists(atPath: dir + "/000-spin-300ms-100ms/result.json"))
@@ -42,6 +42,14 @@ import Harness
         #expect(rep.status == 0, "\(rep.stderr)")
         if ReportCommandTests.hasGnuplot { #expect(rep.stdout.contains("plot: \(dir)/plots/sweep-locks_zone.png")) }
         #expect(rep.stdout.contains("not drawn: run.duration: one value"))
+    }
+
+    @Test("Conflicting modes are a usage error (64); --grid with --resume too")
+    func usage() throws {
+        #expect(try CLI.run(["sweep"]).status == 64)
+        #expect(try CLI.run(["sweep", "x.yaml", "--merge", "/tmp"]).status == 64)
+        #expect(try CLI.run(["sweep", "--resume", "/tmp", "--grid", "locks.zone=spin"]).status == 64)
+        #expect(try CLI.run(["sweep", "x.yaml", "--on", "cloud"]).status == 64)
     }
 
     @Test("A bad point stops the sweep before anything runs, named with its settings (exit 2, no folder)")

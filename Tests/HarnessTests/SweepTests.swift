@@ -126,7 +126,7 @@ import Foundation
         #expect(folder.manifest.tasks.map(\.folder) == ["000-spin/rep1", "000-spin/rep2", "001-mutex/rep1", "001-mutex/rep2"])
         _ = await SweepRunner.runLocal(folder, tasks: Array(folder.manifest.tasks.prefix(3)), options: Self.options(), progress: false)
         let out = try SweepMerge.merge(folder)
-        #expect(Array(out.header.prefix(9)) == ["run_id", "sweep_id", "point", "repetition", "config", "variant", "locks_zone", "host", "complete"])
+        #expect(Array(out.header.prefix(10)) == ["run_id", "config", "variant", "sweep_id", "point", "repetition", "result_dir", "locks_zone", "host", "complete"])
         for c in ["throughput_ops_per_sec", "atomic_p50_ns", "blocking_p99_ns", "zone_lock_contended_pct", "zone_lock_spins",
                   "zone_lock_sleeps", "zone_lock_wait_ns", "alloc_failures", "reclaim_passes", "remote_frees", "expectations_passed", "status"] {
             #expect(out.header.contains(c), "column \(c)")
@@ -138,7 +138,11 @@ import Foundation
         #expect(out.rows.map { $0[col("locks_zone")] } == ["spin", "spin", "mutex", "mutex"])
         #expect(out.rows[0][col("host")] == ProcessInfo.processInfo.hostName)
         #expect(out.rows[0][col("config")] == "sweep-test")
-        #expect(out.rows[0][col("run_id")] == "\(folder.manifest.sweepId)/000-spin/rep1")
+        #expect(out.rows[0][col("result_dir")] == "\(folder.manifest.sweepID)/000-spin/rep1")
+        // Each run's own id, as in the CSVs of its folder; distinct between repetitions; none for a missing task.
+        let r0 = try ResultWriter.read(folder.folder(folder.manifest.tasks[0]) + "/result.json")
+        #expect(out.rows[0][col("run_id")] == r0.run.id && !out.rows[0][col("run_id")].isEmpty)
+        #expect(out.rows[0][col("run_id")] != out.rows[1][col("run_id")] && out.rows[3][col("run_id")].isEmpty)
         #expect(out.rows[0][col("expectations_passed")] == "1" && out.rows[0][col("expectations_total")] == "1")
         // Deterministic runs: both repetitions of a point count the same operations.
         #expect(out.rows[0][col("total_ops")] == out.rows[1][col("total_ops")])
@@ -160,7 +164,7 @@ import Foundation
         let out = try SweepMerge.merge(folder)
         let v = out.header.firstIndex(of: "variant")!
         #expect(out.rows.map { $0[v] } == ["large", "small"])
-        #expect(out.rows.map { $0[out.header.firstIndex(of: "run_id")!] }.allSatisfy { $0.hasSuffix("/000-spin/large") || $0.hasSuffix("/000-spin/small") })
+        #expect(out.rows.map { $0[out.header.firstIndex(of: "result_dir")!] }.allSatisfy { $0.hasSuffix("/000-spin/large") || $0.hasSuffix("/000-spin/small") })
     }
 
     @Test("A task that fails on its node (its topology file is not there) is named in the merge as failed with the reason; --resume runs only it")

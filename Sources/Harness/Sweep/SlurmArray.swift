@@ -57,7 +57,7 @@ public enum SlurmArray {
 
     /// The batch script: readable on its own, kept in the sweep folder as `slurm/array-N.sh`.
     static func script(_ folder: SweepFolder, indices: [Int], settings: Settings) -> String {
-        var lines = ["#!/bin/sh", "# numastress sweep \(folder.manifest.sweepId): one task per point x repetition, by SLURM_ARRAY_TASK_ID",
+        var lines = ["#!/bin/sh", "# numastress sweep \(folder.manifest.sweepID): one task per point x repetition, by SLURM_ARRAY_TASK_ID",
                      "#SBATCH --job-name=numastress-\(folder.manifest.config)",
                      "#SBATCH --array=\(arraySpec(indices, maxParallel: settings.maxParallel))",
                      "#SBATCH --exclusive", "#SBATCH --nodes=1", "#SBATCH --ntasks=1",

@@ -32,7 +32,7 @@ public struct SweepFolder: Sendable {
                 if errno == EEXIST { continue }
                 throw SweepError("cannot create \(dir): \(String(cString: strerror(errno)))")
             }
-            let m = SweepManifest(sweepId: id, config: plan.configName, configFile: absConfig, configText: plan.configText,
+            let m = SweepManifest(sweepID: id, config: plan.configName, configFile: absConfig, configText: plan.configText,
                                   axes: plan.axes, points: plan.points, repetitions: plan.repetitions, created: stamp,
                                   options: options, tasks: tasks)
             let folder = SweepFolder(path: dir, manifest: m)
@@ -127,7 +127,7 @@ public struct SweepFolder: Sendable {
 /// Slurm submission. Keys are snake_case.
 public struct SweepManifest: Codable, Sendable {
     public var schema = "numastress.sweep/1"
-    public var sweepId: String
+    public var sweepID: String
     public var config: String
     public var configFile: String
     public var configText: String
@@ -153,16 +153,8 @@ public struct SweepManifest: Codable, Sendable {
         public var folder: String
     }
 
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.keyEncodingStrategy = .convertToSnakeCase
-        return e
-    }
+    /// The project's one JSON mapping (snake_case keys): sweep.json reads like result.json.
+    static func encoder() -> JSONEncoder { JSONCoding.encoder() }
 
-    static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        return d
-    }
+    static func decoder() -> JSONDecoder { JSONCoding.decoder() }
 }

@@ -39,7 +39,8 @@ public enum SweepMerge {
         return c
     }()
 
-    static let leading = ["run_id", "sweep_id", "point", "repetition", "config", "variant"]
+    /// `run_id, config, variant` first, as in every CSV of a run, so rows from anywhere concatenate.
+    static let leading = ["run_id", "config", "variant", "sweep_id", "point", "repetition", "result_dir"]
     static let trailing = ["expectations_passed", "expectations_total", "status", "reason"]
 
     /// Every column, in order: the grid's depend on the sweep, the rest never change.
@@ -67,13 +68,13 @@ public enum SweepMerge {
         for t in m.tasks {
             let p = folder.point(t)
             let grid = zip(m.axes, p.choice).map { $0.values[$1].text }
-            let runID = m.sweepId + "/" + t.folder
+            let dir = m.sweepID + "/" + t.folder
             if !folder.isDone(t) {
                 let rec = folder.record(t.index)
                 let status = queued[t.index]?.lowercased() ?? rec.map { $0.state == "running" ? "missing" : $0.state } ?? "missing"
                 let why = folder.whyMissing(t, queued: queued)
                 unfinished.append((t, p.label + (m.repetitions > 1 ? " rep \(t.repetition)" : ""), why))
-                rows.append([runID, m.sweepId, p.name, "\(t.repetition)", m.config, ""] + grid + [rec?.host ?? "", "false"]
+                rows.append(["", m.config, "", m.sweepID, p.name, "\(t.repetition)", dir] + grid + [rec?.host ?? "", "false"]
                             + figureColumns.map { _ in "" } + ["", "", status, why])
                 continue
             }
@@ -83,12 +84,12 @@ public enum SweepMerge {
                     let r = try ResultWriter.read(path)
                     let f = Figures(r, userCaches: [])
                     let ex = r.expectations ?? []
-                    row = [runID + (variant.map { "/" + $0 } ?? ""), m.sweepId, p.name, "\(t.repetition)", r.config.name, r.variant ?? variant ?? ""]
+                    row = [r.run.id ?? "", r.config.name, r.variant ?? variant ?? "", m.sweepID, p.name, "\(t.repetition)", dir + (variant.map { "/" + $0 } ?? "")]
                         + grid + [r.host.hostname, "\(r.complete)"]
                         + figureColumns.map { c in c.value(f).map { format($0, digits: c.digits) } ?? "" }
                         + ["\(ex.filter(\.passed).count)", "\(ex.count)", r.complete ? "ok" : "incomplete", r.stopReason ?? ""]
                 } catch {
-                    row = [runID + (variant.map { "/" + $0 } ?? ""), m.sweepId, p.name, "\(t.repetition)", m.config, variant ?? ""]
+                    row = ["", m.config, variant ?? "", m.sweepID, p.name, "\(t.repetition)", dir + (variant.map { "/" + $0 } ?? "")]
                         + grid + ["", "false"] + figureColumns.map { _ in "" } + ["", "", "unreadable", "\(error)"]
                 }
                 rows.append(row)
@@ -121,7 +122,7 @@ public enum SweepMerge {
 
     static func markdown(_ m: SweepManifest, _ head: [String], _ rows: [[String]],
                          _ unfinished: [(SweepManifest.Task, String, String)]) -> String {
-        var out = "# Sweep \(m.sweepId)\n\n"
+        var out = "# Sweep \(m.sweepID)\n\n"
         out += "Config `\(m.config)` (\(m.configFile)), \(m.points.count) point(s) × \(m.repetitions) repetition(s)"
             + (m.slurmJobs.isEmpty ? ", run locally" : ", Slurm job(s) \(m.slurmJobs.joined(separator: ", "))") + ".\n\n"
         out += "Grid:\n\n" + m.axes.map { "- `\($0.path)`: " + $0.values.map(\.text).joined(separator: ", ") }.joined(separator: "\n") + "\n\n"

@@ -76,7 +76,7 @@ enum SweepReport {
         let warning = merged.unfinished.isEmpty ? nil
             : "Not finished: " + merged.unfinished.map { "\($0.label): \($0.why)" }.joined(separator: "; ") + ". Run them with numastress sweep --resume."
         let tables = "<h2>Results (sweep.csv)</h2>\n" + ReportPage.table(merged.header, merged.rows)
-        let html = ReportPage.html(title: "NUMAStress sweep: \(m.sweepId)", header: header, warning: warning, plots: images,
+        let html = ReportPage.html(title: "NUMAStress sweep: \(m.sweepID)", header: header, warning: warning, plots: images,
                                    skipped: skipped, tables: tables, config: m.configText, kernelLog: nil)
         try ResultWriter.atomic(URL(fileURLWithPath: dir), "report.html", html)
         return Report.Outcome(html: dir + "/report.html", plots: drawn, skipped: skipped)

@@ -87,10 +87,10 @@ public enum ScalingBench {
         "workload,cpus,ops_per_sec,speedup\n" + points.map { String(format: "%@,%d,%.1f,%.3f", $0.workload, $0.cpus, $0.opsPerSec, $0.speedup) }.joined(separator: "\n") + "\n"
     }
 
-    public static let header = "workload        cpus      M ops/s   speedup  per-CPU efficiency"
+    public static let header = "workload            cpus      M ops/s   speedup  per-CPU efficiency"
 
     public static func row(_ p: Point) -> String {
-        p.workload.padding(toLength: 14, withPad: " ", startingAt: 0)
+        p.workload.padding(toLength: 18, withPad: " ", startingAt: 0)
             + String(format: " %5d %12.2f %8.2fx %10.0f%%", p.cpus, p.opsPerSec / 1e6, p.speedup, p.speedup / Double(p.cpus) * 100)
     }
 }

@@ -216,6 +216,9 @@ public struct AtomicBuddy: @unchecked Sendable {
             while true {
                 if old & Self.taken != 0 {
                     release(level: level, index: index, upTo: l - 1, &t)
+                    // An undone claim is a release too: a scan that missed the block while it
+                    // was marked must look again rather than report no memory.
+                    _ = arch_fetch_add_u64(releases, 1)
                     return (l, k)
                 }
                 let new = (old & ~Self.mergingBit(side)) | Self.usedBit(side)

@@ -78,7 +78,8 @@ public final class Kernel: @unchecked Sendable {
                                   base: memory.base + offset, meta: memMap + pfn, lockPolicy: config.zoneLock, log: log,
                                   watermarks: config.watermarks ?? Watermarks.computed(zonePages: pages, totalPages: totalPages),
                                   lowmemReserve: Self.lowmemReserve(of: type, sizes: sizes),
-                                  pcpBatch: batch, pcpHigh: config.pcpHigh ?? PerCPUPages.high(batch: batch)))
+                                  pcpBatch: batch, pcpHigh: config.pcpHigh ?? PerCPUPages.high(batch: batch),
+                                  cpuSlots: (machine.pus.map(\.logicalIndex).max() ?? 0) + 2))
                 pfn += pages
                 offset += pages * PAGE_SIZE
             }
@@ -299,6 +300,6 @@ public final class Kernel: @unchecked Sendable {
     /// Clears counters between warm-up and the measured phase.
     public func resetCounters() {
         cpus.forEach { $0.resetEvents() }
-        zones.forEach { $0.lock.resetStats() }
+        zones.forEach { $0.resetLockStats() }
     }
 }

@@ -19,6 +19,7 @@ public final class KernelLock: @unchecked Sendable {
     public var policy: LockPolicy { core.policy }
 
     public init(name: String, policy: LockPolicy, log: KernelLog? = nil) {
+        precondition(policy != .atomic, "the atomic policy is not a lock (AtomicBuddy)")
         self.name = name
         self.log = log
         // Each lock word on its own cache line, so that two zones' locks never false-share.

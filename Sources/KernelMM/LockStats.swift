@@ -34,6 +34,9 @@ public struct LockSnapshot: Sendable, Codable, Equatable {
     /// `waitHistogram[i]` counts waits in [2^(i-1), 2^i) ns; index 0 is "no wait".
     public var waitHistogram: [UInt64]
     public var holdHistogram: [UInt64]
+    /// For the `atomic` policy: the CAS figures behind `acquisitions` (operations), `contended`
+    /// (operations that retried) and `spins` (failed CASes). nil for a lock.
+    public var atomic: AtomicBuddyFigures? = nil
 
     public var contendedFraction: Double { acquisitions == 0 ? 0 : Double(contended) / Double(acquisitions) }
 
@@ -44,6 +47,7 @@ public struct LockSnapshot: Sendable, Codable, Equatable {
         r.maxWaitNS = max(a.maxWaitNS, b.maxWaitNS); r.maxHoldNS = max(a.maxHoldNS, b.maxHoldNS)
         r.waitHistogram = zip(a.waitHistogram, b.waitHistogram).map(+)
         r.holdHistogram = zip(a.holdHistogram, b.holdHistogram).map(+)
+        if let x = a.atomic ?? b.atomic { r.atomic = a.atomic.map { $0 + (b.atomic ?? AtomicBuddyFigures()) } ?? x }
         return r
     }
 }

@@ -47,10 +47,7 @@ extension Kernel {
             let high = pressure ? 0 : z.pointee.pcpHigh
             if Int(list.pointee.count) > high { drainPCPList(cpu, z, list, order: order, pressure: pressure) }
         } else {
-            z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
-            injectRemoteCost(cpu, node: z.pointee.node)
-            z.pointee.freeOneBlock(p.index, order: order)
-            z.pointee.lock.unlock(cpu: cpu)
+            giveBlock(cpu, z, p.index, order: order)
             freeWait.pagesFreed()
         }
     }
@@ -62,10 +59,7 @@ extension Kernel {
                       order: Int, pressure: Bool) {
         let count = Int(list.pointee.count)
         let n = pressure ? count : Swift.max(count - z.pointee.pcpHigh, z.pointee.pcpBatch)
-        z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
-        injectRemoteCost(cpu, node: z.pointee.node)
-        z.pointee.freePCPBulk(order: order, count: n, from: list)
-        z.pointee.lock.unlock(cpu: cpu)
+        giveBulk(cpu, z, order: order, count: n, from: list, remoteCost: true)
         cpu.events[z.pointee.index].pcpDrains &+= 1
         freeWait.pagesFreed()
     }
@@ -100,9 +94,7 @@ extension Kernel {
                 let list = cpu.pcp + zi * PerCPUPages.orders + order
                 guard list.pointee.count > 0 else { continue }
                 freed += Int(list.pointee.count) << order
-                z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
-                z.pointee.freePCPBulk(order: order, count: Int(list.pointee.count), from: list)
-                z.pointee.lock.unlock(cpu: cpu)
+                giveBulk(cpu, z, order: order, count: Int(list.pointee.count), from: list, remoteCost: false)
                 cpu.events[zi].pcpDrains &+= 1
             }
         }
@@ -182,11 +174,7 @@ extension Kernel {
             list.pointee.count -= 1
             return i
         }
-        z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
-        injectRemoteCost(cpu, node: z.pointee.node)
-        let i = z.pointee.rmqueueSmallest(order: order)
-        z.pointee.lock.unlock(cpu: cpu)
-        return i
+        return takeBlock(cpu, z, order: order, mayBlock: mayBlock)
     }
 
     /// `rmqueue_bulk()` into an empty PCP list: one batch under the zone lock.
@@ -195,10 +183,7 @@ extension Kernel {
                    order: Int, mayBlock: Bool) -> Bool {
         arch_shake(4)
         let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
-        z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
-        injectRemoteCost(cpu, node: z.pointee.node)
-        let got = z.pointee.rmqueueBulk(order: order, count: batch, into: list, cpu: cpu.id)
-        z.pointee.lock.unlock(cpu: cpu)
+        let got = takeBulk(cpu, z, order: order, count: batch, into: list, mayBlock: mayBlock)
         cpu.events[z.pointee.index].pcpRefills &+= 1
         return got > 0
     }

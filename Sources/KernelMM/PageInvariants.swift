@@ -1,7 +1,8 @@
 /// Consistency checks of the page allocator, the debug checks a test or a finished run switches
 /// on (in the spirit of CONFIG_DEBUG_VM and `check_free_page()`): free lists well formed, no
-/// overlapping or misaligned blocks, buddies merged where they must be, NR_FREE_PAGES equal to a
-/// recount, and page conservation (free + on PCP lists + allocated = present).
+/// overlapping or misaligned blocks, buddies merged where they must be (for an atomic zone: its
+/// buddy tree, see `AtomicBuddyInvariants`), NR_FREE_PAGES equal to a recount, and page
+/// conservation (free + on PCP lists + allocated = present).
 extension Kernel {
     public struct PageViolation: Sendable, CustomStringConvertible, Equatable {
         public var zone: String
@@ -19,7 +20,15 @@ extension Kernel {
             z.lock.lock(mayBlock: true, cpu: nil)
             var covered = [Bool](repeating: false, count: z.pages)
             var free = 0
-            for order in 0...z.maxOrder {
+            if let tree = z.core.atomic {
+                let r = tree.recount(meta: z.meta)
+                r.problems.forEach(bad)
+                for order in 0...z.maxOrder where r.blocks[order] != z.nrFreeBlocks(order: order) {
+                    bad("order \(order): \(r.blocks[order]) free blocks in the tree, nr_free says \(z.nrFreeBlocks(order: order))")
+                }
+                free = r.freePages
+            }
+            for order in 0...z.maxOrder where z.core.atomic == nil {
                 var i = z.freeHead[order], prev: Int32 = -1, n = 0
                 while i >= 0 {
                     let m = z.meta[Int(i)]

@@ -3,7 +3,9 @@ import Foundation
 
 /// A memory zone of one node (`struct zone`, include/linux/mmzone.h): a contiguous PFN range
 /// backed by a real arena, its `mem_map` of `Page` structs, buddy free areas per order, the
-/// zone lock, watermarks and lowmem reserves.
+/// zone lock, watermarks and lowmem reserves. Under `locks: { zone: atomic }` the free areas are
+/// an `AtomicBuddy` instead of lists under the lock; the lock then only serialises quiescent
+/// readers (checks, buddyinfo) and is never taken by the allocator.
 ///
 /// The class owns the memory; the allocator's hot paths work on `core`, a struct of plain
 /// values and pointers, so that they pay no reference counting.
@@ -15,12 +17,12 @@ public final class Zone: @unchecked Sendable {
 
     init(node: Int, type: ZoneType, startPFN: Int, pages: Int, maxOrder: Int, base: UnsafeMutableRawPointer,
          meta: UnsafeMutablePointer<Page>, lockPolicy: LockPolicy, log: KernelLog, watermarks: Watermarks,
-         lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int) {
-        lock = KernelLock(name: "zone \(node) \(type)", policy: lockPolicy, log: log)
+         lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int, cpuSlots: Int = 1) {
+        lock = KernelLock(name: "zone \(node) \(type)", policy: lockPolicy == .atomic ? .spin : lockPolicy, log: log)
         core = ZoneCore(node: node, type: type, startPFN: startPFN, pages: pages, maxOrder: maxOrder, base: base, meta: meta,
                         lock: lock.core, watermarks: watermarks, lowmemReserve: lowmemReserve,
-                        pcpBatch: pcpBatch, pcpHigh: pcpHigh)
-        core.releaseBootMemory()
+                        pcpBatch: pcpBatch, pcpHigh: pcpHigh, atomic: lockPolicy == .atomic, cpuSlots: cpuSlots)
+        if let tree = core.atomic { tree.boot() } else { core.releaseBootMemory() }
         initialFreeBlocks = (0...maxOrder).map { core.nrFreeBlocks(order: $0) }
     }
 
@@ -39,6 +41,8 @@ public final class Zone: @unchecked Sendable {
     public var pcpBatch: Int { core.pcpBatch }
     public var pcpHigh: Int { core.pcpHigh }
     public var isEmpty: Bool { core.pages == 0 }
+    /// The zone's synchronisation: its lock's policy, or `atomic`.
+    public var policy: LockPolicy { core.atomic == nil ? lock.policy : .atomic }
     /// NR_FREE_PAGES, read without the lock.
     public var freePages: Int { core.freePages }
     /// `lowmem_reserve[classzone]`: pages kept back from allocations whose highest zone is higher.
@@ -48,6 +52,23 @@ public final class Zone: @unchecked Sendable {
     func countReclaimPass() { _ = arch_fetch_add_u64(core.reclaimCounter, 1) }
     var meta: UnsafeMutablePointer<Page> { core.meta }
 
+    /// The zone's contention figures: its lock's, or for the atomic policy the CAS figures in the
+    /// same terms (operations as acquisitions, operations that retried as contended, failed
+    /// CASes as spins; never a wait, a sleep or a hold).
+    public func lockSnapshot() -> LockSnapshot {
+        guard let tree = core.atomic else { return lock.snapshot() }
+        let f = tree.stats.snapshot()
+        let zeros = [UInt64](repeating: 0, count: LockStats.buckets)
+        return LockSnapshot(name: lock.name, policy: .atomic, acquisitions: f.operations, contended: f.contended,
+                            spins: f.casFailures, sleeps: 0, waitNS: 0, holdNS: 0, maxWaitNS: 0, maxHoldNS: 0,
+                            waitHistogram: zeros, holdHistogram: zeros, atomic: f)
+    }
+
+    /// Clears the contention figures (between warm-up and the measured phase).
+    public func resetLockStats() {
+        if let tree = core.atomic { tree.stats.reset() } else { lock.resetStats() }
+    }
+
     /// Free blocks per order now (`/proc/buddyinfo` row). Takes the lock.
     public func freeBlocksPerOrder() -> [Int] {
         lock.withLock(mayBlock: true, cpu: nil) { (0...maxOrder).map { core.nrFreeBlocks(order: $0) } }
@@ -56,6 +77,23 @@ public final class Zone: @unchecked Sendable {
     /// Free blocks per order read without the lock, as vmstat readers do: each counter is whole,
     /// the set is not one instant. For sampling over time without touching lock statistics.
     public func freeBlocksPerOrderUnlocked() -> [Int] { (0...maxOrder).map { core.nrFreeBlocks(order: $0) } }
+
+    /// One allocation from the free areas by the zone's policy, as `__rmqueue_smallest()` under
+    /// the lock or lock-free (tests and checks; `cpu` picks the figures' slot).
+    func takeBlock(order: Int, cpu: Int? = nil) -> Int32? {
+        guard let tree = core.atomic else { return lock.withLock(mayBlock: true, cpu: nil) { core.rmqueueSmallest(order: order) } }
+        var t = CASTally()
+        defer { tree.stats.record(t, cpu: cpu) }
+        return tree.alloc(order: order, &t)
+    }
+
+    /// One release into the free areas by the zone's policy, as `__free_one_page()`.
+    func giveBlock(_ i: Int32, order: Int, cpu: Int? = nil) {
+        guard let tree = core.atomic else { return lock.withLock(mayBlock: true, cpu: nil) { core.freeOneBlock(i, order: order) } }
+        var t = CASTally()
+        tree.free(i, order: order, &t)
+        tree.stats.record(t, cpu: cpu)
+    }
 
     // Buddy operations on the core, for tests and checks (lock held by the caller).
     func rmqueueSmallest(order: Int) -> Int32? { core.rmqueueSmallest(order: order) }
@@ -87,9 +125,12 @@ public struct ZoneCore: @unchecked Sendable {
     @usableFromInline let nrFree: UnsafeMutablePointer<UInt64>
     @usableFromInline let reserve: UnsafeMutablePointer<Int>
     @usableFromInline let reclaimCounter: UnsafeMutablePointer<UInt64>
+    /// The lock-free free areas under `locks: { zone: atomic }`; nil for a locked zone.
+    public let atomic: AtomicBuddy?
 
     init(node: Int, type: ZoneType, startPFN: Int, pages: Int, maxOrder: Int, base: UnsafeMutableRawPointer,
-         meta: UnsafeMutablePointer<Page>, lock: LockCore, watermarks: Watermarks, lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int) {
+         meta: UnsafeMutablePointer<Page>, lock: LockCore, watermarks: Watermarks, lowmemReserve: [Int], pcpBatch: Int, pcpHigh: Int,
+         atomic: Bool = false, cpuSlots: Int = 1) {
         self.node = node
         self.type = type
         self.index = node * ZoneType.allCases.count + type.rawValue
@@ -113,9 +154,12 @@ public struct ZoneCore: @unchecked Sendable {
         reserve = .allocate(capacity: ZoneType.allCases.count)
         reserve.initialize(repeating: 0, count: ZoneType.allCases.count)
         for (i, r) in lowmemReserve.enumerated() { reserve[i] = r }
+        self.atomic = atomic && pages > 0
+            ? AtomicBuddy(pages: pages, maxOrder: maxOrder, freeBlocks: freeBlocks, nrFree: nrFree, statSlots: cpuSlots) : nil
     }
 
     func deallocate() {
+        atomic?.deallocate()
         freeHead.deallocate(); freeBlocks.deallocate(); nrFree.deallocate()
         reclaimCounter.deallocate(); reserve.deallocate()
     }
@@ -134,14 +178,17 @@ public struct ZoneCore: @unchecked Sendable {
     }
 
     /// NR_FREE_PAGES, read without the lock.
-    @inline(__always) public var freePages: Int { Int(arch_load_relaxed_u64(nrFree)) }
+    @inline(__always) public var freePages: Int { Int(truncatingIfNeeded: arch_load_relaxed_u64(nrFree)) }
 
     @inline(__always) public func address(of index: Int32) -> UnsafeMutableRawPointer {
         base + Int(index) << PAGE_SHIFT
     }
 
-    /// nr_free of an order, readable without the lock.
-    @inline(__always) func nrFreeBlocks(order: Int) -> Int { Int(arch_load_relaxed_u64(freeBlocks + order)) }
+    /// nr_free of an order, readable without the lock. The atomic policy's counter can lag by
+    /// the operations in flight and read -1 for a moment: never less than 0 here.
+    @inline(__always) func nrFreeBlocks(order: Int) -> Int {
+        Swift.max(0, Int(truncatingIfNeeded: arch_load_relaxed_u64(freeBlocks + order)))
+    }
 
     @inline(__always) func addFreeBlocks(order: Int, _ delta: Int) {
         arch_store_relaxed_u64(freeBlocks + order, UInt64(nrFreeBlocks(order: order) + delta))

@@ -20,7 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
-    @Flag(help: "Throughput against CPU count for a local-only slab, a remote-free and a shared-zone workload.")
+    @Flag(help: "Throughput against CPU count for a local-only slab, a remote-free and a shared-zone workload (the last per zone policy: spin, mutex, atomic).")
     var scaling = false
 
     @Option(name: .customLong("max-cpus"), help: "With --scaling: the largest CPU count (default: every host PU).")

@@ -54,7 +54,7 @@ struct ReplayCommand: AsyncParsableCommand {
             else { o.topology = .synthetic(topology) }
         }
         if let locks {
-            guard let l = LockPolicy(rawValue: locks) else { throw failInput("--locks: expected spin or mutex, got \(locks)") }
+            guard let l = LockPolicy(rawValue: locks) else { throw failInput("--locks: expected spin, mutex or atomic, got \(locks)") }
             o.locks = l
         }
         if let memory {

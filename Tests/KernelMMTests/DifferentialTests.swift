@@ -6,10 +6,13 @@ import Foundation
 @Suite struct DifferentialTests {
     static let steps = ProcessInfo.processInfo.environment["DIFF_STEPS"].flatMap(Int.init) ?? 20_000
 
+    /// The locked lists (`__rmqueue_smallest()` / `__free_one_page()`) and the lock-free tree
+    /// (`AtomicBuddy`) against the same model: buddy allocation never fails while an aligned free
+    /// run of the order exists, because freeing always merges buddies back.
     @Test("Buddy vs a page bitmap: an order-n allocation succeeds exactly when an aligned free 2^n run exists",
-          arguments: [1, 2, 3])
-    func buddy(seed: UInt64) throws {
-        let k = try TestKernel.make("pack:1 [numa] core:1 pu:1", perNode: 4 << 20 + 3 * 4096 * 37, dma: 0, dma32: 0)
+          arguments: [LockPolicy.spin, .atomic], [1, 2, 3] as [UInt64])
+    func buddy(policy: LockPolicy, seed: UInt64) throws {
+        let k = try TestKernel.make("pack:1 [numa] core:1 pu:1", perNode: 4 << 20 + 3 * 4096 * 37, dma: 0, dma32: 0, lock: policy)
         let z = k.nodes[0].zone(.normal)
         var free = [Bool](repeating: true, count: z.pages)
         var held: [(Int32, Int)] = []
@@ -21,10 +24,8 @@ import Foundation
             if held.isEmpty || rng.next() % 3 != 0 {
                 let order = Int(rng.next() % UInt64(z.maxOrder + 1))
                 let expected = alignedRunExists(order)
-                z.lock.lock(mayBlock: true, cpu: nil)
-                let got = z.rmqueueSmallest(order: order)
+                let got = z.takeBlock(order: order)
                 if let i = got { z.meta[Int(i)].flags = .head; z.meta[Int(i)].order = Int8(order) }   // as prep_new_page
-                z.lock.unlock(cpu: nil)
                 #expect((got != nil) == expected, "step \(step): order \(order) buddy \(got as Any) model \(expected)")
                 if let i = got {
                     #expect(Int(i) % (1 << order) == 0)
@@ -33,18 +34,14 @@ import Foundation
                 }
             } else {
                 let (i, order) = held.remove(at: Int(rng.next() % UInt64(held.count)))
-                z.lock.lock(mayBlock: true, cpu: nil)
                 z.meta[Int(i)].flags = []
-                z.freeOneBlock(i, order: order)
-                z.lock.unlock(cpu: nil)
+                z.giveBlock(i, order: order)
                 for p in Int(i)..<(Int(i) + (1 << order)) { free[p] = true }
             }
             #expect(z.freePages == free.filter { $0 }.count)
-            if step % 2000 == 0 { #expect(k.checkPages(expectAllFree: false).isEmpty) }
+            if step % 2000 == 0 { let v = k.checkPages(expectAllFree: false); #expect(v.isEmpty, "\(v.prefix(3))") }
         }
-        z.lock.lock(mayBlock: true, cpu: nil)
-        for (i, o) in held { z.meta[Int(i)].flags = []; z.freeOneBlock(i, order: o) }
-        z.lock.unlock(cpu: nil)
+        for (i, o) in held { z.meta[Int(i)].flags = []; z.giveBlock(i, order: o) }
         #expect(k.checkPages(expectAllFree: true).isEmpty)
     }
 

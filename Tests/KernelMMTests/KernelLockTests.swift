@@ -6,7 +6,7 @@ import Foundation
 @Suite struct KernelLockTests {
     final class Counter: @unchecked Sendable { var value = 0 }
 
-    @Test("Both policies exclude: concurrent increments under the lock are never lost", arguments: LockPolicy.allCases)
+    @Test("Both policies exclude: concurrent increments under the lock are never lost", arguments: LockPolicy.locks)
     func mutualExclusion(policy: LockPolicy) {
         let lock = KernelLock(name: "test", policy: policy)
         let counter = Counter()

@@ -65,7 +65,7 @@ import Topology
         #expect(ops > 1000)
         let violations = k.checkPages(expectAllFree: true)
         #expect(violations.isEmpty, "\(violations.prefix(5))")
-        let locks = k.zones.map { $0.lock.snapshot() }.reduce(LockSnapshot(name: "all", policy: policy, acquisitions: 0, contended: 0, spins: 0, sleeps: 0, waitNS: 0, holdNS: 0, maxWaitNS: 0, maxHoldNS: 0, waitHistogram: Array(repeating: 0, count: LockStats.buckets), holdHistogram: Array(repeating: 0, count: LockStats.buckets)), +)
+        let locks = k.zones.map { $0.lockSnapshot() }.reduce(LockSnapshot(name: "all", policy: policy, acquisitions: 0, contended: 0, spins: 0, sleeps: 0, waitNS: 0, holdNS: 0, maxWaitNS: 0, maxHoldNS: 0, waitHistogram: Array(repeating: 0, count: LockStats.buckets), holdHistogram: Array(repeating: 0, count: LockStats.buckets)), +)
         #expect(locks.acquisitions > 0)
         if policy == .spin { #expect(locks.sleeps == 0) }
     }

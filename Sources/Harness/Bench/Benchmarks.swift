@@ -33,10 +33,13 @@ public enum Benchmarks {
         }
         for policy in LockPolicy.allCases {
             for n in cpuCounts {
+                // The atomic policy has no zone lock: its cases say "lock-free zone".
                 cases.append(pageCase(order: 0, policy: policy, cpus: n,
-                                      name: "alloc_pages order-0 + free (PCP), \(policy) zone lock"))
+                                      name: policy == .atomic ? "alloc_pages order-0 + free (PCP), lock-free zone (atomic)"
+                                                              : "alloc_pages order-0 + free (PCP), \(policy) zone lock"))
                 cases.append(pageCase(order: 4, policy: policy, cpus: n,
-                                      name: "alloc_pages order-4 + free (buddy, zone lock), \(policy)"))
+                                      name: policy == .atomic ? "alloc_pages order-4 + free (buddy, lock-free), atomic"
+                                                              : "alloc_pages order-4 + free (buddy, zone lock), \(policy)"))
             }
         }
         for n in cpuCounts { cases.append(pcpBulkCase(cpus: n)) }

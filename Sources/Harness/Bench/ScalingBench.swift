@@ -5,7 +5,9 @@ import Topology
 /// Throughput against CPU count for three workloads, each a real runner run on pinned CPUs:
 /// a local-only slab workload (per-CPU freelists, nothing shared: should scale linearly), a
 /// remote-free workload (half the CPUs allocate, half free: cmpxchg on shared slab words), and
-/// a shared-zone workload (order-4 pages bypass the per-CPU lists: one zone lock for all).
+/// a shared-zone workload (order-4 pages bypass the per-CPU lists: one zone lock for all), the
+/// last once per zone policy: `shared-zone` (spin), `shared-zone-mutex`, `shared-zone-atomic`
+/// (no lock: the lock-free buddy).
 public enum ScalingBench {
     public struct Point: Codable, Sendable {
         public var workload: String
@@ -17,7 +19,7 @@ public enum ScalingBench {
 
     public static var hostPUs: Int { HostBinding.shared.machine.pus.count }
 
-    public static let workloads = ["local-slab", "remote-free", "shared-zone"]
+    public static let workloads = ["local-slab", "remote-free", "shared-zone", "shared-zone-mutex", "shared-zone-atomic"]
 
     /// 1, 2, 4, 8, … up to the host's PUs, and the host's PU count itself.
     public static func cpuCounts(hostPUs: Int, max limit: Int? = nil) -> [Int] {
@@ -52,7 +54,8 @@ public enum ScalingBench {
                   - { name: tx, cpus: "\(half)-\(n - 1)", op: kmem_cache_free, from: rx }
                 """
         default:
-            return head + """
+            let policy = workload.hasPrefix("shared-zone-") ? String(workload.dropFirst("shared-zone-".count)) : "spin"
+            return "locks: { zone: \(policy) }\n" + head + """
                   - { name: pages, cpus: all, op: alloc_pages, order: 4 }
                 """
         }
@@ -84,10 +87,10 @@ public enum ScalingBench {
         "workload,cpus,ops_per_sec,speedup\n" + points.map { String(format: "%@,%d,%.1f,%.3f", $0.workload, $0.cpus, $0.opsPerSec, $0.speedup) }.joined(separator: "\n") + "\n"
     }
 
-    public static let header = "workload        cpus      M ops/s   speedup  per-CPU efficiency"
+    public static let header = "workload            cpus      M ops/s   speedup  per-CPU efficiency"
 
     public static func row(_ p: Point) -> String {
-        p.workload.padding(toLength: 14, withPad: " ", startingAt: 0)
+        p.workload.padding(toLength: 18, withPad: " ", startingAt: 0)
             + String(format: " %5d %12.2f %8.2fx %10.0f%%", p.cpus, p.opsPerSec / 1e6, p.speedup, p.speedup / Double(p.cpus) * 100)
     }
 }

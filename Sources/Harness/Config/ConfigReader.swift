@@ -72,7 +72,7 @@ struct ConfigReader {
         guard let n else { return l }
         let f = try fields(n, "locks", allowed: ConfigKeys.locks)
         if let v = f["zone"] { l.zone = try choice(v, "locks.zone", LockPolicy.allCases) }
-        if let v = f["node_partial"] { l.nodePartial = try choice(v, "locks.node_partial", LockPolicy.allCases) }
+        if let v = f["node_partial"] { l.nodePartial = try choice(v, "locks.node_partial", LockPolicy.locks) }
         return l
     }
 

@@ -18,7 +18,8 @@ public enum FigureCatalog {
     static let zoneFields = ["allocs", "failures", "watermark_hits", "reclaim_passes", "direct_reclaims", "sleeps",
                              "zone_fallbacks", "node_fallbacks", "pcp_refills", "pcp_drains", "reserve_allocs"]
     static let lockFields = ["acquisitions", "contended", "contended_pct", "spins", "sleeps", "wait_ns", "hold_ns",
-                             "max_wait_ns", "max_hold_ns"]
+                             "max_wait_ns", "max_hold_ns", "cas_attempts", "cas_failures", "retries_per_op",
+                             "longest_retry_chain", "restarts", "aborted_claims"]
 
     public static let families: [Family] = [
         Family(pattern: "throughput", fields: ["ops_per_sec", "total_ops"],
@@ -36,7 +37,7 @@ public enum FigureCatalog {
         Family(pattern: "kswapd", fields: ["wakeups", "passes"], meaning: "kswapd of every node together"),
         Family(pattern: "kswapd[<node>]", fields: ["wakeups", "passes"], meaning: "one node's kswapd"),
         Family(pattern: "locks.<kind>", fields: lockFields,
-               meaning: "every zone lock, or every node-partial list_lock, together (lock_stat figures; ns)"),
+               meaning: "every zone lock, or every node-partial list_lock, together (lock_stat figures; ns); a lock-free (atomic) zone counts operations as acquisitions, operations that retried as contended and failed CASes as spins, and has the cas_* figures (0 for locks)"),
         Family(pattern: "numa", fields: ["local_allocs", "remote_allocs", "local_frees", "remote_frees"],
                meaning: "allocations served from the CPU's own node or another; slab frees into a slab of the freeing CPU's node or another"),
         Family(pattern: "binding", fields: ["checked_nodes", "verified_nodes", "unverified_nodes"],

@@ -54,6 +54,12 @@ public struct Figures: Sendable {
                                   ("hold_ns", locks.reduce(0) { $0 + $1.holdNS }),
                                   ("max_wait_ns", locks.map(\.maxWaitNS).max() ?? 0), ("max_hold_ns", locks.map(\.maxHoldNS).max() ?? 0)])
             v["locks.\(kind).contended_pct"] = acq == 0 ? 0 : Double(contended) / Double(acq) * 100
+            // The lock-free zone's figures (all 0 for locks): see AtomicBuddyFigures.
+            let cas = locks.compactMap(\.atomic).reduce(AtomicBuddyFigures(), +)
+            put("locks.\(kind)", [("cas_attempts", cas.casAttempts), ("cas_failures", cas.casFailures),
+                                  ("longest_retry_chain", cas.longestRetryChain), ("restarts", cas.restarts),
+                                  ("aborted_claims", cas.abortedClaims)])
+            v["locks.\(kind).retries_per_op"] = cas.retriesPerOperation
         }
 
         let n = r.numa

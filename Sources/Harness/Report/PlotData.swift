@@ -117,7 +117,7 @@ public struct PlotData: Sendable {
     public static func lockWaits(_ locks: [LockSnapshot], top: Int = 5) -> [WaitHistogram] {
         var out: [WaitHistogram] = []
         var alone = Set<String>()
-        for policy in LockPolicy.allCases {
+        for policy in LockPolicy.locks {   // an atomic zone never waits: no histogram
             let mine = locks.filter { $0.policy == policy && $0.acquisitions > 0 }
             guard !mine.isEmpty else { continue }
             if mine.count == 1 { alone.insert(mine[0].name) }
@@ -125,7 +125,7 @@ public struct PlotData: Sendable {
                                      policy: policy.rawValue,
                                      buckets: sum(mine.map(\.waitHistogram)), hold: sum(mine.map(\.holdHistogram))))
         }
-        for l in locks.filter({ $0.contended > 0 && !alone.contains($0.name) }).sorted(by: { $0.contended > $1.contended }).prefix(top) {
+        for l in locks.filter({ $0.contended > 0 && $0.policy != .atomic && !alone.contains($0.name) }).sorted(by: { $0.contended > $1.contended }).prefix(top) {
             out.append(WaitHistogram(label: "\(l.name) (\(l.policy.rawValue))", policy: l.policy.rawValue,
                                      buckets: l.waitHistogram, hold: l.holdHistogram))
         }

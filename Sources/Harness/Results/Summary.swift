@@ -37,6 +37,12 @@ public enum Summary {
         table(["lock", "policy", "acq", "contended", "spins", "sleeps", "wait", "max wait", "hold"],
               busy.map { [$0.name, $0.policy.rawValue, "\($0.acquisitions)", String(format: "%.1f%%", $0.contendedFraction * 100),
                           "\($0.spins)", "\($0.sleeps)", ns($0.waitNS), ns($0.maxWaitNS), ns($0.holdNS)] })
+        // Lock-free zones: acq = operations, contended = operations that retried, spins = failed CASes.
+        for l in busy { if let a = l.atomic {
+            out += "  \(l.name) (atomic): \(a.casAttempts) CAS, \(a.casFailures) failed ("
+                + String(format: "%.4f", a.retriesPerOperation) + " retries/op), longest retry chain \(a.longestRetryChain), "
+                + "restarts \(a.restarts), aborted claims \(a.abortedClaims)\n"
+        } }
 
         section("Zones")
         let zones = r.zones.filter { $0.pages > 0 && ($0.events.totalAllocs > 0 || $0.events.failures > 0) }

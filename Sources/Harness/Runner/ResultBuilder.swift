@@ -51,7 +51,7 @@ enum ResultBuilder {
                        zoneLock: config.locks.zone.rawValue, nodePartialLock: config.locks.nodePartial.rawValue),
             throughput: .init(totalOps: total, opsPerSec: Double(total) / seconds, perCPU: perCPU, perWorkload: perWorkload),
             operations: operations(workers),
-            locks: env.kernel.zones.filter { !$0.isEmpty }.map { $0.lock.snapshot() }
+            locks: env.kernel.zones.filter { !$0.isEmpty }.map { $0.lockSnapshot() }
                 + env.slab.allCaches.flatMap { $0.lockSnapshots() }.filter { $0.acquisitions > 0 },
             zones: env.kernel.zones.map { z in
                 RunResult.ZoneFigures(node: z.node, zone: z.type.description, pages: z.pages, freePagesEnd: z.freePages,

@@ -46,7 +46,8 @@ public enum Replay {
         memory.perNodeBytes = options.memoryPerNode ?? max(64 << 20, (want + (16 << 20) - 1) / (16 << 20) * (16 << 20))
         var config = StressConfig(name: configName(trace), topology: TopologySpec(source: source), memory: memory,
                                   caches: plan.caches.map { CacheSpec(name: $0.name, size: $0.objectSize, flags: $0.flags) })
-        if let l = options.locks { config.locks = LockSettings(zone: l, nodePartial: l) }
+        // `atomic` is a zone policy only: the node partial lists keep a spin lock then.
+        if let l = options.locks { config.locks = LockSettings(zone: l, nodePartial: l == .atomic ? .spin : l) }
         config.nodeCount = machine.nodes.count
         config.run.warmupNS = 0          // a warm-up would use up the streams
         config.run.operations = plan.longestStream

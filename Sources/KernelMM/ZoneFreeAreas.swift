@@ -1,0 +1,109 @@
+import CArch
+
+/// The one place where a zone's policy is chosen: how the page allocator reaches a zone's free
+/// areas. Locked zones take `zone->lock` around the list operations of `BuddyAllocator.swift`,
+/// as `rmqueue_buddy()`, `rmqueue_bulk()`, `free_one_page()` and `free_pcppages_bulk()` do; an
+/// atomic zone calls `AtomicBuddy` directly, one counted operation per block. The injected
+/// remote cost is paid inside the lock, or once per operation without one.
+extension Kernel {
+    /// A block of `order` from the buddy areas (orders the PCP lists do not keep).
+    @inline(__always)
+    func takeBlock(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mayBlock: Bool) -> Int32? {
+        if let tree = z.pointee.atomic {
+            injectRemoteCost(cpu, node: z.pointee.node)
+            var t = CASTally()
+            let i = tree.alloc(order: order, &t)
+            tree.stats.record(t, cpu: cpu.id)
+            return i
+        }
+        z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
+        injectRemoteCost(cpu, node: z.pointee.node)
+        let i = z.pointee.rmqueueSmallest(order: order)
+        z.pointee.lock.unlock(cpu: cpu)
+        return i
+    }
+
+    /// `rmqueue_bulk()`: up to `count` blocks onto a PCP list; how many it got.
+    @inline(__always)
+    func takeBulk(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, count: Int,
+                  into list: UnsafeMutablePointer<PCPList>, mayBlock: Bool) -> Int {
+        if let tree = z.pointee.atomic {
+            injectRemoteCost(cpu, node: z.pointee.node)
+            return z.pointee.atomicBulk(tree, order: order, count: count, into: list, cpu: cpu.id)
+        }
+        z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
+        injectRemoteCost(cpu, node: z.pointee.node)
+        let got = z.pointee.rmqueueBulk(order: order, count: count, into: list, cpu: cpu.id)
+        z.pointee.lock.unlock(cpu: cpu)
+        return got
+    }
+
+    /// `free_one_page()`: a block back to the buddy areas, merged with its free buddies.
+    @inline(__always)
+    func giveBlock(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ i: Int32, order: Int) {
+        if let tree = z.pointee.atomic {
+            injectRemoteCost(cpu, node: z.pointee.node)
+            var t = CASTally()
+            tree.free(i, order: order, &t)
+            tree.stats.record(t, cpu: cpu.id)
+            return
+        }
+        z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
+        injectRemoteCost(cpu, node: z.pointee.node)
+        z.pointee.freeOneBlock(i, order: order)
+        z.pointee.lock.unlock(cpu: cpu)
+    }
+
+    /// `free_pcppages_bulk()`: `count` blocks from a PCP list back to the buddy areas.
+    @inline(__always)
+    func giveBulk(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, count: Int,
+                  from list: UnsafeMutablePointer<PCPList>, remoteCost: Bool) {
+        if let tree = z.pointee.atomic {
+            if remoteCost { injectRemoteCost(cpu, node: z.pointee.node) }
+            z.pointee.atomicFreeBulk(tree, order: order, count: count, from: list, cpu: cpu.id)
+            return
+        }
+        z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
+        if remoteCost { injectRemoteCost(cpu, node: z.pointee.node) }
+        z.pointee.freePCPBulk(order: order, count: count, from: list)
+        z.pointee.lock.unlock(cpu: cpu)
+    }
+}
+
+extension ZoneCore {
+    /// `rmqueue_bulk()` on an atomic zone: each block its own lock-free allocation.
+    @inline(never)
+    func atomicBulk(_ tree: AtomicBuddy, order: Int, count: Int, into list: UnsafeMutablePointer<PCPList>, cpu: Int) -> Int {
+        var taken = 0
+        while taken < count {
+            var t = CASTally()
+            let got = tree.alloc(order: order, &t)
+            tree.stats.record(t, cpu: cpu)
+            guard let i = got else { break }
+            meta[Int(i)].flags = .pcp
+            meta[Int(i)].owner = Int16(truncatingIfNeeded: cpu)
+            meta[Int(i)].next = list.pointee.head
+            list.pointee.head = i
+            taken += 1
+        }
+        list.pointee.count += Int32(taken)
+        return taken
+    }
+
+    /// `free_pcppages_bulk()` on an atomic zone: each block its own lock-free release.
+    @inline(never)
+    func atomicFreeBulk(_ tree: AtomicBuddy, order: Int, count: Int, from list: UnsafeMutablePointer<PCPList>, cpu: Int) {
+        var n = 0
+        while n < count && list.pointee.head >= 0 {
+            let i = list.pointee.head
+            list.pointee.head = meta[Int(i)].next
+            meta[Int(i)].flags = []
+            meta[Int(i)].owner = -1
+            var t = CASTally()
+            tree.free(i, order: order, &t)
+            tree.stats.record(t, cpu: cpu)
+            n += 1
+        }
+        list.pointee.count -= Int32(n)
+    }
+}

@@ -77,7 +77,7 @@ final class RunEnvironment: @unchecked Sendable {
     }
 
     func shutdown() {
-        actors.forEach { $0.shutdown() }
+        CPU.shutdown(actors)
         kernel.shutdown()
     }
 }

@@ -30,7 +30,7 @@ final class HwlocTopology: @unchecked Sendable {
                 hwloc_topology_destroy(topo)
                 let wide = arities.max() ?? 1
                 let split = Self.splitHint(wide)
-                throw TopologyError("synthetic topology \"\(desc)\" is too flat to build quickly: hwloc compares each object's cpuset with all its siblings', about \(String(format: "%.1e", Self.syntheticBuildCost(arities))) bitmap words here, at most \(String(format: "%.1e", Self.maxBuildCost)); split the widest level in two, e.g. \(wide) as group:\(split.0) over \(split.1) each")
+                throw TopologyError("synthetic topology \"\(desc)\" is too flat to build quickly: hwloc compares each object's cpuset with every sibling's, about \(String(format: "%.1e", Self.syntheticBuildCost(arities))) bitmap words here, at most \(String(format: "%.1e", Self.maxBuildCost)); split the widest level in two, e.g. \(wide) as group:\(split.0) over \(split.1) each")
             }
             if desc.trimmingCharacters(in: .whitespaces).isEmpty || hwloc_topology_set_synthetic(topo, desc) != 0 {
                 hwloc_topology_destroy(topo)

@@ -88,9 +88,17 @@ public struct TopologyReport: Codable, Sendable, Equatable {
             out += "node \(n.osIndex) cpus:" + n.cpusOS.sorted().map { " \($0)" }.joined() + "\n"
             out += "node \(n.osIndex) size: \(n.memoryBytes >> 20) MB\n"
         }
-        out += "node distances:\nnode " + ids.map { String(format: "%3d ", $0) }.joined() + "\n"
+        // Padded by hand: a 1024-node table is a million cells, and String(format:) took most
+        // of a minute over them.
+        out += "node distances:\nnode "
+        for id in ids { Self.appendPadded(id, to: &out); out += " " }
+        out += "\n"
         for i in order {
-            out += String(format: "%3d: ", nodes[i].osIndex) + order.map { String(format: "%3d ", distances.values[i][$0]) }.joined() + "\n"
+            Self.appendPadded(nodes[i].osIndex, to: &out)
+            out += ": "
+            let row = distances.values[i]
+            for j in order { Self.appendPadded(row[j], to: &out); out += " " }
+            out += "\n"
         }
         out += "\ndistances: \(distances.origin)\n"
         out += "\nsource \(source): \(packages) package(s), \(nodes.count) node(s), \(cores) core(s), \(pus.count) PU(s)\n"
@@ -121,6 +129,13 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         stride(from: 0, to: pairs.count, by: 12).forEach { out += "  " + pairs[$0..<min($0 + 12, pairs.count)].joined(separator: " ") + "\n" }
         for note in notes { out += "note: \(note)\n" }
         return out
+    }
+
+    /// `String(format: "%3d", v)`.
+    static func appendPadded(_ v: Int, to out: inout String) {
+        let digits = String(v)
+        if digits.utf8.count < 3 { out += String(repeating: " ", count: 3 - digits.utf8.count) }
+        out += digits
     }
 
     /// "0-3,8,10-11", like cpulist files.

@@ -28,4 +28,11 @@ public actor CPU {
 
     /// Stops the thread after what is queued. The actor must not be used afterwards.
     public nonisolated func shutdown() { executor.shutdown() }
+
+    /// Stops many CPUs: every thread is told first, then each is joined, so that hundreds end
+    /// in parallel rather than one after another.
+    public static func shutdown(_ cpus: [CPU]) {
+        cpus.forEach { $0.executor.requestStop() }
+        cpus.forEach { $0.shutdown() }
+    }
 }

@@ -13,7 +13,7 @@ public enum Clock {
         return t1 > t0 ? Double(n1 - n0) / Double(t1 - t0) : 1
     }()
 
-    @inline(__always) public static func ticks() -> UInt64 { arch_rdtsc() }
+    @inlinable @inline(__always) public static func ticks() -> UInt64 { arch_rdtsc() }
 
     @inline(__always) public static func ns(ticks: UInt64) -> UInt64 { UInt64(Double(ticks) * nsPerTick) }
 

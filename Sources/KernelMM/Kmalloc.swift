@@ -76,6 +76,12 @@ extension SlabAllocator {
                 Unmanaged<KmemCache>.fromOpaque(cache)._withUnsafeGuaranteedRef { $0.free(cpu, p) }
                 return
             }
+            // An object in a later page of a multi-page slab (kmalloc-1k and up): the cache is
+            // on the head page, as `virt_to_slab()` finds it through the folio's head.
+            if flags.contains(.slabTail), let cache = kernel.pfnToPage(Int(page.pointee.next)).pointee.slabCache {
+                Unmanaged<KmemCache>.fromOpaque(cache)._withUnsafeGuaranteedRef { $0.free(cpu, p) }
+                return
+            }
         }
         kfreeSlow(cpu, p)
     }

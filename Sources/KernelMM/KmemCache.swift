@@ -37,6 +37,8 @@ public final class KmemCache: @unchecked Sendable {
     /// they go to the node list; 0 for debug caches, which (as in SLUB) have no per-CPU partials.
     let cpuPartialSlabs: Int
     let errorCounts: UnsafeMutablePointer<UInt64>
+    /// `s->reciprocal_size`: an offset in a slab to an object index without a divide.
+    let reciprocalSize: ReciprocalDivisor
 
     init(name: String, id: Int32, size: Int, align: Int, flags: SlabFlags, ctor: Constructor?,
          kernel: Kernel, allocator: SlabAllocator, nodePolicy: LockPolicy) throws {
@@ -64,6 +66,7 @@ public final class KmemCache: @unchecked Sendable {
         errorCounts = .allocate(capacity: SlabErrorKind.allCases.count)
         errorCounts.initialize(repeating: 0, count: SlabErrorKind.allCases.count)
         // SLUB's min_partial: ilog2(size) / 2, kept within [5, 10].
+        reciprocalSize = ReciprocalDivisor(layout.size)
         minPartial = min(10, max(5, (Int.bitWidth - 1 - layout.size.leadingZeroBitCount) / 2))
         cpuPartialSlabs = fastPath ? Self.cpuPartialSlabs(size: layout.size, objectsPerSlab: layout.objectsPerSlab) : 0
     }

@@ -8,8 +8,13 @@ import CArch
 public final class PinnedThread: SerialExecutor, @unchecked Sendable {
     public let hostPU: Int
     public let name: String
-    /// Whether hwloc accepted the binding (false e.g. when the PU is outside our cpuset).
-    public private(set) var isBound = false
+    /// Whether hwloc accepted the binding (false e.g. when the PU is outside our cpuset); waits
+    /// until the thread has tried.
+    public var isBound: Bool {
+        waitUntilStarted()
+        return bound
+    }
+    private var bound = false
 
     // The sleeping lock policy everywhere in this project is pthread's, in allocated memory:
     // a pthread_mutex_t must not move, and Swift may move stored structs.
@@ -49,7 +54,12 @@ public final class PinnedThread: SerialExecutor, @unchecked Sendable {
         }, box)
         precondition(rc == 0, "pthread_create failed: \(rc)")
         thread = tid
-        // Wait until the thread is bound, so that callers can rely on `isBound`.
+        // No wait for the thread to bind itself here: hundreds of CPUs start in parallel, and
+        // jobs queued meanwhile run once it has (`isBound` waits for it).
+    }
+
+    /// Returns once the thread has bound itself to its PU.
+    public func waitUntilStarted() {
         pthread_mutex_lock(mutex)
         while !started { pthread_cond_wait(cond, mutex) }
         pthread_mutex_unlock(mutex)
@@ -61,7 +71,7 @@ public final class PinnedThread: SerialExecutor, @unchecked Sendable {
         // A stable per-thread seed for schedule shaking: the same CPU shakes the same way.
         arch_shake_thread(name.utf8.reduce(5381) { $0 &* 33 &+ UInt64($1) })
         pthread_mutex_lock(mutex)
-        isBound = bound
+        self.bound = bound
         threadID = pthread_self()
         started = true
         pthread_cond_broadcast(cond)
@@ -96,18 +106,30 @@ public final class PinnedThread: SerialExecutor, @unchecked Sendable {
     }
 
     public var isCurrent: Bool {
-        guard let t = threadID else { return false }
+        // The thread sets its id when it starts, maybe after the caller's first look.
+        pthread_mutex_lock(mutex)
+        let id = threadID
+        pthread_mutex_unlock(mutex)
+        guard let t = id else { return false }
         return pthread_equal(t, pthread_self()) != 0
     }
 
     /// Runs what is queued, then joins the thread. Idempotent.
     public func shutdown() {
+        requestStop()
         pthread_mutex_lock(mutex)
         let t = thread
         thread = nil
+        pthread_mutex_unlock(mutex)
+        if let t, !isCurrent { pthread_join(t, nil) }
+    }
+
+    /// Tells the thread to end after what is queued, without waiting: stopping many threads
+    /// asks them all first and then joins each (`shutdown`), so they end in parallel.
+    public func requestStop() {
+        pthread_mutex_lock(mutex)
         stopping = true
         pthread_cond_broadcast(cond)
         pthread_mutex_unlock(mutex)
-        if let t, !isCurrent { pthread_join(t, nil) }
     }
 }

@@ -27,7 +27,7 @@ extension KmemCache {
 
     @inline(__always) func index(_ pfn: Int, _ obj: UnsafeMutableRawPointer?) -> Int {
         guard let obj else { return SlabWord.none }
-        return (obj - slabBase(pfn) - layout.leftPad) / layout.size
+        return reciprocalSize.divide(obj - slabBase(pfn) - layout.leftPad)   // obj_to_index()
     }
 
     @inline(__always) func next(_ obj: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
@@ -334,7 +334,10 @@ extension KmemCache {
             layout = cache.layout
         }
         let offset = obj - slabBase(pfn) - layout.leftPad
-        guard offset >= 0, offset % layout.size == 0, offset / layout.size < layout.objectsPerSlab else {
+        // check_valid_pointer(): inside the slab, on an object boundary (by reciprocal, as
+        // obj_to_index() divides, for our own cache; another cache's layout divides plainly).
+        let index = page.pointee.cacheID == id ? reciprocalSize.divide(offset) : offset / max(layout.size, 1)
+        guard offset >= 0, index * layout.size == offset, index < layout.objectsPerSlab else {
             report(.invalidPointer, "Invalid object pointer 0x\(String(UInt(bitPattern: obj), radix: 16))", obj: obj, pfn: pfn)
             return nil
         }

@@ -26,6 +26,12 @@ final class HwlocTopology: @unchecked Sendable {
                 hwloc_topology_destroy(topo)
                 throw TopologyError("synthetic topology \"\(desc)\" has a level of \(wide) under one parent; at most \(Self.maxArity) are supported (split it, e.g. pack:8 core:\(max(wide / 8, 1)))")
             }
+            if let arities = Self.syntheticArities(desc), Self.syntheticBuildCost(arities) > Self.maxBuildCost {
+                hwloc_topology_destroy(topo)
+                let wide = arities.max() ?? 1
+                let split = Self.splitHint(wide)
+                throw TopologyError("synthetic topology \"\(desc)\" is too flat to build quickly: hwloc compares each object's cpuset with every sibling's, about \(String(format: "%.1e", Self.syntheticBuildCost(arities))) bitmap words here, at most \(String(format: "%.1e", Self.maxBuildCost)); split the widest level in two, e.g. \(wide) as group:\(split.0) over \(split.1) each")
+            }
             if desc.trimmingCharacters(in: .whitespaces).isEmpty || hwloc_topology_set_synthetic(topo, desc) != 0 {
                 hwloc_topology_destroy(topo)
                 throw TopologyError("invalid synthetic topology \"\(desc)\" (expected e.g. \"pack:2 [numa] core:4 pu:2\")")
@@ -93,6 +99,34 @@ final class HwlocTopology: @unchecked Sendable {
     /// over a minute, 4 s at 4096). Real machines nest their CPUs in far narrower levels.
     static let maxArity = 1024
 
+    /// What loading a synthetic shape costs hwloc, in bitmap words compared: it inserts each
+    /// object by walking down from the root, comparing its cpuset with every sibling at each
+    /// level on the way (`hwloc__insert_object_by_cpuset`), and a cpuset has PUs/64 words. So a
+    /// level of N objects costs N × (sum of the arities above and at it) × words. Measured on
+    /// the development VM: about 2 ns per word, so "pack:64 [numa] core:128 pu:1" (8192 PUs,
+    /// 4 × 10⁸) loads in under a second of CPU, "pack:1024 [numa] core:8 pu:1" (2.3 × 10⁹) in
+    /// five, and "group:32 pack:32 [numa] core:8 pu:1", the same machine, in half a second.
+    static func syntheticBuildCost(_ arities: [Int]) -> Double {
+        let words = Double((arities.reduce(1) { $0.multipliedReportingOverflow(by: max($1, 1)).overflow ? .max : $0 * max($1, 1) } + 63) / 64)
+        var objects = 1.0, path = 0.0, cost = 0.0
+        for a in arities {
+            objects *= Double(max(a, 1))
+            path += Double(max(a, 1))
+            cost += objects * path * words
+        }
+        return cost
+    }
+
+    /// About three seconds of hwloc time on the development VM.
+    static let maxBuildCost = 1.5e9
+
+    /// Two factors of `n`, as near its square root as divides it (for the refusal's hint).
+    static func splitHint(_ n: Int) -> (Int, Int) {
+        var a = Int(Double(n).squareRoot())
+        while a > 1 && n % a != 0 { a -= 1 }
+        return (max(a, 1), n / max(a, 1))
+    }
+
     func count(_ type: hwloc_obj_type_t) -> Int { Int(hwloc_get_nbobjs_by_type(handle, type)) }
 
     func objects(_ type: hwloc_obj_type_t) -> [hwloc_obj_t] {
@@ -109,9 +143,10 @@ final class HwlocTopology: @unchecked Sendable {
                      pus: [])
         }
         var pus: [PU] = []
+        let holders = smallestHolders(nodeObjs)
         for obj in objects(HWLOC_OBJ_PU) {
             let li = Int(obj.pointee.logical_index)
-            var node = owningNode(of: obj, among: nodeObjs)
+            var node = owningNode(of: obj, among: nodeObjs, holders: holders)
             var assigned = false
             if node == nil, !nodeObjs.isEmpty {
                 node = nearestNode(to: obj) ?? 0
@@ -170,7 +205,7 @@ final class HwlocTopology: @unchecked Sendable {
     /// the package its HMAT initiator sits in, or the whole machine's, so several nodes can
     /// contain a PU. On the host the kernel knows (`numa_node_of_cpu`); elsewhere the node with
     /// the smallest cpuset containing the PU wins, then the first in logical order.
-    private func owningNode(of pu: hwloc_obj_t, among nodeObjs: [hwloc_obj_t]) -> Int? {
+    private func owningNode(of pu: hwloc_obj_t, among nodeObjs: [hwloc_obj_t], holders: [Int: Int]) -> Int? {
         let os = pu.pointee.os_index
         if source.isHost, numa_available() >= 0 {
             let n = numa_node_of_cpu(Int32(os))
@@ -178,12 +213,25 @@ final class HwlocTopology: @unchecked Sendable {
                 return Int(obj.pointee.logical_index)
             }
         }
-        let holders = nodeObjs.filter { hwloc_bitmap_isset($0.pointee.cpuset, os) != 0 }
-        let best = holders.min { a, b in
-            let (wa, wb) = (hwloc_bitmap_weight(a.pointee.cpuset), hwloc_bitmap_weight(b.pointee.cpuset))
-            return wa != wb ? wa < wb : a.pointee.logical_index < b.pointee.logical_index
+        return holders[Int(os)]
+    }
+
+    /// For every PU (by OS index), the node whose cpuset holds it with the fewest PUs, the first
+    /// in logical order among equals: one pass over the nodes' cpusets, where asking every node
+    /// about every PU took nodes × PUs steps (1024 nodes of 8 PUs: 8 M).
+    private func smallestHolders(_ nodeObjs: [hwloc_obj_t]) -> [Int: Int] {
+        let lastPU = objects(HWLOC_OBJ_PU).map { Int($0.pointee.os_index) }.max() ?? -1
+        var best: [Int: (weight: Int32, node: Int)] = [:]
+        for obj in nodeObjs.sorted(by: { $0.pointee.logical_index < $1.pointee.logical_index }) {
+            guard let set = obj.pointee.cpuset else { continue }
+            let weight = hwloc_bitmap_weight(set)
+            var i = hwloc_bitmap_first(set)
+            while i >= 0 && Int(i) <= lastPU {
+                if let b = best[Int(i)], b.weight <= weight {} else { best[Int(i)] = (weight, Int(obj.pointee.logical_index)) }
+                i = hwloc_bitmap_next(set, i)
+            }
         }
-        return best.map { Int($0.pointee.logical_index) }
+        return best.mapValues(\.node)
     }
 
     private func ancestorIndex(_ obj: hwloc_obj_t, _ type: hwloc_obj_type_t) -> Int? {

@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the allocator fast paths next to glibc malloc/free, in one run, on pinned CPUs.",
-        discussion: "Pairs (slab, kmalloc, pages per lock policy and CPU count), the PCP refill/drain path, TLB hit and miss translation, shootdown cost against CPUs and the executor overhead. --scaling instead runs three workloads at 1, 2, 4, … host PUs and writes scaling.csv (plot it with numastress report). " + CLIConventions.exitStatus("0 measured; 2 a bad option value"))
+        discussion: "Pairs (slab, kmalloc, pages per lock policy and CPU count), the PCP refill/drain path, the runner's per-operation cost (local-slab workload, one CPU), TLB hit and miss translation, shootdown cost against CPUs and the executor overhead. --scaling instead runs three workloads at 1, 2, 4, … host PUs and writes scaling.csv (plot it with numastress report). " + CLIConventions.exitStatus("0 measured; 2 a bad option value"))
 
     @Option(help: "Only cases whose name contains this text (the glibc reference always runs); 'shootdown' and 'executor' select those tables.")
     var filter: String?

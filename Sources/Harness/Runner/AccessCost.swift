@@ -18,22 +18,31 @@ public struct AccessCostMatrix: Codable, Sendable, Equatable {
 
 enum AccessCostProbe {
     /// Measures every (CPU node, memory node) pair from a CPU of the first node that has one.
+    /// What is measured is the host: model nodes that run on the same host node and whose
+    /// memory is bound to the same host node are the same pair, walked once and copied to
+    /// each (a 24-node model on a one-node host walks one pair, not 576).
     static func measure(env: RunEnvironment, loads: Int = 200_000) async -> AccessCostMatrix {
         let nodes = env.machine.nodes.count
         var measured = Array(repeating: Array(repeating: 0.0, count: nodes), count: nodes)
         let blockOrder = min(env.kernel.config.maxOrder, 8)   // 1 MiB blocks
         let blocks = max(1, min(8, env.kernel.config.perNodeBytes / 4 / (KernelMM.PAGE_SIZE << blockOrder)))
+        let pairs = hostPairs(env)
+        var done: [HostPair: Double] = [:]
         for from in 0..<nodes {
             guard let cpuID = env.machine.cpus(ofNode: from).first else { continue }
-            let ctx = env.kernel.cpus[cpuID]
-            let actor = env.actors.first { $0.id == cpuID }
-                ?? CPU(id: cpuID, node: from, hostPU: env.mapping.hostPU[cpuID])
-            defer { if !env.actors.contains(where: { $0 === actor }) { actor.shutdown() } }
-            for to in 0..<nodes {
-                measured[from][to] = await actor.run {
-                    chase(kernel: env.kernel, cpu: ctx, node: to, order: blockOrder, blocks: blocks, loads: loads)
+            let todo = (0..<nodes).filter { done[pairs[from][$0]!] == nil }
+            if !todo.isEmpty {
+                let ctx = env.kernel.cpus[cpuID]
+                let actor = env.actors.first { $0.id == cpuID }
+                    ?? CPU(id: cpuID, node: from, hostPU: env.mapping.hostPU[cpuID])
+                defer { if !env.actors.contains(where: { $0 === actor }) { actor.shutdown() } }
+                for to in todo where done[pairs[from][to]!] == nil {
+                    done[pairs[from][to]!] = await actor.run {
+                        chase(kernel: env.kernel, cpu: ctx, node: to, order: blockOrder, blocks: blocks, loads: loads)
+                    }
                 }
             }
+            for to in 0..<nodes { measured[from][to] = done[pairs[from][to]!] ?? 0 }
         }
         // CPU-less nodes: no measurement from them; take the row of the nearest node with CPUs.
         let local = (0..<nodes).compactMap { measured[$0][$0] > 0 ? measured[$0][$0] : nil }
@@ -41,6 +50,19 @@ enum AccessCostProbe {
         let modelled = (0..<nodes).map { i in (0..<nodes).map { j in localNS * Double(env.machine.distances[i, j]) / 10 } }
         return AccessCostMatrix(measuredNS: measured, modelledNS: modelled,
                                 bytes: blocks * (KernelMM.PAGE_SIZE << blockOrder), hostHasFewerNodes: env.mapping.hostHasFewerNodes)
+    }
+
+    /// The host pair behind a model pair: the host node the CPUs of the model's "from" node run
+    /// on (that of its first CPU, which the probe runs on), and the host node the "to" node's
+    /// memory is bound to (`CPUMapping.memoryHostNode`). nil rows for CPU-less nodes.
+    struct HostPair: Hashable { var cpuNode: Int; var memoryNode: Int }
+
+    static func hostPairs(_ env: RunEnvironment) -> [[HostPair?]] {
+        let nodes = env.machine.nodes.count
+        return (0..<nodes).map { from in
+            guard let cpu = env.machine.cpus(ofNode: from).first else { return Array(repeating: nil, count: nodes) }
+            return (0..<nodes).map { HostPair(cpuNode: env.mapping.hostNode[cpu], memoryNode: env.mapping.memoryHostNode[$0]) }
+        }
     }
 
     /// ns per load of a random cyclic pointer chase over `blocks` blocks from `node`.

@@ -81,13 +81,13 @@ enum ResultBuilder {
         let events = env.kernel.zones.map { env.kernel.events(zone: $0.index) }.reduce(ZoneEvents(), +)
         let allocating = OpKind.byIndex.filter { !$0.isFree }
         return GFPClass.allCases.map { cls in
-            var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+            var h = CPUStats.emptyHistogram
             var failures: UInt64 = 0
             for w in workers {
                 for kind in allocating {
-                    let c = w.stats.cells[w.stats.cell(kind, cls)]
-                    h.add(c.histogram)
-                    failures += c.failures
+                    let i = w.stats.cell(kind, cls)
+                    w.stats.addLatencies(i, into: &h)
+                    failures += w.stats.failureCounts[i]
                 }
             }
             return .init(gfpClass: cls.description, allocs: events.allocs[cls.rawValue], failures: failures,
@@ -128,11 +128,11 @@ enum ResultBuilder {
         for kind in OpKind.byIndex {
             for cls in GFPClass.allCases {
                 var count: UInt64 = 0, failures: UInt64 = 0
-                var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+                var h = CPUStats.emptyHistogram
                 for w in workers {
-                    let c = w.stats.cells[w.stats.cell(kind, cls)]
-                    count += c.ops; failures += c.failures
-                    h.add(c.histogram)
+                    let i = w.stats.cell(kind, cls)
+                    count += w.stats.opCounts[i]; failures += w.stats.failureCounts[i]
+                    w.stats.addLatencies(i, into: &h)
                 }
                 guard count > 0 else { continue }
                 out.append(.init(op: kind.rawValue, gfpClass: cls.description, count: count, failures: failures,
@@ -148,8 +148,8 @@ enum ResultBuilder {
         var out: [String: Histogram<UInt64>] = [:]
         for kind in OpKind.byIndex {
             for cls in GFPClass.allCases {
-                var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-                for w in workers { h.add(w.stats.cells[w.stats.cell(kind, cls)].histogram) }
+                var h = CPUStats.emptyHistogram
+                for w in workers { w.stats.addLatencies(w.stats.cell(kind, cls), into: &h) }
                 if h.totalCount > 0 { out["\(kind.rawValue)-\(cls)"] = h }
             }
         }

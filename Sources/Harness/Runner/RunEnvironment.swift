@@ -92,7 +92,7 @@ final class RunEnvironment: @unchecked Sendable {
     deinit { validation.deallocate() }
 
     func shutdown() {
-        actors.forEach { $0.shutdown() }
+        CPU.shutdown(actors)
         kernel.shutdown()
     }
 }

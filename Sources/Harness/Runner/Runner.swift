@@ -143,9 +143,11 @@ public enum Runner {
                 }
             }
         }
+        // Each workload's CPU set once, not once per CPU (hundreds of CPUs).
+        let runsOn = config.workloads.map { Set($0.cpus.resolve(in: env.machine)) }
         return env.cpuIDs.map { id in
             var parts: [CPUWorker.WorkloadPart] = []
-            for w in config.workloads where w.cpus.resolve(in: env.machine).contains(id) {
+            for (k, w) in config.workloads.enumerated() where runsOn[k].contains(id) {
                 let ops = w.mix
                 var sum = 0.0
                 let cumulative = ops.map { sum += $0.weight; return sum }
@@ -234,7 +236,7 @@ public enum Runner {
             }
             w.publishProgress()
             if Clock.monotonicNS() >= arch_load_relaxed_u64(deadline) { arch_store_release_u32(stop, 1); break }
-            if producing && w.replayFinished { break }   // a replay CPU ends with its stream
+            if producing && w.replayOnly && w.replayFinished { break }   // a replay CPU ends with its stream
             if producing && done >= target {
                 producing = false
                 _ = arch_fetch_add_u64(producersLeft, UInt64.max)

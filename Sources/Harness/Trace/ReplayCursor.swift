@@ -55,10 +55,10 @@ extension CPUWorker {
         let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
         if !gfp.allowsBlocking { stats.atomicOps &+= 1 }
         let cell = stats.cell(kind, cls)
-        if timed { stats.cells[cell].histogram.record(Clock.ns(ticks: elapsedTicks)) }
-        stats.cells[cell].ops &+= 1
+        if timed { stats.record(cell, ns: Clock.ns(ticks: elapsedTicks)) }
+        stats.opCounts[cell] &+= 1
         guard let rec else {
-            stats.cells[cell].failures &+= 1
+            stats.failureCounts[cell] &+= 1
             if op.slot >= 0 { arch_store_release_u64(c.slots + Int(op.slot), ReplayCursor.failed) }
             return true
         }
@@ -71,7 +71,7 @@ extension CPUWorker {
             env.ownership?.release(rec.pointer)
             arch_store_release_u64(c.slots + Int(op.slot), UInt64(UInt(bitPattern: rec.pointer)))
         } else {
-            parts[i].window.append(rec)   // never freed in the trace: the drain frees it
+            windows[i].append(rec)   // never freed in the trace: the drain frees it
         }
         return true
     }

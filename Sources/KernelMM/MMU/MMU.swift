@@ -88,6 +88,10 @@ public final class MMU: @unchecked Sendable {
         tlbs[cpu.id].flush(asid: nil, counted: false)
     }
 
+    /// The word a shootdown's sender sets for `cpu`: a caller that polls between operations
+    /// keeps it and reads it with one load, calling `poll` only when it is set.
+    public func pendingFlag(_ cpu: CPUContext) -> UnsafeMutablePointer<UInt32> { pendingFlags[cpu.id] }
+
     /// Handles flush requests waiting for this CPU: the IPI handler, run between operations.
     @inline(__always) public func poll(_ cpu: CPUContext) {
         if arch_load_relaxed_u32(pendingFlags[cpu.id]) != 0 { pollSlow(cpu) }

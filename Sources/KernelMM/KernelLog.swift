@@ -21,6 +21,9 @@ public final class KernelLog: @unchecked Sendable {
     public let capacity: Int
     /// Echo each report to stderr as it happens.
     public var echo: Bool
+    /// Told of every debug report as data (`DebugReport`: the fault injector matches them to
+    /// the faults it made). Set before the CPUs start and left alone while they run.
+    public var observer: (any DebugReportObserver)?
     /// Kinds of report that ask the run to stop (e.g. slab errors when the config says abort).
     public var stopOn: Set<Kind> = []
     private var stopKind: Kind?
@@ -48,6 +51,12 @@ public final class KernelLog: @unchecked Sendable {
         let echo = self.echo
         pthread_mutex_unlock(lock)
         if echo { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+
+    /// A debug report: its text into the log as `kind`, its data to the observer.
+    public func report(_ kind: Kind, _ text: String, debug: DebugReport) {
+        report(kind, text)
+        observer?.observe(debug)
     }
 
     public func count(_ kind: Kind) -> Int {

@@ -84,6 +84,7 @@ public final class KmemCache: @unchecked Sendable {
     /// `kmem_cache_alloc(cache, gfp)` on `cpu`.
     @inlinable @inline(__always)
     public func alloc(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
+        if _slowPath(cpu.sleepForbidden(gfp)) { mightAllocReport(cpu) }
         let c = percpu + cpu.id
         if fastPath, let obj = c.pointee.freelist {
             c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -96,8 +97,15 @@ public final class KmemCache: @unchecked Sendable {
 
     /// `kmem_cache_alloc_node(cache, gfp, node)`.
     public func allocNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
-        node == cpu.node ? alloc(cpu, gfp) : allocSlow(cpu, gfp, node: node)
+        if node == cpu.node { return alloc(cpu, gfp) }
+        if cpu.sleepForbidden(gfp) { mightAllocReport(cpu) }
+        return allocSlow(cpu, gfp, node: node)
     }
+
+    /// `slab_pre_alloc_hook()`'s `might_alloc()` fired: a sleeping mask in atomic context.
+    /// Every call reports, also those the CPU freelist would serve without sleeping.
+    @usableFromInline @inline(never)
+    func mightAllocReport(_ cpu: CPUContext) { kernel.log.reportSleepInAtomic(cpu, at: "mm/slub.c slab_pre_alloc_hook") }
 
     /// `kmem_cache_free(cache, obj)` on `cpu`.
     @inlinable @inline(__always)

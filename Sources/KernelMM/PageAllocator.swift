@@ -7,12 +7,19 @@ import Foundation
 /// reclaim, bounded wait for frees), and `free_pages()`.
 extension Kernel {
     /// `alloc_pages_node(node, gfp, order)`; `node` nil means the CPU's own node.
+    /// `prepare_alloc_pages()`'s `might_alloc()` first.
     public func allocPages(_ cpu: CPUContext, _ gfp: GFP, order: Int, node: Int? = nil) -> PageRef? {
+        cpu.mightAlloc(gfp, log: log, at: "mm/page_alloc.c alloc_pages")
+        return allocPagesChecked(cpu, gfp, order: order, node: node)
+    }
+
+    /// `alloc_pages_node()` for a caller that made the context check itself (the slab layer
+    /// and vmalloc check at their own entry, once per call).
+    func allocPagesChecked(_ cpu: CPUContext, _ gfp: GFP, order: Int, node: Int? = nil) -> PageRef? {
         if cpu.drainPending { _ = drainPCP(cpu) }
         let nodeID = node ?? cpu.node
         let highest = ZoneType.highest(for: gfp)
         let zonelist = zonelistTable + (nodeID * ZoneType.allCases.count + highest.rawValue) * zoneCount
-        if gfp.allowsBlocking && cpu.inAtomic { reportSleepInAtomic(cpu, at: "mm/page_alloc.c alloc_pages") }
         if let p = getPageFromFreelist(cpu, gfp, order: order, zonelist: zonelist, node: nodeID,
                                        highest: highest, flags: .wmarkLow) {
             return prepNewPage(p, gfp: gfp, order: order)
@@ -298,21 +305,12 @@ extension Kernel {
     }
 
     @inline(never)
-    func reportSleepInAtomic(_ cpu: CPUContext, at site: String) {
-        log.report(.sleepInAtomic, """
-            BUG: sleeping function called from invalid context at \(site)
-            in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: \(arch_gettid()), name: cpu\(cpu.id)
-            preempt_count: \(cpu.preemptCount), expected: 0
-            """)
-    }
-
-    @inline(never)
     func reportBadPage(_ cpu: CPUContext, _ p: PageRef, order: Int, reason: String) {
         let m = page(p).pointee
         log.report(.badPage, """
             BUG: Bad page state in process cpu\(cpu.id)  pfn:\(String(pfn(p).raw, radix: 16))
             page: refcount:\(m.refcount) order:\(m.order) flags:\(String(m.flags.rawValue, radix: 16))
             page dumped because: \(reason)
-            """)
+            """, debug: DebugReport(kind: .badPage, cpu: cpu.id, address: UInt(bitPattern: pageAddress(p))))
     }
 }

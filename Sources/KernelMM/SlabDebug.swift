@@ -47,16 +47,33 @@ extension KmemCache {
     /// `alloc_debug_processing()`: the object must still hold its poison and inactive red zones.
     func debugOnAlloc(_ obj: UnsafeMutableRawPointer) {
         let pfn = kernel.virtToPFN(obj)
-        if flags.contains(.poison) && ctor == nil {
-            let bad = firstMismatch(obj, from: 0, to: objectSize - 1, SlabPoison.free)
-                ?? (obj.load(fromByteOffset: objectSize - 1, as: UInt8.self) != SlabPoison.end ? objectSize - 1 : nil)
-            if let bad {
-                report(.poison, "Poison overwritten", obj: obj, pfn: pfn, detail: "first byte 0x\(String(obj.load(fromByteOffset: bad, as: UInt8.self), radix: 16)) at offset \(bad): use after free")
-            }
-        }
+        checkPoison(obj, pfn: pfn)
         checkRedZones(obj, expect: SlabPoison.redInactive, pfn: pfn)
         setRedZones(obj, SlabPoison.redActive)
         if let s = layout.stateOffset { obj.storeBytes(of: Self.stateAllocated, toByteOffset: s, as: UInt64.self) }
+    }
+
+    /// `check_object()`'s poison check of a free object: a write after free shows here.
+    func checkPoison(_ obj: UnsafeMutableRawPointer, pfn: Int?) {
+        guard flags.contains(.poison) && ctor == nil else { return }
+        let bad = firstMismatch(obj, from: 0, to: objectSize - 1, SlabPoison.free)
+            ?? (obj.load(fromByteOffset: objectSize - 1, as: UInt8.self) != SlabPoison.end ? objectSize - 1 : nil)
+        if let bad {
+            report(.poison, "Poison overwritten", obj: obj, pfn: pfn, detail: "first byte 0x\(String(obj.load(fromByteOffset: bad, as: UInt8.self), radix: 16)) at offset \(bad): use after free")
+        }
+    }
+
+    /// `free_slab()` under SLAB_CONSISTENCY_CHECKS: before an empty slab's pages go back to
+    /// the buddy allocator every object is checked as a free one (`check_object(…,
+    /// SLUB_RED_INACTIVE)`), so a write after free into an object nobody allocated again is
+    /// still caught, at the latest when the slab is discarded.
+    func debugOnDiscard(_ pfn: Int) {
+        guard flags.contains(.consistencyChecks) else { return }
+        for i in 0..<layout.objectsPerSlab {
+            let obj = object(pfn, i)!
+            checkPoison(obj, pfn: pfn)
+            checkRedZones(obj, expect: SlabPoison.redInactive, pfn: pfn)
+        }
     }
 
     /// `free_debug_processing()`: refuse a double free, check the red zones, then poison.
@@ -96,7 +113,7 @@ extension KmemCache {
             text += "Object 0x\(String(UInt(bitPattern: obj), radix: 16))\n"
         }
         if let detail { text += detail + "\n" }
-        kernel.log.report(.slabError, text)
+        kernel.log.report(.slabError, text, debug: DebugReport(kind: .slab(kind), cpu: nil, address: UInt(bitPattern: obj)))
     }
 }
 

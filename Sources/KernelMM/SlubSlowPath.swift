@@ -38,6 +38,10 @@ extension KmemCache {
         obj.storeBytes(of: n, toByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
     }
 
+    /// Whether this call may sleep on a lock: its mask allows it and it is not in atomic
+    /// context (where `might_alloc()` at the entry has reported the caller's bug already).
+    @inline(__always) func mayBlock(_ cpu: CPUContext, _ gfp: GFP) -> Bool { gfp.allowsBlocking && !cpu.inAtomic }
+
     // MARK: allocation
 
     @usableFromInline @inline(never)
@@ -117,7 +121,7 @@ extension KmemCache {
     /// CPU's partial list, so the next refills need no lock.
     func takePartial(_ cpu: CPUContext, node: Int, _ gfp: GFP) -> (Int, UnsafeMutableRawPointer?)? {
         unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
-        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
         defer { n.lock.unlock(cpu: cpu) }
         kernel.injectRemoteCost(cpu, node: node)
         var taken: (Int, UnsafeMutableRawPointer?)? = nil
@@ -218,7 +222,7 @@ extension KmemCache {
     /// under its lock, else a new slab there whose other objects go on the list.
     func allocFromNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
         unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
-        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
         if n.head >= 0 {
             let pfn = Int(n.head)
             while true {
@@ -237,7 +241,7 @@ extension KmemCache {
         let rest = next(obj)
         arch_store_release_u64(word(pfn), SlabWord(freelist: index(pfn, rest), inuse: 1, frozen: false, owner: cpu.id).raw)
         if rest != nil {
-            n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+            n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
             addPartial(n, pfn)
             n.lock.unlock(cpu: cpu)
         }
@@ -250,7 +254,7 @@ extension KmemCache {
     func newSlab(_ cpu: CPUContext, _ gfp: GFP, node: Int?, frozenBy: Int?) -> (Int, UnsafeMutableRawPointer?)? {
         var slabGFP = gfp.subtracting([.zero, .dma, .dma32, .highmem])
         if flags.contains(.cacheDMA) { slabGFP.insert(.dma) }
-        guard let ref = kernel.allocPages(cpu, slabGFP, order: layout.order, node: node) else { return nil }
+        guard let ref = kernel.allocPagesChecked(cpu, slabGFP, order: layout.order, node: node) else { return nil }
         let pfn = kernel.pfn(ref).raw
         let head = kernel.pfnToPage(pfn)
         head.pointee.flags.insert(.slab)
@@ -407,7 +411,7 @@ extension KmemCache {
             }
         }
         unowned(unsafe) let n = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
-        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
         var new: SlabWord
         while true {
             let old = load(pfn)
@@ -429,6 +433,7 @@ extension KmemCache {
 
     /// `__free_slab()`: the slab's pages back to the buddy allocator.
     func discardSlab(_ cpu: CPUContext, _ pfn: Int) {
+        if !fastPath { debugOnDiscard(pfn) }
         let head = kernel.pfnToPage(pfn)
         head.pointee.flags.remove(.slab)
         head.pointee.onPartial = 0

@@ -21,6 +21,8 @@ public struct StressConfig: Sendable, Equatable {
     public var expectations: [Expectation] = []
     /// `vary:` — the variants to run one after another (empty: a plain run).
     public var variants: [Variant] = []
+    /// `faults:` — misuse to inject and count (nil: none).
+    public var faults: FaultSettings? = nil
 
     public init(name: String, file: String? = nil, topology: TopologySpec = TopologySpec(), memory: MemoryConfig = MemoryConfig(),
                 locks: LockSettings = LockSettings(), remoteCost: RemoteCostMode = .measured, caches: [CacheSpec] = [],
@@ -176,6 +178,14 @@ public enum Distribution: Sendable, Equatable {
         case (.weighted(let x), .weighted(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.value == $1.value && $0.weight == $1.weight }
         default: return false
+        }
+    }
+
+    public var minValue: Int {
+        switch self {
+        case .fixed(let v): return v
+        case .uniform(let lo, _): return lo
+        case .weighted(let l): return l.map(\.value).min() ?? 0
         }
     }
 

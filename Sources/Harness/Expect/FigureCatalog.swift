@@ -56,6 +56,10 @@ public enum FigureCatalog {
                meaning: "one slab cache: slabinfo, CONFIG_SLUB_STATS counters, SLUB debug errors"),
         Family(pattern: "handoff", fields: ["sent", "received", "full"], meaning: "objects passed between workloads"),
         Family(pattern: "invariants", fields: ["violations"], meaning: "invariant violations found after the drain"),
+        Family(pattern: "faults", fields: ["injected", "detected", "missed", "unexplained"],
+               meaning: "faults: injected misuse of every kind; unexplained counts debug reports no injected fault explains"),
+        Family(pattern: "faults.<fault>", fields: ["injected", "detected", "missed"],
+               meaning: "faults: one kind of injected misuse (double_free, invalid_free, foreign_free, red_zone, use_after_free, wrong_cache, wrong_order, sleep_in_atomic)"),
     ]
 
     /// What the placeholders stand for in one config.
@@ -82,6 +86,7 @@ public enum FigureCatalog {
             "<kind>": ["zone", "node_partial"],
             "<op>": OpKind.allCases.map(\.rawValue),
             "<cache>": ctx.caches + SlabAllocator.kmallocCacheNames,
+            "<fault>": FaultKind.allCases.map(\.rawValue),
         ]
         var results = [pattern]
         for (placeholder, options) in values where pattern.contains(placeholder) {

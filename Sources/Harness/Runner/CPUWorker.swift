@@ -35,6 +35,8 @@ final class CPUWorker: @unchecked Sendable {
     @exclusivity(unchecked) var touchInjectTicks: [UInt64]
     /// `--inject-delay` in TSC ticks, spent after each operation; 0 when off (InjectedDelay).
     @exclusivity(unchecked) var delayTicks: UInt64 = 0
+    /// `faults:`: this CPU's injector, nil when the config injects nothing.
+    @exclusivity(unchecked) var faults: FaultInjector?
 
     /// One workload's state on this CPU.
     struct WorkloadPart {
@@ -96,11 +98,15 @@ final class CPUWorker: @unchecked Sendable {
         freeCountdown = 1
         progress.initialize(to: 0)
         touchInjectTicks = Array(repeating: 0, count: env.machine.nodes.count)
+        if let settings = env.config.faults, let ledger = env.faultLedger {
+            faults = FaultInjector(settings: settings, ledger: ledger, seed: env.config.run.seed, cpu: cpu.id)
+        }
     }
 
     deinit {
         progress.deallocate()
         cacheRefs.deallocate()
+        faults?.release()
         for p in parts { for plan in p.plans { plan.size.release(); plan.order.release() } }
     }
 
@@ -172,6 +178,7 @@ final class CPUWorker: @unchecked Sendable {
         } else {
             account(rec)
             if touchBytes > 0 { self.touch(rec, bytes: min(touchBytes, usable(rec)), pattern: parts[i].touchPattern) }
+            if faults != nil && injectFault(rec, part: i) { return true }
         }
         if parts[i].keep < 0 {
             release(rec, part: i)

@@ -21,6 +21,8 @@ final class RunEnvironment: @unchecked Sendable {
     let published: [String: PublishedMappings]
     let caches: [KmemCache]
     let ownership: ObjectOwnership?
+    /// `faults:`: the injected faults and the model's reports, matched (nil without faults).
+    let faultLedger: FaultLedger?
     /// CPU ids some workload runs on, and their actors (same order).
     let cpuIDs: [Int]
     let actors: [CPU]
@@ -35,6 +37,9 @@ final class RunEnvironment: @unchecked Sendable {
         if config.run.deterministic { memory.kswapd = false }
         let log = KernelLog()
         if config.run.onSlabError == .abort { log.stopOn = [.slabError] }
+        let ledger = config.faults.map { _ in FaultLedger() }
+        log.observer = ledger
+        faultLedger = ledger
         kernel = try Kernel(machine: machine, mapping: mapping, config: memory, log: log)
         let debug: SlabFlags = config.run.slubDebug ? [.consistencyChecks, .redZone, .poison] : []
         slab = try SlabAllocator(kernel: kernel, nodePolicy: config.locks.nodePartial, debug: debug)

@@ -196,16 +196,26 @@ public final class Kernel: @unchecked Sendable {
         return freed
     }
 
-    /// `balance_pgdat()`: reclaim on `node` until every zone is above its high watermark or a
-    /// pass frees nothing. Returns true when it had work to do.
+    /// `pgdat_balanced()` (mm/vmscan.c, Linux 6.12): the node needs no more reclaim once any
+    /// populated zone up to `highest` passes its high watermark (order 0, with the lowmem
+    /// reserve against `highest`); a node with no such zone needs none by definition.
+    func pgdatBalanced(_ node: Int, highest: ZoneType) -> Bool {
+        let eligible = nodes[node].zones.filter { !$0.isEmpty && $0.type.rawValue <= highest.rawValue }
+        if eligible.isEmpty { return true }
+        return eligible.contains { $0.core.watermarkOK(order: 0, mark: $0.watermarks.high, highest: highest, flags: []) }
+    }
+
+    /// `balance_pgdat()`: reclaim on `node` until `pgdat_balanced()` or a pass frees nothing.
+    /// Returns true when it had work to do.
     @discardableResult
-    func balanceNode(_ node: Int, cpu: CPUContext?) -> Bool {
+    func balanceNode(_ node: Int, cpu: CPUContext?, highest: ZoneType = .normal) -> Bool {
         let lock = reclaimLocks[node]
         lock.lock(mayBlock: true, cpu: cpu)
         defer { lock.unlock(cpu: cpu) }
         var didWork = false
         for _ in 0..<8 {
-            let short = nodes[node].zones.filter { !$0.isEmpty && $0.freePages < $0.watermarks.high }
+            if pgdatBalanced(node, highest: highest) { break }
+            let short = nodes[node].zones.filter { !$0.isEmpty && $0.type.rawValue <= highest.rawValue && $0.freePages < $0.watermarks.high }
             if short.isEmpty { break }
             didWork = true
             let target = short.reduce(0) { $0 + $1.watermarks.high - $1.freePages }
@@ -234,7 +244,7 @@ public final class Kernel: @unchecked Sendable {
         } }
     }
 
-    func wakeKswapd(node: Int) { nodes[node].kswapd?.wake() }
+    func wakeKswapd(node: Int, highest: ZoneType) { nodes[node].kswapd?.wake(highest: highest) }
 
     /// The context reclaim runs in on `node` when no CPU called it (kswapd's).
     func reclaimContext(node: Int) -> CPUContext? { nodes[node].kswapd?.context }

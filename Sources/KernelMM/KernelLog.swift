@@ -17,6 +17,8 @@ public final class KernelLog: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var lines: [String] = []
     private var counts: [Kind: Int] = [:]
+    /// Call sites whose `WARN_ON_ONCE` has fired (the kernel keeps a static flag per site).
+    private var warnedSites: Set<String> = []
     /// Lines kept; older ones roll off, as in the ring buffer. Counts never roll off.
     public let capacity: Int
     /// Echo each report to stderr as it happens.
@@ -51,6 +53,14 @@ public final class KernelLog: @unchecked Sendable {
         let echo = self.echo
         pthread_mutex_unlock(lock)
         if echo { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+
+    /// `WARN_ON_ONCE()` at `site`: the first time, a warning into the log; later, nothing.
+    public func warnOnce(_ site: String, _ text: @autoclosure () -> String) {
+        pthread_mutex_lock(lock)
+        let first = warnedSites.insert(site).inserted
+        pthread_mutex_unlock(lock)
+        if first { report(.warning, text()) }
     }
 
     /// A debug report: its text into the log as `kind`, its data to the observer.

@@ -67,10 +67,11 @@ public final class KmemCache: @unchecked Sendable {
         cpuPartialSlabs = fastPath ? Self.cpuPartialSlabs(size: layout.size, objectsPerSlab: layout.objectsPerSlab) : 0
     }
 
-    /// `set_cpu_partial()`: an object budget by size, kept as twice that many objects' worth
-    /// of slabs (`DIV_ROUND_UP(nr_objects * 2, oo_objects)`).
+    /// `set_cpu_partial()` of Linux 6.12: an object budget by slot size (6, 24, 52 or 120
+    /// objects from PAGE_SIZE, 1024, 256 bytes and below), kept by `slub_set_cpu_partial()` as
+    /// twice that many objects' worth of slabs (`DIV_ROUND_UP(nr_objects * 2, oo_objects)`).
     static func cpuPartialSlabs(size: Int, objectsPerSlab: Int) -> Int {
-        let objects = size >= KernelMM.PAGE_SIZE ? 2 : size >= 1024 ? 6 : size >= 256 ? 13 : 30
+        let objects = size >= KernelMM.PAGE_SIZE ? 6 : size >= 1024 ? 24 : size >= 256 ? 52 : 120
         return (objects * 2 + objectsPerSlab - 1) / max(objectsPerSlab, 1)
     }
 

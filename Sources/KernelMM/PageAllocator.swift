@@ -16,6 +16,9 @@ extension Kernel {
     /// `alloc_pages_node()` for a caller that made the context check itself (the slab layer
     /// and vmalloc check at their own entry, once per call).
     func allocPagesChecked(_ cpu: CPUContext, _ gfp: GFP, order: Int, node: Int? = nil) -> PageRef? {
+        // `__alloc_pages()`: an order above MAX_PAGE_ORDER is the caller's bug, warned about
+        // once (`WARN_ON_ONCE_GFP`: not at all with __GFP_NOWARN) and refused with NULL.
+        if _slowPath(order > config.maxOrder || order < 0) { return orderOutOfRange(gfp, order) }
         if cpu.drainPending { _ = drainPCP(cpu) }
         let nodeID = node ?? cpu.node
         let highest = ZoneType.highest(for: gfp)
@@ -234,7 +237,7 @@ extension Kernel {
         if gfp.contains(.kswapdReclaim) {
             var woken = Set<Int>()
             for zi in zoneIDs where zones[zi].pages > 0 && zones[zi].freePages < zones[zi].watermarks.low {
-                if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node) }
+                if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node, highest: highest) }
             }
         }
         let flags = AllocFlags.slowPath(gfp)
@@ -300,6 +303,14 @@ extension Kernel {
         cpu.events[zonelist[0]].countFailure(GFPClass(gfp))
         if !gfp.contains(.nowarn) {
             log.report(.allocationFailure, "cpu\(cpu.id): page allocation failure: order:\(order), \(gfp.modeString), nodemask=(null)" + (reason.map { " [\($0)]" } ?? ""))
+        }
+        return nil
+    }
+
+    @inline(never)
+    func orderOutOfRange(_ gfp: GFP, _ order: Int) -> PageRef? {
+        if !gfp.contains(.nowarn) {
+            log.warnOnce("__alloc_pages order", "WARNING: CPU: mm/page_alloc.c __alloc_pages: order \(order) > MAX_PAGE_ORDER \(config.maxOrder), \(gfp.modeString)")
         }
         return nil
     }

@@ -218,8 +218,15 @@ extension KmemCache {
         }
     }
 
-    /// `kmem_cache_alloc_node()` for another node: one object from that node's partial list
-    /// under its lock, else a new slab there whose other objects go on the list.
+    /// `kmem_cache_alloc_node()` for another node, as `___slab_alloc()` of Linux 6.12 does it:
+    /// one object from that node's partial list under its lock; else a new slab there, asked
+    /// for opportunistically (GFP_NOWAIT | __GFP_THISNODE); when that fails too and the caller
+    /// did not insist on the node (__GFP_THISNODE), a new slab with the caller's own mask,
+    /// which the page allocator may place on another node by the node's zonelist. The other
+    /// objects of a new slab go on the partial list of the node the slab really is on.
+    /// Deliberate simplification: the retry does not scan other nodes' partial lists first
+    /// (`get_any_partial()`, which the kernel also skips at random by
+    /// `remote_node_defrag_ratio`).
     func allocFromNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
         unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
         n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
@@ -237,13 +244,17 @@ extension KmemCache {
             }
         }
         n.lock.unlock(cpu: cpu)
-        guard let (pfn, head) = newSlab(cpu, gfp.union(.thisnode), node: node, frozenBy: nil), let obj = head else { return nil }
+        let opportunistic = GFP.nowait.union(.thisnode).union(gfp.intersection([.dma, .dma32]))
+        var slab = newSlab(cpu, opportunistic, node: node, frozenBy: nil)
+        if slab == nil && !gfp.contains(.thisnode) { slab = newSlab(cpu, gfp, node: node, frozenBy: nil) }
+        guard let (pfn, head) = slab, let obj = head else { return nil }
         let rest = next(obj)
         arch_store_release_u64(word(pfn), SlabWord(freelist: index(pfn, rest), inuse: 1, frozen: false, owner: cpu.id).raw)
         if rest != nil {
-            n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
-            addPartial(n, pfn)
-            n.lock.unlock(cpu: cpu)
+            unowned(unsafe) let home = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
+            home.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
+            addPartial(home, pfn)
+            home.lock.unlock(cpu: cpu)
         }
         return obj
     }

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import KernelMM
+
+/// The rows of issue 17's fidelity table, each against the Linux 6.12 function and rule it names.
+@Suite struct FidelityRowTests {
+    @Test("gfp_to_alloc_flags(): ALLOC_NON_BLOCK only for a caller that cannot reclaim and did not say __GFP_NOMEMALLOC")
+    func nonBlockRespectsNomemalloc() {
+        #expect(AllocFlags.slowPath(.atomic).contains([.minReserve, .nonBlock]))
+        #expect(AllocFlags.slowPath(.nowait).contains(.nonBlock))
+        #expect(!AllocFlags.slowPath(GFP.nowait.union(.nomemalloc)).contains(.nonBlock), "not worth trying harder")
+        #expect(!AllocFlags.slowPath(GFP.atomic.union(.nomemalloc)).contains(.nonBlock))
+        #expect(AllocFlags.slowPath(GFP.atomic.union(.nomemalloc)).contains(.minReserve), "__GFP_HIGH still counts")
+        #expect(AllocFlags.slowPath(.kernel).isEmpty)
+    }
+
+    @Test("%pGg prints single flags in mmflags.h order: __GFP_HARDWALL before __GFP_THISNODE")
+    func gfpNameOrder() {
+        let g = GFP.nowait.union([.thisnode, .hardwall])
+        #expect(g.flagNames == "GFP_NOWAIT|__GFP_HARDWALL|__GFP_THISNODE")
+        #expect(GFP.kernel.union([.thisnode, .hardwall]).flagNames == "GFP_USER|__GFP_THISNODE", "the composite covers HARDWALL first")
+    }
+
+    @Test("__alloc_pages(): order > MAX_PAGE_ORDER is WARN_ON_ONCE_GFP and NULL, not a trap; __GFP_NOWARN keeps it quiet")
+    func orderAboveMax() throws {
+        let k = try TestKernel.make(maxOrder: 10)
+        let cpu = k.cpus[0]
+        #expect(k.allocPages(cpu, GFP.kernel.union(.nowarn), order: 11) == nil)
+        #expect(k.log.count(.warning) == 0)
+        #expect(k.allocPages(cpu, .kernel, order: 11) == nil)
+        #expect(k.allocPages(cpu, .kernel, order: 12) == nil)
+        #expect(k.log.count(.warning) == 1, "once")
+        #expect(k.log.text.contains("order 11 > MAX_PAGE_ORDER 10"))
+        #expect(k.getFreePages(cpu, .kernel, order: 30) == nil)
+        let ok = try #require(k.allocPages(cpu, .kernel, order: 10), "MAX_PAGE_ORDER itself is fine")
+        k.freePages(cpu, ok, order: 10)
+    }
+
+    @Test("pgdat_balanced(): one zone up to highest_zoneidx at its high watermark balances the node, not every zone")
+    func pgdatBalanced() throws {
+        let k = try TestKernel.make(perNode: 16 << 20, dma: 1 << 20, dma32: 4 << 20)
+        let dma = k.nodes[0].zones[0], dma32 = k.nodes[0].zones[1], normal = k.nodes[0].zones[2]
+        let taken = normal.drainBuddy(leaving: normal.watermarks.high / 2)
+        #expect(normal.freePages < normal.watermarks.high)
+        #expect(dma32.freePages > dma32.watermarks.high + dma32.lowmemReserve[ZoneType.normal.rawValue])
+        #expect(k.pgdatBalanced(0, highest: .normal), "DMA32 at high is enough for a Normal waker")
+        #expect(!k.balanceNode(0, cpu: nil, highest: .normal), "kswapd finds nothing to do")
+        let taken32 = dma32.drainBuddy(leaving: dma32.watermarks.high / 2)
+        let takenDMA = dma.drainBuddy(leaving: dma.watermarks.high / 2)
+        #expect(!k.pgdatBalanced(0, highest: .normal))
+        #expect(!k.pgdatBalanced(0, highest: .dma))
+        normal.giveBack(taken)
+        #expect(k.pgdatBalanced(0, highest: .normal))
+        #expect(!k.pgdatBalanced(0, highest: .dma32), "a DMA32 waker cannot use Normal")
+        dma32.giveBack(taken32); dma.giveBack(takenDMA)
+    }
+
+    @Test("___slab_alloc(): kmem_cache_alloc_node() tries the node with GFP_NOWAIT|__GFP_THISNODE, then falls back to other nodes; __GFP_THISNODE fails")
+    func allocNodeFallback() throws {
+        let k = try TestKernel.make("pack:2 [numa] core:1 pu:1", perNode: 16 << 20, dma: 0, dma32: 0)
+        let s = try SlabAllocator(kernel: k)
+        let cache = try s.createCache(name: "nodebound", size: 512)
+        let cpu = k.cpus[0]
+        let node1 = k.nodes[1].zones.filter { !$0.isEmpty }
+        let held = node1.map { $0.drainBuddy(leaving: 0) }
+        #expect(cache.allocNode(cpu, GFP.kernel.union(.thisnode), node: 1) == nil, "the caller insisted on node 1")
+        let p = try #require(cache.allocNode(cpu, .kernel, node: 1))
+        #expect(k.nodeOf(pfn: k.virtToPFN(p)!) == 0, "served from node 0 after node 1 had nothing")
+        let q = try #require(cache.allocNode(cpu, .kernel, node: 1), "the rest of that slab serves the next call")
+        cache.free(cpu, p); cache.free(cpu, q)
+        for (z, pages) in zip(node1, held) { z.giveBack(pages) }
+    }
+}

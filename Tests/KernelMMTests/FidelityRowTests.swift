@@ -71,3 +71,69 @@ import Testing
         for (z, pages) in zip(node1, held) { z.giveBack(pages) }
     }
 }
+
+/// do_anonymous_page() / do_wp_page() of Linux 6.12 for private anonymous memory.
+@Suite(.serialized) struct ZeroPageTests {
+    static let PG = KernelMM.PAGE_SIZE
+
+    @Test("do_anonymous_page(): a read fault maps the shared zero page read-only and allocates nothing")
+    func readFaultMapsZeroPage() throws {
+        let k = try TestKernel.make("pack:2 [numa] core:1 pu:1", perNode: 16 << 20)
+        let mmu = try MMU(kernel: k)
+        mmu.debugChecks = true
+        let cpu = k.cpus[0]
+        let space = try mmu.createAddressSpace(name: "t", cpu: cpu)
+        let va = try #require(mmu.mmap(cpu, space, length: 4 * Self.PG))
+        #expect(try mmu.access(cpu, space, va, bytes: 64, write: false) == 0, "reads zeroes")
+        let free = k.zones.reduce(0) { $0 + $1.freePages } + k.pcpPages(zone: 2) + k.pcpPages(zone: 5)
+        for i in 1..<4 { _ = try mmu.access(cpu, space, va + UInt64(i * Self.PG), bytes: 8, write: false) }
+        #expect(k.zones.reduce(0) { $0 + $1.freePages } + k.pcpPages(zone: 2) + k.pcpPages(zone: 5) == free,
+                "three more read faults, not one page")
+        let ptes = (0..<4).map { space.pageTable.walk(va + UInt64($0 * Self.PG)).pte! }
+        #expect(Set(ptes.map(\.pfn)).count == 1, "one zero page behind all of them")
+        #expect(ptes.allSatisfy { !$0.isWritable && $0.isSpecial })
+        mmu.destroy(space, cpu: cpu)
+        mmu.teardown(cpu: cpu)
+        k.drainPCP(cpu)
+        #expect(k.checkPages(expectAllFree: true).isEmpty, "munmap left the zero page alone; teardown gave it back")
+    }
+
+    @Test("wp_page_copy(): the first write to a zero-page mapping allocates a zeroed page where the writer's policy puts it, and shoots the zero page's translation down")
+    func writeAfterReadPlacesAtWrite() throws {
+        let k = try TestKernel.make("pack:2 [numa] core:1 pu:1", perNode: 16 << 20)
+        let mmu = try MMU(kernel: k)
+        mmu.debugChecks = true
+        mmu.synchronousIPIs = true
+        let reader = k.cpus[1], writer = k.cpus[0]   // node 1 reads first, node 0 writes
+        mmu.enter(reader); mmu.enter(writer)
+        let space = try mmu.createAddressSpace(name: "t", cpu: writer)
+        let va = try #require(mmu.mmap(writer, space, length: Self.PG))
+        _ = try mmu.access(reader, space, va, bytes: 8, write: false)
+        #expect(mmu.tlbs[1].holds(asid: space.asid, va: va))
+        try mmu.access(writer, space, va + 16, bytes: 8, write: true, pattern: 0x42)
+        let e = try #require(space.pageTable.walk(va).pte)
+        #expect(e.isWritable && !e.isSpecial)
+        #expect(k.nodeOf(pfn: e.pfn) == 0, "placed by the first write (first touch), not the first read")
+        #expect(k.pfnToVirt(e.pfn).load(as: UInt8.self) == 0 && (k.pfnToVirt(e.pfn) + 16).load(as: UInt8.self) == 0x42)
+        #expect(!mmu.tlbs[1].holds(asid: space.asid, va: va), "the reader's zero-page translation was shot down")
+        #expect(try mmu.access(reader, space, va + 16, bytes: 1, write: false) == 0x42, "the reader sees the write")
+        #expect(mmu.totals.staleUses == 0)
+        #expect(space.mappedPages == 1)
+        mmu.destroy(space, cpu: writer)
+        mmu.teardown(cpu: writer)
+        k.drainPCP(writer); k.drainPCP(reader)
+        #expect(k.checkPages(expectAllFree: true).isEmpty)
+    }
+
+    @Test("A write to a read-only mapping over the zero page is still SEGV_ACCERR")
+    func readOnlyStaysReadOnly() throws {
+        let k = try TestKernel.make(perNode: 16 << 20)
+        let mmu = try MMU(kernel: k)
+        let cpu = k.cpus[0]
+        let space = try mmu.createAddressSpace(name: "t", cpu: cpu)
+        let ro = try #require(mmu.mmap(cpu, space, length: Self.PG, prot: .readOnly))
+        _ = try mmu.access(cpu, space, ro, bytes: 8, write: false)
+        #expect(throws: MMU.AccessError.readOnly(ro)) { try mmu.access(cpu, space, ro, bytes: 8, write: true) }
+        mmu.destroy(space, cpu: cpu)
+    }
+}

@@ -74,11 +74,14 @@ public final class Kernel: @unchecked Sendable {
             for type in ZoneType.allCases {
                 let pages = sizes[type.rawValue]
                 let batch = config.pcpBatch ?? PerCPUPages.batch(zonePages: pages)
+                let marks = config.watermarks ?? Watermarks.computed(zonePages: pages, totalPages: totalPages)
+                let localCPUs = machine.nodes[n].pus.count
+                let high = config.pcpHigh ?? PerCPUPages.high(lowWatermark: marks.low, batch: batch,
+                                                             cpusOnNode: localCPUs > 0 ? localCPUs : machine.pus.count)
                 zones.append(Zone(node: n, type: type, startPFN: pfn, pages: pages, maxOrder: config.maxOrder,
                                   base: memory.base + offset, meta: memMap + pfn, lockPolicy: config.zoneLock, log: log,
-                                  watermarks: config.watermarks ?? Watermarks.computed(zonePages: pages, totalPages: totalPages),
-                                  lowmemReserve: Self.lowmemReserve(of: type, sizes: sizes),
-                                  pcpBatch: batch, pcpHigh: config.pcpHigh ?? PerCPUPages.high(batch: batch)))
+                                  watermarks: marks, lowmemReserve: Self.lowmemReserve(of: type, sizes: sizes),
+                                  pcpBatch: batch, pcpHigh: high))
                 pfn += pages
                 offset += pages * PAGE_SIZE
             }

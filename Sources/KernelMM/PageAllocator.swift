@@ -51,11 +51,14 @@ extension Kernel {
             m.pointee.next = list.pointee.head
             list.pointee.head = p.index
             list.pointee.count += 1
-            // A zone under pressure (below high, or someone waiting) gets its pages back at
-            // once, as ZONE_BELOW_HIGH shrinks pcp->high in Linux.
-            let pressure = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
-            let high = pressure ? 0 : z.pointee.pcpHigh
-            if Int(list.pointee.count) > high { drainPCPList(cpu, z, list, order: order, pressure: pressure) }
+            // `nr_pcp_high()`: pages over every order's list against high; while reclaim is
+            // under way (the zone below its high watermark, or someone waiting for free pages)
+            // against min(4 × batch, high).
+            let reclaim = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
+            let high = reclaim ? Swift.min(z.pointee.pcpBatch << 2, z.pointee.pcpHigh) : z.pointee.pcpHigh
+            if pcpCount(cpu, zone: Int(p.zone)) >= high {
+                drainPCPList(cpu, z, list, order: order, pages: PerCPUPages.toFree(batch: z.pointee.pcpBatch, high: high))
+            }
         } else {
             z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
             injectRemoteCost(cpu, node: z.pointee.node)
@@ -65,13 +68,19 @@ extension Kernel {
         }
     }
 
-    /// `free_pcppages_bulk()` when a list grew past high: a batch back to the buddy areas, or
-    /// all of it when the zone is under pressure.
+    /// `pcp->count`: pages on all of this CPU's lists of one zone.
+    @inline(__always) func pcpCount(_ cpu: CPUContext, zone: Int) -> Int {
+        let l = cpu.pcp + zone * PerCPUPages.orders
+        return Int(l[0].count) + Int(l[1].count) << 1 + Int(l[2].count) << 2 + Int(l[3].count) << 3
+    }
+
+    /// `free_pcppages_bulk()` when the lists reached high: `pages` worth back to the buddy
+    /// areas. Deliberate simplification: from the list just freed to only, where the kernel
+    /// goes round the lists of every order starting there.
     @inline(never)
     func drainPCPList(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
-                      order: Int, pressure: Bool) {
-        let count = Int(list.pointee.count)
-        let n = pressure ? count : Swift.max(count - z.pointee.pcpHigh, z.pointee.pcpBatch)
+                      order: Int, pages: Int) {
+        let n = Swift.min(Int(list.pointee.count), Swift.max(pages >> order, 1))
         z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
         z.pointee.freePCPBulk(order: order, count: n, from: list)

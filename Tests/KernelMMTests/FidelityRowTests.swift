@@ -137,3 +137,51 @@ import Testing
         mmu.destroy(space, cpu: cpu)
     }
 }
+
+/// The per-CPU page lists' high mark (mm/page_alloc.c, Linux 6.12).
+@Suite struct PCPHighTests {
+    static func kernel(batch: Int, high: Int?) throws -> Kernel {
+        try TestKernel.make(perNode: 16 << 20, dma: 0, dma32: 0) { c in c.pcpBatch = batch; c.pcpHigh = high }
+    }
+
+    @Test("free_unref_page_commit(): pcp->count counts pages over every order's list, not blocks of one order")
+    func countsPages() throws {
+        let k = try Self.kernel(batch: 2, high: 16)
+        let cpu = k.cpus[0]
+        let z = k.nodes[0].zone(.normal)
+        let blocks = (0..<3).map { _ in k.allocPages(cpu, .kernel, order: 3)! }
+        let list = cpu.pcp + z.index * PerCPUPages.orders + 3
+        k.freePages(cpu, blocks[0], order: 3)
+        #expect(list.pointee.count == 1)
+        k.freePages(cpu, blocks[1], order: 3)   // 16 pages: at high
+        #expect(list.pointee.count == 1, "two blocks are 16 pages, which reached high")
+        k.freePages(cpu, blocks[2], order: 3)
+        #expect(k.pcpCount(cpu, zone: z.index) < 16)
+    }
+
+    @Test("zone_highsize() at boot: the low watermark over the node's CPUs, at least 4 x batch")
+    func bootHigh() throws {
+        let k = try TestKernel.make("pack:1 [numa] core:2 pu:1", perNode: 64 << 20, dma: 0, dma32: 0,
+                                    watermarks: Watermarks(min: 512, low: 1024, high: 1536))
+        let z = k.nodes[0].zone(.normal)
+        #expect(z.pcpHigh == max(1024 / 2, z.pcpBatch * 4))
+    }
+
+    @Test("nr_pcp_high(): while reclaim is under way the lists keep up to min(4 x batch, high) pages, not none")
+    func pressureLowersHigh() throws {
+        let k = try TestKernel.make(perNode: 16 << 20, dma: 0, dma32: 0, watermarks: Watermarks(min: 64, low: 128, high: 256)) { c in
+            c.pcpBatch = 4; c.pcpHigh = 200
+        }
+        let cpu = k.cpus[0]
+        let z = k.nodes[0].zone(.normal)
+        let pages = (0..<10).map { _ in k.allocPages(cpu, .kernel, order: 0)! }
+        _ = k.drainPCP(cpu)
+        let held = z.drainBuddy(leaving: 100)   // below the high watermark: kswapd would be at work
+        for p in pages.prefix(10) { k.freePages(cpu, p, order: 0) }
+        let count = k.pcpCount(cpu, zone: z.index)
+        #expect(count > 0, "pressure lowers high; it does not empty the lists on every free")
+        #expect(count < 16, "held below min(4 x batch, high) = 16")
+        _ = k.drainPCP(cpu)
+        z.giveBack(held)
+    }
+}

@@ -96,9 +96,10 @@ public final class Kernel: @unchecked Sendable {
         cores = .allocate(capacity: zones.count)
         cores.initialize(from: zones.map(\.core), count: zones.count)
         self.reclaimLocks = nodes.map { KernelLock(name: "reclaim \($0.id)", policy: .mutex) }
+        let orders = machine.distances.zonelistOrders(ids: machine.nodeOSIndexes, hasCPUs: machine.nodes.map { !$0.pus.isEmpty })
         self.zonelists = machine.nodes.indices.map { n in
             ZoneType.allCases.map { highest in
-                machine.distances.fallbackOrder(from: n, ids: machine.nodeOSIndexes).flatMap { other in
+                orders[n].flatMap { other in
                     stride(from: highest.rawValue, through: 0, by: -1).map { other * ZoneType.allCases.count + $0 }
                 }
             }

@@ -53,8 +53,12 @@ public final class Kernel: @unchecked Sendable {
         self.config = config
         self.log = log
         pthread_mutex_init(shrinkerLock, nil)
-        let sizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
-        let totalPages = sizes.reduce(0, +) * machine.nodes.count
+        // x86-64: ZONE_DMA (below 16 MiB) and ZONE_DMA32 (below 4 GiB) exist only on the node
+        // that holds low physical memory — node 0 here, whose arena starts at PFN 0. Every
+        // other node is all ZONE_NORMAL; GFP_DMA from there goes to node 0 by the zonelist.
+        let lowSizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
+        let highSizes = [0, 0, config.perNodeBytes / PAGE_SIZE]
+        let totalPages = config.perNodeBytes / PAGE_SIZE * machine.nodes.count
         // All nodes' arenas side by side in one reservation, and one `mem_map` for all of them
         // (FLATMEM), so that virt_to_page() is a subtraction and a shift.
         let pagesPerNode = config.perNodeBytes / PAGE_SIZE
@@ -71,6 +75,7 @@ public final class Kernel: @unchecked Sendable {
                                             at: physicalBase + n * config.perNodeBytes)
             var offset = 0
             var zones: [Zone] = []
+            let sizes = n == 0 ? lowSizes : highSizes
             for type in ZoneType.allCases {
                 let pages = sizes[type.rawValue]
                 let batch = config.pcpBatch ?? PerCPUPages.batch(zonePages: pages)

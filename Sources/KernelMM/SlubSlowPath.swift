@@ -5,6 +5,15 @@ import Foundation
 /// get a partial slab, allocate a new slab), `__slab_free` (cmpxchg on the slab's freelist,
 /// with the node lock only when the slab must move on or off a list), `deactivate_slab`,
 /// `discard_slab`, and flushing a CPU's slab.
+///
+/// Freezing, a deliberate difference from Linux 6.12: since 6.8 ("delay freezing of partial
+/// slabs") only a CPU's active slab is frozen; slabs on a CPU's partial list stay unfrozen and
+/// are told apart from node-partial slabs by a flag, and a free into one of them takes the
+/// node lock when it must leave a list. The model keeps the earlier rule: a full slab that
+/// gets its first free is frozen for the freeing CPU and put on its partial list without a
+/// lock, and slabs taken onto a CPU's partial list from the node list are frozen too. Which
+/// CPU may allocate from which slab, and the budgets (`set_cpu_partial`), are the same; what
+/// differs is which frees of such slabs take the node's list_lock.
 extension KmemCache {
     static let wordOffset = MemoryLayout<Page>.offset(of: \Page.privateWord)!
 

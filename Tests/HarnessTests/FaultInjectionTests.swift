@@ -9,11 +9,13 @@ import Testing
     static let misusePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Configs/misuse.yaml").path
 
-    /// Configs/misuse.yaml, made short: deterministic (one thread, seeded order) or concurrent.
+    /// Configs/misuse.yaml, made short: deterministic (one thread, seeded order) or concurrent,
+    /// by operation count either way, so that a loaded machine still injects every kind.
     static func misuse(slubDebug: Bool, deterministic: Bool) throws -> StressConfig {
         var c = try ConfigLoader.load(path: misusePath)
         c.run.slubDebug = slubDebug
-        if deterministic { c.run.deterministic = true; c.run.operations = 4000 } else { c.run.durationNS = 300_000_000 }
+        c.run.deterministic = deterministic
+        c.run.operations = 4000
         return c
     }
 

@@ -91,6 +91,7 @@ public final class SlabAllocator: @unchecked Sendable {
     /// CPUs must be quiet (the kernel would flush them by IPI; here the caller runs the flush on
     /// their behalf).
     public func destroyCache(_ cache: KmemCache, cpu: CPUContext) throws {
+        cpu.mightSleep(log: kernel.log, at: "mm/slab_common.c kmem_cache_destroy")   // slab_mutex
         let inUse = cache.objectsInUse
         if inUse > 0 {
             _ = arch_fetch_add_u64(cache.errorCounts + SlabErrorKind.busyDestroy.rawValue, 1)

@@ -126,3 +126,26 @@ import Testing
         _ = k
     }
 }
+
+/// Entries that take sleeping locks (slab_mutex, mmap_lock) check might_sleep() too; mmap and
+/// munmap through the mmap_lock, a mutex whose lock() checks it (down_write()'s might_sleep()).
+@Suite struct SleepingEntryTests {
+    @Test("kmem_cache_destroy(), mmap() and munmap() call might_sleep(): reported from atomic context")
+    func sleepingEntries() throws {
+        let k = try TestKernel.make(perNode: 16 << 20)
+        let s = try SlabAllocator(kernel: k)
+        let mmu = try MMU(kernel: k)
+        let cpu = k.cpus[0]
+        let cache = try s.createCache(name: "gone", size: 64)
+        try cpu.atomicSection { try s.destroyCache(cache, cpu: cpu) }
+        #expect(k.log.count(.sleepInAtomic) == 1)
+        let space = try mmu.createAddressSpace(name: "t", cpu: cpu)
+        let va = cpu.atomicSection { mmu.mmap(cpu, space, length: 4096) }
+        #expect(k.log.count(.sleepInAtomic) == 2)
+        cpu.atomicSection { mmu.munmap(cpu, space, va!, length: 4096) }
+        #expect(k.log.count(.sleepInAtomic) == 3)
+        _ = mmu.mmap(cpu, space, length: 4096)
+        #expect(k.log.count(.sleepInAtomic) == 3, "process context: quiet")
+        mmu.destroy(space, cpu: cpu)
+    }
+}

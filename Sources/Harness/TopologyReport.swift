@@ -11,7 +11,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         public var osIndex: Int
         public var memoryBytes: UInt64
         public var cpus: [Int]
-        public var cpusOs: [Int]
+        public var cpusOS: [Int]
         public var memoryOnly: Bool
     }
     public struct Mapping: Codable, Sendable, Equatable {
@@ -21,9 +21,6 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         public var memoryHostNodes: [Int]?
         public var oversubscription: Int
         public var ratio: String
-        enum CodingKeys: String, CodingKey {
-            case hostPUs = "hostPus", hostNodes, memoryHostNodes, oversubscription, ratio
-        }
     }
     public struct Distances: Codable, Sendable, Equatable {
         public var origin: String
@@ -55,7 +52,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         source = machine.source
         nodes = machine.nodes.map { n in
             Node(index: n.logicalIndex, osIndex: n.osIndex, memoryBytes: n.memoryBytes, cpus: n.pus,
-                 cpusOs: n.pus.map { machine.pus[$0].osIndex }, memoryOnly: n.isMemoryOnly)
+                 cpusOS: n.pus.map { machine.pus[$0].osIndex }, memoryOnly: n.isMemoryOnly)
         }
         packages = machine.packages.count
         cores = machine.cores.count
@@ -76,10 +73,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
     }
 
     public func json() -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        enc.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try! enc.encode(self), as: UTF8.self)
+        String(decoding: try! JSONCoding.encoder().encode(self), as: UTF8.self)
     }
 
     /// `numactl --hardware` layout (OS indexes in ascending order, MB), then a tree summary and
@@ -91,7 +85,7 @@ public struct TopologyReport: Codable, Sendable, Equatable {
         let ids = order.map { nodes[$0].osIndex }
         out += "available: \(nodes.count) nodes (\(Self.ranges(ids)))\n"
         for n in order.map({ nodes[$0] }) {
-            out += "node \(n.osIndex) cpus:" + n.cpusOs.sorted().map { " \($0)" }.joined() + "\n"
+            out += "node \(n.osIndex) cpus:" + n.cpusOS.sorted().map { " \($0)" }.joined() + "\n"
             out += "node \(n.osIndex) size: \(n.memoryBytes >> 20) MB\n"
         }
         out += "node distances:\nnode " + ids.map { String(format: "%3d ", $0) }.joined() + "\n"

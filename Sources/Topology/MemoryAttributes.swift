@@ -13,11 +13,6 @@ public struct MemoryAttributeValue: Sendable, Codable, Equatable {
     public var initiatorNodes: [Int]
     public var initiatorCPUs: [Int]
     public var value: UInt64
-
-    enum CodingKeys: String, CodingKey {
-        // Spelled so that JSON key conversion gives initiator_cpus / initiatorCpus.
-        case node, nodeOS = "nodeOs", initiatorNodes, initiatorCPUs = "initiatorCpus", value
-    }
 }
 
 /// One attribute (Latency in ns, Bandwidth in MiB/s, or their Read/Write variants) over all nodes.

@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the allocator fast paths next to glibc malloc/free, in one run, on pinned CPUs.",
-        discussion: "Pairs (slab, kmalloc, pages per lock policy and CPU count), the PCP refill/drain path, TLB hit and miss translation, shootdown cost against CPUs and the executor overhead. --scaling instead runs three workloads at 1, 2, 4, … host PUs and writes scaling.csv (plot it with numastress report).")
+        discussion: "Pairs (slab, kmalloc, pages per lock policy and CPU count), the PCP refill/drain path, TLB hit and miss translation, shootdown cost against CPUs and the executor overhead. --scaling instead runs three workloads at 1, 2, 4, … host PUs and writes scaling.csv (plot it with numastress report). " + CLIConventions.exitStatus("0 measured; 2 a bad option value"))
 
     @Option(help: "Only cases whose name contains this text (the glibc reference always runs); 'shootdown' and 'executor' select those tables.")
     var filter: String?
@@ -54,6 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     struct BenchReport: Encodable {
+        var schema = "numastress.bench/1"
         var cases: [BenchResult]
         var shootdown: [ShootdownBench.Point]
         var executor: [ExecutorBench.Point]
@@ -70,16 +71,18 @@ struct BenchCommand: AsyncParsableCommand {
         let points = try await ScalingBench.run(cpuCounts: counts, durationMS: ms) { p in
             if !json { print(ScalingBench.row(p)); fflush(nil) }
         }
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
-        let dir = "\(results)/bench-scaling/\(stamp)"
+        let dir = "\(results)/bench-scaling/\(ResultWriter.timestamp())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try ScalingBench.csv(points).write(toFile: dir + "/scaling.csv", atomically: true, encoding: .utf8)
-        if json { print(try encode(points)) } else { print("results: \(dir)  (numastress report \(dir) draws the curve)") }
+        if json { print(try encode(ScalingReport(points: points))) } else { print("results: \(dir)  (numastress report \(dir) draws the curve)") }
+    }
+
+    struct ScalingReport: Encodable {
+        var schema = "numastress.bench-scaling/1"
+        var points: [ScalingBench.Point]
     }
 
     func encode<T: Encodable>(_ value: T) throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try enc.encode(value), as: UTF8.self)
+        String(decoding: try JSONCoding.encoder().encode(value), as: UTF8.self)
     }
 }

@@ -6,10 +6,10 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare-allocators",
         abstract: "Run one config's object traffic through the slab layer, glibc malloc, and preloaded jemalloc, tcmalloc and mimalloc; print the ratio table.",
-        discussion: "Each contender runs in its own process (LD_PRELOAD for the peers), --runs times, interleaved; the median is reported. scripts/compare-allocators installs the peers first.")
+        discussion: "Each contender runs in its own process (LD_PRELOAD for the peers), --runs times, interleaved; the median is reported. scripts/compare-allocators installs the peers first. The tables are saved as comparison.md beside the runs. " + CLIConventions.exitStatus("0 compared; 2 a config is not valid, a run failed, or a preload did not take"))
 
-    @Argument(help: "Configs to compare on (default Configs/allocator-compare.yaml and Configs/allocator-compare-remote.yaml); one table each.")
-    var configs: [String] = ["Configs/allocator-compare.yaml", "Configs/allocator-compare-remote.yaml"]
+    @Argument(help: "Configs to compare on, one table each; this package's Configs/allocator-compare.yaml and Configs/allocator-compare-remote.yaml when left out.")
+    var configs: [String] = []
 
     @Option(help: "Runs per contender (median reported).")
     var runs = 3
@@ -25,6 +25,8 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard runs > 0 else { throw failInput("--runs must be positive") }
+        let configs = self.configs.isEmpty
+            ? ["Configs/allocator-compare.yaml", "Configs/allocator-compare-remote.yaml"].map(PackagePaths.resolve) : self.configs
         var names: [String] = []
         for config in configs {
             do { names.append(try ConfigLoader.load(path: config).name) } catch {
@@ -36,8 +38,9 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
         for m in missing {
             FileHandle.standardError.write(Data("compare-allocators: \(m.label) left out: install Debian's \(m.package) (scripts/compare-allocators does)\n".utf8))
         }
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let stamp = ResultWriter.timestamp()
         var failures: [String] = []
+        var saved = ""
         for (config, name) in zip(configs, names) {
             var measured: [[RunResult]] = Array(repeating: [], count: contenders.count)
             // Interleaved (A B C …, A B C …) so drift on the machine hits every contender alike.
@@ -54,12 +57,15 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
                 rows.append(.init(contender: c, mallocSeen: f.first?.malloc ?? "unknown", opsPerSec: f.map(\.opsPerSec),
                                   cpus: f.first?.cpus ?? 1, p99NS: f.map(\.p99NS).sorted()[f.count / 2]))
             }
-            print("== \(name) (\(config)), median of \(runs) run(s)")
-            print(AllocatorComparison.table(rows))
+            let table = "== \(name) (\(config)), median of \(runs) run(s)\n" + AllocatorComparison.table(rows)
+            print(table)
+            saved += table + "\n"
             failures += rows.filter { !AllocatorComparison.preloadTook($0) }
                 .map { "\($0.contender.label): LD_PRELOAD=\($0.contender.preload ?? "") did not take (the run used \($0.mallocSeen))" }
         }
-        print("runs: \(results)/\(stamp)/")
+        // The tables are kept beside the runs they were made from.
+        try? ("```\n" + saved + "```\n").write(toFile: "\(results)/\(stamp)/comparison.md", atomically: true, encoding: .utf8)
+        print("runs and comparison.md: \(results)/\(stamp)/")
         if let first = failures.first { throw failInput(first) }
     }
 

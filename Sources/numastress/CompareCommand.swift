@@ -11,10 +11,12 @@ struct CompareCommand: ParsableCommand {
             --max-regression (--max-tail-regression for p99) and a two-sided Mann–Whitney U test gives \
             p < --alpha; IMPROVED the other way; otherwise ok. Throughput is operations per CPU-second \
             of the measured phase, so other processes' load on the machine does not count. Record results with --repetitions 5 or more: with 3 a side no change can \
-            reach p < 0.05. Exit status: 0 nothing failed; 1 a regression, a changed counter, a missing \
-            metric (or, with --strict, a metric not judged); 2 the results cannot be compared (unreadable, \
-            incomplete, or of different configs or machines without --force).
-            """)
+            reach p < 0.05.
+            """ + " " + CLIConventions.exitStatus("""
+            0 nothing failed; 1 a regression, a changed counter, a missing metric (or, with --strict, a \
+            metric not judged); 2 the results cannot be compared (unreadable, incomplete, or of \
+            different configs or machines without --force)
+            """))
 
     @Argument(help: "Baseline result.json (or a Results run folder).")
     var baseline: String
@@ -49,6 +51,9 @@ struct CompareCommand: ParsableCommand {
     @Flag(name: .customLong("no-timings"), help: "Judge counters and ratios only (e.g. against a baseline from another machine).")
     var noTimings = false
 
+    @Flag(help: "Print every metric's verdict as JSON (schema numastress.compare/1) instead of the table.")
+    var json = false
+
     func run() throws {
         var options = Comparison.Options()
         options.maxRegression = try Self.fraction(maxRegression, "--max-regression")
@@ -66,16 +71,17 @@ struct CompareCommand: ParsableCommand {
         if !check.mismatches.isEmpty && !force {
             throw failInput(check.mismatches.joined(separator: "\n       ") + "\n       (--force compares them anyway)")
         }
-        for m in check.mismatches { print("note: compared anyway (--force): \(m)") }
-        for n in check.notes { print("note: \(n)") }
-
+        let notes = check.mismatches.map { "compared anyway (--force): \($0)" } + check.notes
         let c = Comparison(baseline: base, now: now, options: options)
-        print(c.table(showAll: all), terminator: "")
-        if c.failed { throw ExitCode(1) }
-        if strict && !c.notJudged.isEmpty {
-            print("--strict: \(c.notJudged.count) metric(s) could not be judged")
-            throw ExitCode(1)
+        let strictFails = strict && !c.notJudged.isEmpty
+        if json {
+            printJSON(ComparisonJSON(c, baseline: basePath, result: nowPath, notes: notes, failed: c.failed || strictFails))
+        } else {
+            for n in notes { print("note: \(n)") }
+            print(c.table(showAll: all), terminator: "")
+            if strictFails { print("--strict: \(c.notJudged.count) metric(s) could not be judged") }
         }
+        if c.failed || strictFails { throw ExitCode(1) }
     }
 
     static func fraction(_ text: String, _ option: String) throws -> Double {
@@ -88,5 +94,39 @@ struct CompareCommand: ParsableCommand {
         var isDir: ObjCBool = false
         let path = FileManager.default.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue ? p + "/result.json" : p
         do { return (path, try ResultWriter.read(path)) } catch { throw failInput("cannot read \(path): \(error.localizedDescription)") }
+    }
+}
+
+/// `compare --json`: every metric judged, as the table shows it.
+struct ComparisonJSON: Encodable {
+    var schema = "numastress.compare/1"
+    var baseline: String
+    var result: String
+    var failed: Bool
+    var notes: [String]
+    var metrics: [Metric]
+
+    struct Metric: Encodable {
+        var metric: String
+        var kind: String
+        var baseline: Double?
+        var now: Double?
+        var change: Double?
+        var p: Double?
+        var verdict: String
+        var whyNotJudged: String?
+    }
+
+    init(_ c: Comparison, baseline: String, result: String, notes: [String], failed: Bool) {
+        self.baseline = baseline
+        self.result = result
+        self.failed = failed
+        self.notes = notes
+        metrics = c.rows.map { r in
+            var why: String? = nil
+            if case .notJudged(let reason) = r.verdict { why = reason }
+            return Metric(metric: r.metric, kind: r.kind.rawValue, baseline: r.baseline, now: r.now, change: r.change, p: r.p,
+                          verdict: r.verdict.label.lowercased().replacingOccurrences(of: " ", with: "_"), whyNotJudged: why)
+        }
     }
 }

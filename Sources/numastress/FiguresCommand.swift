@@ -7,7 +7,8 @@ import Harness
 struct FiguresCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "figures",
-        abstract: "List the figures expect: lines may name (every concrete name for a config).")
+        abstract: "List the figures expect: lines may name (every concrete name for a config).",
+        discussion: CLIConventions.exitStatus("0 listed; 2 the config is not valid"))
 
     @Argument(help: "A config: list its concrete figure names instead of the families.")
     var config: String?

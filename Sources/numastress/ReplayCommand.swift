@@ -12,9 +12,11 @@ struct ReplayCommand: AsyncParsableCommand {
             Each trace CPU's allocations and frees run on a logical CPU of the chosen topology \
             (same node, same rank, wrapping), frees paired with allocations by pointer or pfn. \
             Prints the run's summary, the replay figures and the slab geometry against the recording \
-            kernel's. Exit status: 0 ok; 1 an invariant failed or the run stopped; 2 bad input (a \
-            malformed line with --strict, as FILE:LINE); 3 the results could not be written.
-            """)
+            kernel's.
+            """ + " " + CLIConventions.exitStatus("""
+            0 ok; 1 an invariant failed or the run stopped; 2 bad input (a malformed line with --strict, \
+            as FILE:LINE); 3 the results could not be written; 128+N ended by signal N
+            """))
 
     @Argument(help: "The trace file (from `numastress trace record`).")
     var trace: String
@@ -39,8 +41,6 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Override run.seed.")
     var seed: UInt64?
 
-    @Flag(help: "Print result.json instead of the summary.")
-    var json = false
 
 
     func run() async throws {
@@ -71,7 +71,7 @@ struct ReplayCommand: AsyncParsableCommand {
             throw failInput("\(error)")
         }
         var options = Runner.Options()
-        options.progress = !output.quiet && !json
+        options.progress = !output.quiet && !output.json
         options.probeAccessCost = !output.noProbe
         StopSignal.install()
         defer { StopSignal.reset() }
@@ -83,9 +83,8 @@ struct ReplayCommand: AsyncParsableCommand {
             throw failInput("cannot start the replay of \(trace): \(error)")
         }
         let r = outcome.run.result
-        try output.publish(summary: { dir in
-            json ? ResultWriter.json(r) : Summary.text(r, resultDir: dir) + Replay.report(outcome) + "\n"
-        }) { try ResultWriter.write(outcome.run, root: output.results) }
+        try output.publish(summary: { dir in Summary.text(r, resultDir: dir) + Replay.report(outcome) + "\n" },
+                           json: { ResultWriter.json(r) }) { try ResultWriter.write(outcome.run, root: output.results) }
         try output.exit(complete: r.complete, invariants: r.invariants.passed)
     }
 }

@@ -6,7 +6,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Draw a Results folder's plots (PNG, with gnuplot) and write report.html beside them.",
-        discussion: "Plots: latency percentile distributions (HdrHistogram style, one line per GFP class), lock wait and hold times, the NUMA access-cost heatmap (measured beside modelled), free pages per order over time with the watermarks, throughput per CPU by node, and the scaling curve of a `bench --scaling` folder. Tables come from result.json (numastat per node included). A plot that cannot be drawn is named on the page, never fatal. scripts/report installs gnuplot first.")
+        discussion: "Plots: latency percentile distributions (HdrHistogram style, one line per GFP class), lock wait and hold times, the NUMA access-cost heatmap (measured beside modelled), free pages per order over time with the watermarks, throughput per CPU by node, and the scaling curve of a `bench --scaling` folder. Tables come from result.json (numastat per node included). A plot that cannot be drawn is named on the page, never fatal. scripts/report installs gnuplot first. " + CLIConventions.exitStatus("0 report.html written (plots that could not be drawn are named in it); 2 the folder holds no results"))
 
     @Argument(help: "A Results folder (Results/<config>/<timestamp>) or a bench --scaling folder.")
     var resultDir: String

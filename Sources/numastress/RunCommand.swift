@@ -6,15 +6,15 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a stress config and write its Results folder.",
-        discussion: """
-            Exit status: 0 ok; 1 an invariant check failed or the run stopped on an error; 2 bad config, \
+        discussion: CLIConventions.exitStatus("""
+            0 ok; 1 an invariant check failed or the run stopped on an error; 2 bad config, \
             options or results folder (nothing ran); 3 the run finished but its results folder could not \
             be written (the summary is printed instead); 4 an expect: line failed; 128+N ended by signal N \
-            (130 SIGINT, 143 SIGTERM, 129 SIGHUP): the result is still written, marked complete: false.
-            """)
+            (130 SIGINT, 143 SIGTERM, 129 SIGHUP): the result is still written, marked complete: false
+            """))
 
-    @Argument(help: "The config (default Configs/quickstart.yaml).")
-    var config: String = "Configs/quickstart.yaml"
+    @Argument(help: ArgumentHelp("The config; Configs/quickstart.yaml of this package when left out.", valueName: "config"))
+    var config: String?
 
     @OptionGroup var output: RunOutputOptions
 
@@ -27,11 +27,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Override run.seed.")
     var seed: UInt64?
 
-    @Option(help: "Schedule shaking: SEED or SEED:P (chance per lock/refill/remote-free point, default 0.02). The seed replays the same shaking.")
-    var shake: String?
+    @Option(help: ArgumentHelp("Schedule shaking: a seed, and the chance per lock, refill and remote-free point (0.02 when left out). The seed replays the same shaking.", valueName: "seed[:p]"))
+    var shake: ShakeSpec?
 
     @Option(help: "Send every workload's objects to this allocator: kernel (the modelled slab and page allocators) or malloc (the process's malloc/free).")
-    var allocator: String?
+    var allocator: AllocatorChoice?
 
     @Option(help: "Override run.repetitions: how many times the run is repeated; compare judges timings over them (record baselines with 5 or more).")
     var repetitions: Int?
@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         var cfg: StressConfig
         var injectDelayNS: UInt64 = 0
         do {
-            cfg = try ConfigLoader.load(path: config)
+            cfg = try ConfigLoader.load(path: config ?? PackagePaths.resolve("Configs/quickstart.yaml"))
             // Overrides obey the config's own rules: run.duration > 0, both at most 30 days.
             if let d = duration {
                 let ns = try Units.duration(d)
@@ -71,21 +71,13 @@ struct RunCommand: AsyncParsableCommand {
             cfg.override { $0.run.repetitions = repetitions }
         }
         if let allocator {
-            guard let choice = AllocatorChoice(rawValue: allocator) else { throw failInput("--allocator: expected kernel or malloc, got \(allocator)") }
-            cfg.override { c in for i in c.workloads.indices { c.workloads[i].allocator = choice } }
+            cfg.override { c in for i in c.workloads.indices { c.workloads[i].allocator = allocator } }
         }
         var options = Runner.Options()
         options.progress = !output.quiet
         options.probeAccessCost = !output.noProbe
         options.injectDelayNS = injectDelayNS
-        if let shake {
-            let parts = shake.split(separator: ":")
-            guard let seed = parts.first.flatMap({ UInt64($0) }), parts.count <= 2,
-                  let p = parts.count == 2 ? Double(parts[1]) : 0.02, (0...1).contains(p) else {
-                throw failInput("--shake: expected SEED or SEED:P with P in 0…1, got \(shake)")
-            }
-            options.shake = (seed, p)
-        }
+        if let shake { options.shake = (shake.seed, shake.probability) }
         try output.checkResults()
         // The handlers stay until the result is written: a signal meanwhile still ends in 128+N.
         StopSignal.install()
@@ -98,7 +90,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw failInput("cannot start \(cfg.name): \(error)")
         }
-        try output.publish(summary: { Summary.text(outcome.result, resultDir: $0) }) { try ResultWriter.write(outcome, root: output.results) }
+        try output.publish(summary: { Summary.text(outcome.result, resultDir: $0) }, json: { ResultWriter.json(outcome.result) }) {
+            try ResultWriter.write(outcome, root: output.results)
+        }
         try output.exit(complete: outcome.result.complete, invariants: outcome.result.invariants.passed,
                  expectations: outcome.result.expectations?.allSatisfy(\.passed) ?? true)
     }
@@ -111,7 +105,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw failInput("cannot start \(cfg.name): \(error)")
         }
-        try output.publish(summary: { ContrastTable.summary(outcome, resultDir: $0) }) { try ResultWriter.writeContrast(outcome, root: output.results) }
+        try output.publish(summary: { ContrastTable.summary(outcome, resultDir: $0) }, json: { ResultWriter.contrastJSON(outcome) }) {
+            try ResultWriter.writeContrast(outcome, root: output.results)
+        }
         try output.exit(complete: outcome.complete, invariants: outcome.invariantsPassed, expectations: outcome.expectationsPassed)
     }
 
@@ -120,22 +116,41 @@ struct RunCommand: AsyncParsableCommand {
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check configs without running them: each error is file:line:column: message.")
+        abstract: "Check configs without running them: each error is file:line:column: message.",
+        discussion: CLIConventions.exitStatus("0 every config is valid (and `run` will run it); 2 at least one is not"))
 
     @Argument(help: "Config files.")
     var configs: [String]
 
+    @Flag(help: "Print each config's verdict and errors as JSON (schema numastress.validate/1) on stdout.")
+    var json = false
+
+    struct Verdicts: Encodable {
+        var schema = "numastress.validate/1"
+        var configs: [Verdict]
+        struct Verdict: Encodable {
+            var file: String
+            var valid: Bool
+            var name: String?
+            var workloads: Int?
+            var error: ConfigError?
+            var message: String?
+        }
+    }
+
     func run() throws {
-        var bad = 0
+        var verdicts: [Verdicts.Verdict] = []
         for path in configs {
             do {
                 let c = try ConfigLoader.load(path: path)
-                print("\(path): ok (\(c.name): \(c.workloads.count) workload(s))")
+                verdicts.append(.init(file: path, valid: true, name: c.name, workloads: c.workloads.count))
+                if !json { print("\(path): ok (\(c.name): \(c.workloads.count) workload(s))") }
             } catch {
-                bad += 1
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                verdicts.append(.init(file: path, valid: false, error: error as? ConfigError, message: "\(error)"))
+                if !json { FileHandle.standardError.write(Data("\(error)\n".utf8)) }
             }
         }
-        if bad > 0 { throw ExitCode(2) }
+        if json { printJSON(Verdicts(configs: verdicts)) }
+        if verdicts.contains(where: { !$0.valid }) { throw ExitCode(2) }
     }
 }

@@ -5,7 +5,8 @@ import Topology
 struct TopologyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topology",
-        abstract: "Show a machine shape like `numactl --hardware`, with its distance matrix and CPU mapping.")
+        abstract: "Show a machine shape like `numactl --hardware`, with its distance matrix and CPU mapping.",
+        discussion: CLIConventions.exitStatus("0 shown; 2 the topology cannot be loaded (a bad XML, synthetic string or distance matrix)"))
 
     @Option(help: "hwloc synthetic description, e.g. \"pack:2 [numa] core:4 pu:2\".")
     var synthetic: String?

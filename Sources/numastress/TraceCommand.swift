@@ -7,6 +7,7 @@ struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
         abstract: "Record kmem traces from the running Linux kernel (replay them with `numastress replay`).",
+        discussion: CLIConventions.exitStatus("those of its subcommand"),
         subcommands: [TraceRecordCommand.self])
 }
 
@@ -18,8 +19,8 @@ struct TraceRecordCommand: ParsableCommand {
             Needs root and tracefs (mounted if it is not). Recording uses a private ftrace instance, \
             so the global tracing state is left as it was. The file starts with a header (kernel, \
             CPUs, nodes, /proc/slabinfo, /proc/buddyinfo, /proc/zoneinfo) and ends with the events \
-            the kernel lost. Exit status: the command's; 2 when recording could not start.
-            """)
+            the kernel lost.
+            """ + " " + CLIConventions.exitStatus("the command's; 2 when recording could not start"))
 
     @Option(name: .shortAndLong, help: "The trace file.")
     var output = "numastress.trace"

@@ -84,7 +84,7 @@ import Foundation
                 let one = reps[0]
                 reps = (0..<5).map { i in
                     var r = one
-                    r["cpuNS"] = Int(Double(one["cpuNS"] as! Int) * scale * (1 + Double(i) * 0.01))
+                    r["cpu_ns"] = Int(Double(one["cpu_ns"] as! Int) * scale * (1 + Double(i) * 0.01))
                     return r
                 }
                 json["repetitions"] = reps
@@ -139,7 +139,7 @@ import Foundation
         let a = try runOnce(config(size: 64), dir: dir, tag: "a")
         let cut = try edited(a, as: "cut") { json in
             json["complete"] = false
-            json["stopReason"] = "interrupted (SIGINT)"
+            json["stop_reason"] = "interrupted (SIGINT)"
         }
         for (x, y) in [(a, cut), (cut, a)] {
             let r = try CLI.run(["compare", x, y, "--force"])
@@ -159,7 +159,7 @@ import Foundation
         let json = { (p: String) in try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p + "/result.json"))) as! [String: Any] }
         let ja = try json(a), jd = try json(d)
         #expect((ja["repetitions"] as! [Any]).count == 2)
-        #expect(((jd["run"] as! [String: Any])["injectDelayNS"] as? Int) == 200)
+        #expect(((jd["run"] as! [String: Any])["inject_delay_ns"] as? Int) == 200)
         let hash = { (j: [String: Any]) in ((j["config"] as! [String: Any])["identity"] as! [String: Any])["hash"] as! String }
         #expect(hash(ja) == hash(jd))
         let r = try CLI.run(["compare", a, d])

@@ -32,9 +32,9 @@ import KernelMM
         func lock(_ name: String, _ policy: LockPolicy, contended: UInt64, waits: [UInt64]) -> LockSnapshot {
             let json = """
                 {"name": "\(name)", "policy": "\(policy.rawValue)", "acquisitions": 100, "contended": \(contended), "spins": 0,
-                 "sleeps": 0, "waitNS": 0, "holdNS": 0, "maxWaitNS": 0, "maxHoldNS": 0, "waitHistogram": \(waits), "holdHistogram": []}
+                 "sleeps": 0, "wait_ns": 0, "hold_ns": 0, "max_wait_ns": 0, "max_hold_ns": 0, "wait_histogram": \(waits), "hold_histogram": []}
                 """
-            return try! JSONDecoder().decode(LockSnapshot.self, from: Data(json.utf8))
+            return try! JSONCoding.decode(LockSnapshot.self, from: Data(json.utf8))
         }
         let hs = PlotData.lockWaits([lock("zone 0 Normal", .spin, contended: 5, waits: [95, 0, 5]),
                                      lock("kmalloc-64 node 0 partial", .spin, contended: 0, waits: [100, 0, 0]),

@@ -1,7 +1,7 @@
 /// A config that cannot run, located the way compilers locate errors, so editors and CI logs can
 /// jump to it: `Configs/x.yaml:12:9: error: run.duration: a unit is required (hint: e.g. 5s)`.
 /// Line and column are 1-based and point at the offending key or value.
-public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable, Codable {
     public var file: String
     public var line: Int
     public var column: Int

@@ -116,7 +116,7 @@ public struct WorkloadSpec: Sendable, Equatable {
     public init(name: String, cpus: CPUSelector, mix: [OpSpec] = []) { self.name = name; self.cpus = cpus; self.mix = mix }
 }
 
-public enum AllocatorChoice: String, Sendable, Equatable { case kernel, malloc }
+public enum AllocatorChoice: String, Sendable, Equatable, CaseIterable { case kernel, malloc }
 
 /// `all`, `node:N`, `package:N`, or a cpulist like `3-7,12` (logical CPU ids).
 public enum CPUSelector: Sendable, Equatable, CustomStringConvertible {

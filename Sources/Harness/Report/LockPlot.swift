@@ -39,8 +39,12 @@ enum LockPlot {
                 let colour = sum ? (h.policy == "mutex" ? "#d62728" : "#1f77b4") : PlotAxes.colour(i + 2)
                 return "'\(file)' index \(i) using 1:2 with lines lw \(sum ? 3 : 1.5) dt \(sum ? 1 : 2) lc rgb \"\(colour)\" title \(Gnuplot.quoted(h.label + note(h)))"
             }
+            // At least a decade of headroom: a panel whose buckets all hold one acquisition would
+            // otherwise get a zero-height range and draw its line along the top frame.
+            let top = max(10, Double(shown.flatMap { pick($0).dropFirst() }.max() ?? 1) * 2)
             return (data, """
                 set title \(Gnuplot.quoted(title))
+                set yrange [0.8:\(Int(top))]
                 \(PlotAxes.timeTics(axis: "x", lo: s.lo, hi: s.hi))plot \(lines.joined(separator: ", \\\n     "))
 
                 """)
@@ -66,7 +70,6 @@ enum LockPlot {
             set multiplot layout 1,\(shown.count)
             set logscale x 10
             set logscale y 10
-            set yrange [0.8:*]
             set xlabel "time"
             set ylabel "acquisitions"
             set format y "%.0s%c"

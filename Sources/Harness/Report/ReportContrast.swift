@@ -13,9 +13,7 @@ enum ReportContrast {
         var allPlots: [String] = []
         var file: ResultWriter.ContrastFile? = nil
         do {
-            let dec = JSONDecoder()
-            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            file = try dec.decode(ResultWriter.ContrastFile.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/contrast.json")))
+            file = try JSONCoding.decode(ResultWriter.ContrastFile.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/contrast.json")))
         } catch {
             skipped.append("contrast.json could not be read (\(PlotData.describe(error)))")
         }

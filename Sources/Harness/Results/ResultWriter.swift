@@ -40,7 +40,7 @@ public enum ResultWriter {
     }
 
     struct ContrastFile: Codable {
-        var schema = "numastress.contrast/1"
+        var schema = "numastress.contrast/2"
         var config: String
         var complete: Bool
         var variants: [VariantEntry]
@@ -49,7 +49,7 @@ public enum ResultWriter {
         struct VariantEntry: Codable { var name: String; var settings: String; var ran: Bool; var complete: Bool }
     }
 
-    static func contrastJSON(_ o: ContrastOutcome) -> String {
+    public static func contrastJSON(_ o: ContrastOutcome) -> String {
         let file = ContrastFile(
             config: o.config.name, complete: o.complete,
             variants: o.config.variants.map { v in
@@ -76,6 +76,9 @@ public enum ResultWriter {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("latency"), withIntermediateDirectories: true)
         try atomic(dir, "result.json", json(r))
         try atomic(dir, "summary.md", Summary.markdown(r))
+        // Every row names its run, config and variant, so CSVs of many runs concatenate.
+        let tag: [Any] = [r.run.id ?? r.run.started, r.config.name, r.variant ?? ""]
+        func csv(_ header: [String], _ rows: [[Any]]) -> String { Self.csv(["run_id", "config", "variant"] + header, rows.map { tag + $0 }) }
         try atomic(dir, "per_cpu.csv", csv(["cpu", "node", "host_pu", "ops", "ops_per_sec", "atomic_ops"],
                                          r.throughput.perCPU.map { [$0.cpu, $0.node, $0.hostPU, $0.ops, $0.opsPerSec, $0.atomicOps] }))
         try atomic(dir, "operations.csv", csv(["op", "gfp_class", "count", "failures", "samples", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns"],
@@ -128,19 +131,24 @@ public enum ResultWriter {
 
     public static func json(_ r: RunResult) -> String { encode(r) }
 
-    /// Pretty, key-sorted JSON with non-finite numbers as strings, as every file here is written.
+    /// A JSON file of the folder, written as every machine-readable output is (`JSONCoding`).
     static func encode<T: Encodable>(_ value: T) -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: (try? enc.encode(value)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+        (try? JSONCoding.string(value)) ?? "{}\n"
     }
 
-    /// Reads a result.json back (for compare and tests).
+    /// Reads a result.json back (for compare, report and tests). Results of schema
+    /// `numastress.result/1` had camelCase keys (the Swift names) and stay readable.
     public static func read(_ path: String) throws -> RunResult {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try dec.decode(RunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        struct Version: Decodable { var schema: String? }
+        if (try? JSONDecoder().decode(Version.self, from: data))?.schema == "numastress.result/1" {
+            let dec = JSONDecoder()
+            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            var r = try dec.decode(RunResult.self, from: data)
+            r.schema = RunResult.schema
+            return r
+        }
+        return try JSONCoding.decode(RunResult.self, from: data)
     }
 
     /// One file of the (still hidden) folder, with write(2) so that a full disk is an errno.
@@ -172,7 +180,8 @@ public enum ResultWriter {
         return out
     }
 
-    static func timestamp() -> String {
+    /// The one timestamp style of results folders: `20261129T231800Z` (UTC).
+    public static func timestamp() -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")

@@ -54,7 +54,7 @@ public enum Summary {
             section("Slab caches")
             // Slow-path shares are CONFIG_SLUB_STATS counts since the cache was created (warm-up included).
             func pct(_ part: UInt64, _ whole: UInt64) -> String { whole == 0 ? "-" : String(format: "%.1f%%", Double(part) * 100 / Double(whole)) }
-            table(["cache", "objsize", "objs", "slabs", "slow alloc", "slow free", "cpu partial a/f", "remote frees", "errors"],
+            table(["cache", "objsize", "objs", "slabs", "slow alloc", "slow free", "cpu partial a/f", "cross-CPU frees", "errors"],
                   r.caches.map { c in
                       let st = c.info.stats
                       return [c.info.name, "\(c.info.objectSize)", "\(c.info.totalObjects)", "\(c.info.slabs)",

@@ -117,7 +117,7 @@ enum ResultBuilder {
         let used = { (c: KmemCache) in (0..<cpus).contains { c.cpuStats($0).allocs > 0 } }
         return env.slab.allCaches.filter { $0.slabs > 0 || used($0) || !env.slab.isKmalloc($0) }.map { c in
             RunResult.CacheFigures(info: env.slab.info(c), flags: c.flags.description,
-                                   errors: Dictionary(uniqueKeysWithValues: SlabErrorKind.allCases.map { ("\($0)", c.errors($0)) }),
+                                   errors: Dictionary(uniqueKeysWithValues: SlabErrorKind.allCases.map { (JSONCoding.snake("\($0)"), c.errors($0)) }),
                                    remoteFrees: c.remoteFreeMatrix())
         }
     }

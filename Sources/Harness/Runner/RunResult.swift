@@ -1,10 +1,11 @@
 import KernelMM
 import Topology
 
-/// Everything a run measured, as written to result.json (schema `numastress.result/1`).
+/// Everything a run measured, as written to result.json (schema `numastress.result/2`: snake_case
+/// keys, described in docs/RESULTS.md and docs/result.schema.json).
 /// Every cost figure says whether it was measured or modelled.
 public struct RunResult: Codable, Sendable {
-    public static let schema = "numastress.result/1"
+    public static let schema = "numastress.result/2"
 
     public var schema = RunResult.schema
     /// False when the run was interrupted (Ctrl-C) or stopped on an error: figures cover what ran.
@@ -127,6 +128,9 @@ public struct RunResult: Codable, Sendable {
     }
 
     public struct RunInfo: Codable, Sendable {
+        /// Names this run in every CSV row and in sweeps: config name, UTC start and a random
+        /// suffix (absent in results older than schema 2).
+        public var id: String? = nil
         public var started: String
         public var mode: String
         public var seed: UInt64
@@ -234,3 +238,9 @@ public struct RunResult: Codable, Sendable {
     }
 }
 
+
+extension RunResult.RunInfo {
+    static func makeID(config: String) -> String {
+        "\(config)-\(ResultWriter.timestamp())-\(String(UInt32.random(in: 0 ... .max), radix: 16))"
+    }
+}

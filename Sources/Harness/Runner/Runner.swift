@@ -37,11 +37,13 @@ public enum Runner {
         defer { if options.shake != nil { ScheduleShaker.disable() } }
         var last: RunOutcome?
         var reps: [RunResult.RepetitionFigures] = []
+        let runID = RunResult.RunInfo.makeID(config: config.name)
         for _ in 0..<max(config.run.repetitions, 1) {
             var r = try await runOnce(config, options: options)
             reps.append(RunResult.RepetitionFigures(of: r))
             r.result.repetitions = reps
             r.result.config.identity = ConfigIdentity(config, options: options)
+            r.result.run.id = runID
             if options.injectDelayNS > 0 { r.result.run.injectDelayNS = options.injectDelayNS }
             if let shake = options.shake { r.result.run.shake = "seed \(shake.seed), p \(shake.probability), \(ScheduleShaker.count) shakes" }
             last = r

@@ -51,6 +51,16 @@ import Testing
         #expect(f.missedFaults.contains { $0.contains("has no SLAB_RED_ZONE") })
     }
 
+    @Test("A faults: result validates against docs/result.schema.json, missed faults and all")
+    func resultSchema() async throws {
+        let r = try await Runner.run(Self.misuse(slubDebug: false, deterministic: true), options: RunnerTests.quick()).result
+        #expect(r.faults != nil)
+        let json = try JSONDecoder().decode(JSONValue.self, from: JSONCoding.encoder().encode(r))
+        let validator = try JSONSchemaValidator(file: TestPaths.repoRoot + "/docs/result.schema.json")
+        let errors = validator.errors(json)
+        #expect(errors.isEmpty, "\(errors.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test("The same seed injects the same faults at the same places (deterministic mode)")
     func seeded() async throws {
         let c = try Self.misuse(slubDebug: true, deterministic: true)

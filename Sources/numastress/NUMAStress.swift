@@ -10,7 +10,7 @@ struct NUMAStress: AsyncParsableCommand {
         abstract: "Runs the Linux kernel's memory-management design in user space, on pinned threads and real memory, and stresses it.",
         discussion: "Each command's help ends with its exit statuses; every command exits 64 on a usage error.",
         version: CLIConventions.versionLine,
-        subcommands: [RunCommand.self, ValidateCommand.self, FiguresCommand.self, CompareCommand.self, TopologyCommand.self, BenchCommand.self, CompareAllocatorsCommand.self, ReportCommand.self, TraceCommand.self, ReplayCommand.self],
+        subcommands: [RunCommand.self, ValidateCommand.self, FiguresCommand.self, CompareCommand.self, TopologyCommand.self, BenchCommand.self, CompareAllocatorsCommand.self, ReportCommand.self, SweepCommand.self, TraceCommand.self, ReplayCommand.self],
         defaultSubcommand: nil)
 }
 

@@ -1,6 +1,6 @@
 /// The keys each mapping accepts, in the order the hints list them.
 enum ConfigKeys {
-    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads", "faults", "vary", "expect"]
+    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads", "faults", "vary", "expect", "sweep"]
     static let topology = ["host", "synthetic", "xml", "distances"]
     static let memory = ["per_node", "zones", "max_order", "prefault", "watermarks", "pcp", "oom_wait", "kswapd"]
     static let locks = ["zone", "node_partial"]

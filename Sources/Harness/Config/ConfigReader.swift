@@ -39,6 +39,7 @@ struct ConfigReader {
             let at = top["memory"].flatMap { try? fields($0, "memory", allowed: ConfigKeys.memory) }
             throw fail(at?["watermarks"] ?? at?["per_node"] ?? top.key("workloads"), "memory: \(error.message)", hint: Self.bootHint)
         }
+        if let n = top["sweep"] { config.sweep = try sweepAxes(n) }
         guard !asVariant else { return config }
         if let n = top["vary"] { config.variants = try variants(n, root: root) }
         if let n = top["expect"] { config.expectations = try expectations(n, config: config) }

@@ -23,6 +23,8 @@ public struct StressConfig: Sendable, Equatable {
     public var variants: [Variant] = []
     /// `faults:` — misuse to inject and count (nil: none).
     public var faults: FaultSettings? = nil
+    /// `sweep:` — the grid `numastress sweep` runs when no `--grid` is given (empty: none).
+    public var sweep: [SweepAxis] = []
 
     public init(name: String, file: String? = nil, topology: TopologySpec = TopologySpec(), memory: MemoryConfig = MemoryConfig(),
                 locks: LockSettings = LockSettings(), remoteCost: RemoteCostMode = .measured, caches: [CacheSpec] = [],

@@ -20,7 +20,7 @@ extension ConfigReader {
         var axes: [(path: String, key: YNode, values: [(name: String, value: YNode)])] = []
         for (k, v) in map {
             let path = try scalar(k, "vary", expected: "a key path such as locks.zone")
-            guard path != "vary" && path != "expect" && !path.hasPrefix("vary.") && !path.hasPrefix("expect.") && path != "name" else {
+            guard SweepAxis.refusal(path) == nil else {
                 throw fail(k, "vary: \(path) cannot vary", hint: "vary settings of the run, e.g. locks.zone or workloads.NAME.gfp")
             }
             axes.append((path, k, try values(v, "vary.\(path)")))
@@ -81,20 +81,21 @@ extension ConfigReader {
     }
 
     /// The document with `value` put at the dotted `path`.
-    func set(_ value: YNode, at path: String, in doc: YNode?, keyNode: YNode) throws -> YNode {
+    /// `section` names the key the path was written under (`vary`, or `sweep` for a grid point).
+    func set(_ value: YNode, at path: String, in doc: YNode?, keyNode: YNode, section: String = "vary") throws -> YNode {
         let segments = path.split(separator: ".").map(String.init)
-        guard !segments.isEmpty, let doc else { throw fail(keyNode, "vary: empty key path") }
-        return try put(value, segments[...], into: doc, keyNode: keyNode, walked: "")
+        guard !segments.isEmpty, let doc else { throw fail(keyNode, "\(section): empty key path") }
+        return try put(value, segments[...], into: doc, keyNode: keyNode, walked: "", section: section)
     }
 
-    private func put(_ value: YNode, _ rest: ArraySlice<String>, into node: YNode, keyNode: YNode, walked: String) throws -> YNode {
+    private func put(_ value: YNode, _ rest: ArraySlice<String>, into node: YNode, keyNode: YNode, walked: String, section: String) throws -> YNode {
         guard let head = rest.first else { return value }
         let here = walked.isEmpty ? head : walked + "." + head
         switch node {
         case .mapping(var map):
             if let i = map.pairs.firstIndex(where: { $0.key.scalar?.string == head }) {
                 let (k, v) = map.pairs[i]
-                map.pairs[i] = (k, try put(value, rest.dropFirst(), into: v, keyNode: keyNode, walked: here))
+                map.pairs[i] = (k, try put(value, rest.dropFirst(), into: v, keyNode: keyNode, walked: here, section: section))
             } else {
                 func key(_ s: String) -> YNode { .scalar(YScalar(string: s, isPlain: true, mark: keyNode.mark)) }
                 var built = value
@@ -109,13 +110,13 @@ extension ConfigReader {
             }
             guard let i = seq.items.firstIndex(where: { name($0) == head }) else {
                 let names = seq.items.compactMap(name)
-                throw fail(keyNode, "vary: no element named \"\(head)\" in \(walked)",
+                throw fail(keyNode, "\(section): no element named \"\(head)\" in \(walked)",
                            hint: names.isEmpty ? nil : "names: " + names.joined(separator: ", "))
             }
-            seq.items[i] = try put(value, rest.dropFirst(), into: seq.items[i], keyNode: keyNode, walked: here)
+            seq.items[i] = try put(value, rest.dropFirst(), into: seq.items[i], keyNode: keyNode, walked: here, section: section)
             return .sequence(seq)
         default:
-            throw fail(keyNode, "vary: \(walked) is a single value; \(here) does not exist")
+            throw fail(keyNode, "\(section): \(walked) is a single value; \(here) does not exist")
         }
     }
 }

@@ -21,6 +21,9 @@ public enum Report {
             throw ReportError("\(dir): no such folder (expected a Results folder such as Results/quickstart/<timestamp>)")
         }
         if ReportContrast.isContrast(dir) { return try ReportContrast.write(dir, plots: drawPlots) }
+        if SweepFolder.isSweep(dir) {
+            do { return try SweepReport.write(dir, plots: drawPlots) } catch let e as SweepError { throw ReportError(e.description) }
+        }
         let loaded = try PlotData.load(dir)
         let csvs = ReportCSV.files(in: dir)
         guard loaded.result != nil || !loaded.data.scaling.isEmpty || (loaded.unreadable != nil && !csvs.isEmpty) else {

@@ -16,12 +16,15 @@ public enum ResultWriter {
     /// variant that ran, `contrast.md` (what `run` printed) and `contrast.json` (the table and
     /// the expectations), published as one folder like a plain result.
     public static func writeContrast(_ o: ContrastOutcome, root: String) throws -> String {
-        try publishFolder(config: o.config.name, root: root) { tmp in
-            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-            for run in o.runs { try writeFolder(run.outcome, into: tmp.appendingPathComponent(run.variant.name)) }
-            try atomic(tmp, "contrast.md", "# \(o.config.name)\n\n```\n" + ContrastTable.summary(o, resultDir: nil) + "```\n")
-            try atomic(tmp, "contrast.json", contrastJSON(o))
-        }
+        try publishFolder(config: o.config.name, root: root) { try writeContrastFolder(o, into: $0) }
+    }
+
+    /// The contents of a `vary:` run's folder (also what a sweep point of a vary: config holds).
+    static func writeContrastFolder(_ o: ContrastOutcome, into tmp: URL) throws {
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        for run in o.runs { try writeFolder(run.outcome, into: tmp.appendingPathComponent(run.variant.name)) }
+        try atomic(tmp, "contrast.md", "# \(o.config.name)\n\n```\n" + ContrastTable.summary(o, resultDir: nil) + "```\n")
+        try atomic(tmp, "contrast.json", contrastJSON(o))
     }
 
     /// Fills a hidden folder under `root/<config>/` and renames it to its timestamp; on any

@@ -37,6 +37,8 @@ final class CPUWorker: @unchecked Sendable {
     @exclusivity(unchecked) var delayTicks: UInt64 = 0
     /// Operations left before the next validation pass (`run.validate_every`); 0: none.
     @exclusivity(unchecked) var validateLeft = 0
+    /// `faults:`: this CPU's injector, nil when the config injects nothing.
+    @exclusivity(unchecked) var faults: FaultInjector?
 
     /// One workload's state on this CPU.
     struct WorkloadPart {
@@ -103,11 +105,15 @@ final class CPUWorker: @unchecked Sendable {
         // per-CPU worker as the task.
         cpu.callSite = SlabCallSite.register("numastress:" + parts.map(\.spec.name).joined(separator: "+"))
         cpu.pid = Int32(1000 + cpu.id)
+        if let settings = env.config.faults, let ledger = env.faultLedger {
+            faults = FaultInjector(settings: settings, ledger: ledger, seed: env.config.run.seed, cpu: cpu.id)
+        }
     }
 
     deinit {
         progress.deallocate()
         cacheRefs.deallocate()
+        faults?.release()
         for p in parts { for plan in p.plans { plan.size.release(); plan.order.release() } }
     }
 
@@ -186,6 +192,7 @@ final class CPUWorker: @unchecked Sendable {
         } else {
             account(rec)
             if touchBytes > 0 { self.touch(rec, bytes: min(touchBytes, usable(rec)), pattern: parts[i].touchPattern) }
+            if faults != nil && injectFault(rec, part: i) { return true }
         }
         if parts[i].keep < 0 {
             release(rec, part: i)

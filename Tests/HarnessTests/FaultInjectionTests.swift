@@ -38,8 +38,8 @@ import Testing
         let r = try await Runner.run(Self.misuse(slubDebug: false, deterministic: true), options: RunnerTests.quick()).result
         let f = try #require(r.faults)
         let missed = Set(f.kinds.filter { $0.missed > 0 }.map(\.kind))
-        // No red zone, no poison, no per-object state: what SLAB_RED_ZONE, SLAB_POISON and
-        // SLAB_CONSISTENCY_CHECKS exist to catch goes through.
+        // No red zone, no poison, no consistency checks: what SLAB_RED_ZONE, SLAB_POISON and
+        // SLAB_CONSISTENCY_CHECKS (which 6.12's object checks all need) catch goes through.
         #expect(missed == ["double_free", "invalid_free", "red_zone", "use_after_free"])
         // Caught without slub_debug: non-slab pointers, cache_from_obj (with
         // SLAB_FREELIST_HARDENED), bad_page, might_alloc.

@@ -26,6 +26,9 @@ public final class CPUContext: @unchecked Sendable {
 
     @usableFromInline struct Hot {
         @usableFromInline var preemptCount: Int = 0
+        /// Depth of interrupt handlers running on this CPU (`irq_count()`): always also counted
+        /// in `preemptCount`, as `in_interrupt()` implies `in_atomic()`.
+        @usableFromInline var interruptDepth: Int = 0
         @usableFromInline init() {}
     }
 
@@ -63,10 +66,24 @@ public final class CPUContext: @unchecked Sendable {
 
     @inlinable public var inAtomic: Bool { hot.pointee.preemptCount > 0 }
 
-    /// Runs `body` as atomic context (interrupt or spin-locked code): sleeping in it is a bug.
+    /// `in_interrupt()`: inside an interrupt handler (`interruptSection`).
+    @inlinable public var inInterrupt: Bool { hot.pointee.interruptDepth > 0 }
+
+    /// Runs `body` as atomic context (spin-locked or preemption-disabled code): sleeping in it
+    /// is a bug.
     @inlinable public func atomicSection<R>(_ body: () throws -> R) rethrows -> R {
         hot.pointee.preemptCount += 1
         defer { hot.pointee.preemptCount -= 1 }
+        return try body()
+    }
+
+    /// Runs `body` as an interrupt handler: atomic, and `in_interrupt()`, which some entries
+    /// treat apart from other atomic context (`vfree()` defers the work to `vfree_atomic()`
+    /// there rather than report it).
+    @inlinable public func interruptSection<R>(_ body: () throws -> R) rethrows -> R {
+        hot.pointee.preemptCount += 1
+        hot.pointee.interruptDepth += 1
+        defer { hot.pointee.interruptDepth -= 1; hot.pointee.preemptCount -= 1 }
         return try body()
     }
 

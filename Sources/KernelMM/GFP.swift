@@ -62,8 +62,10 @@ public struct GFPError: Error, Sendable, CustomStringConvertible, Equatable {
 }
 
 extension GFP {
-    /// Names in the order of `__def_gfpflag_names` (include/trace/events/mmflags.h): composites
-    /// first, so that `%pGg` prints the largest name that covers a set of bits.
+    /// Names in the order of `__def_gfpflag_names` (include/trace/events/mmflags.h, Linux 6.12,
+    /// without the CONFIG_KASAN_HW_TAGS names): composites first, so that `%pGg` prints the
+    /// largest name that covers a set of bits, then single bits in the header's order
+    /// (`…|__GFP_HARDWALL|__GFP_THISNODE|…`).
     public static let names: [(String, GFP)] = [
         ("GFP_TRANSHUGE", .transhuge), ("GFP_TRANSHUGE_LIGHT", .transhugeLight),
         ("GFP_HIGHUSER_MOVABLE", .highuserMovable), ("GFP_HIGHUSER", .highuser), ("GFP_USER", .user),
@@ -72,12 +74,13 @@ extension GFP {
         ("__GFP_HIGHMEM", .highmem), ("GFP_DMA32", .dma32Zone), ("__GFP_HIGH", .high), ("__GFP_IO", .io),
         ("__GFP_FS", .fs), ("__GFP_NOWARN", .nowarn), ("__GFP_RETRY_MAYFAIL", .retryMayfail),
         ("__GFP_NOFAIL", .nofail), ("__GFP_NORETRY", .noretry), ("__GFP_COMP", .comp), ("__GFP_ZERO", .zero),
-        ("__GFP_NOMEMALLOC", .nomemalloc), ("__GFP_MEMALLOC", .memalloc), ("__GFP_THISNODE", .thisnode),
+        ("__GFP_NOMEMALLOC", .nomemalloc), ("__GFP_MEMALLOC", .memalloc), ("__GFP_HARDWALL", .hardwall),
+        ("__GFP_THISNODE", .thisnode),
         ("__GFP_RECLAIMABLE", .reclaimable), ("__GFP_MOVABLE", .movable), ("__GFP_ACCOUNT", .account),
         ("__GFP_WRITE", .write), ("__GFP_RECLAIM", .reclaim), ("__GFP_DIRECT_RECLAIM", .directReclaim),
         ("__GFP_KSWAPD_RECLAIM", .kswapdReclaim), ("__GFP_ZEROTAGS", .zerotags),
         // Accepted when parsing; covered by the composites above when printing.
-        ("__GFP_DMA", .dma), ("__GFP_DMA32", .dma32), ("__GFP_HARDWALL", .hardwall),
+        ("__GFP_DMA", .dma), ("__GFP_DMA32", .dma32),
     ]
 
     /// The flag names as `%pGg` prints them: "GFP_KERNEL|__GFP_ZERO", "none" for 0.

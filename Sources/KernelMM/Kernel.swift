@@ -56,8 +56,12 @@ public final class Kernel: @unchecked Sendable {
         self.config = config
         self.log = log
         pthread_mutex_init(shrinkerLock, nil)
-        let sizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
-        let totalPages = sizes.reduce(0, +) * machine.nodes.count
+        // x86-64: ZONE_DMA (below 16 MiB) and ZONE_DMA32 (below 4 GiB) exist only on the node
+        // that holds low physical memory — node 0 here, whose arena starts at PFN 0. Every
+        // other node is all ZONE_NORMAL; GFP_DMA from there goes to node 0 by the zonelist.
+        let lowSizes = [config.dmaBytes, config.dma32Bytes, config.normalBytes].map { $0 / PAGE_SIZE }
+        let highSizes = [0, 0, config.perNodeBytes / PAGE_SIZE]
+        let totalPages = config.perNodeBytes / PAGE_SIZE * machine.nodes.count
         // All nodes' arenas side by side in one reservation, and one `mem_map` for all of them
         // (FLATMEM), so that virt_to_page() is a subtraction and a shift.
         let pagesPerNode = config.perNodeBytes / PAGE_SIZE
@@ -75,14 +79,18 @@ public final class Kernel: @unchecked Sendable {
                                             at: physicalBase + n * config.perNodeBytes)
             var offset = 0
             var zones: [Zone] = []
+            let sizes = n == 0 ? lowSizes : highSizes
             for type in ZoneType.allCases {
                 let pages = sizes[type.rawValue]
                 let batch = config.pcpBatch ?? PerCPUPages.batch(zonePages: pages)
+                let marks = config.watermarks ?? Watermarks.computed(zonePages: pages, totalPages: totalPages)
+                let localCPUs = machine.nodes[n].pus.count
+                let high = config.pcpHigh ?? PerCPUPages.high(lowWatermark: marks.low, batch: batch,
+                                                             cpusOnNode: localCPUs > 0 ? localCPUs : machine.pus.count)
                 zones.append(Zone(node: n, type: type, startPFN: pfn, pages: pages, maxOrder: config.maxOrder,
                                   base: memory.base + offset, meta: memMap + pfn, lockPolicy: config.zoneLock, log: log,
-                                  watermarks: config.watermarks ?? Watermarks.computed(zonePages: pages, totalPages: totalPages),
-                                  lowmemReserve: Self.lowmemReserve(of: type, sizes: sizes),
-                                  pcpBatch: batch, pcpHigh: config.pcpHigh ?? PerCPUPages.high(batch: batch),
+                                  watermarks: marks, lowmemReserve: Self.lowmemReserve(of: type, sizes: sizes),
+                                  pcpBatch: batch, pcpHigh: high,
                                   cpuSlots: (machine.pus.map(\.logicalIndex).max() ?? 0) + 2))
                 pfn += pages
                 offset += pages * PAGE_SIZE
@@ -98,9 +106,10 @@ public final class Kernel: @unchecked Sendable {
         cores = .allocate(capacity: zones.count)
         cores.initialize(from: zones.map(\.core), count: zones.count)
         self.reclaimLocks = nodes.map { KernelLock(name: "reclaim \($0.id)", policy: .mutex) }
+        let orders = machine.distances.zonelistOrders(ids: machine.nodeOSIndexes, hasCPUs: machine.nodes.map { !$0.pus.isEmpty })
         self.zonelists = machine.nodes.indices.map { n in
             ZoneType.allCases.map { highest in
-                machine.distances.fallbackOrder(from: n, ids: machine.nodeOSIndexes).flatMap { other in
+                orders[n].flatMap { other in
                     stride(from: highest.rawValue, through: 0, by: -1).map { other * ZoneType.allCases.count + $0 }
                 }
             }
@@ -201,16 +210,26 @@ public final class Kernel: @unchecked Sendable {
         return freed
     }
 
-    /// `balance_pgdat()`: reclaim on `node` until every zone is above its high watermark or a
-    /// pass frees nothing. Returns true when it had work to do.
+    /// `pgdat_balanced()` (mm/vmscan.c, Linux 6.12): the node needs no more reclaim once any
+    /// populated zone up to `highest` passes its high watermark (order 0, with the lowmem
+    /// reserve against `highest`); a node with no such zone needs none by definition.
+    func pgdatBalanced(_ node: Int, highest: ZoneType) -> Bool {
+        let eligible = nodes[node].zones.filter { !$0.isEmpty && $0.type.rawValue <= highest.rawValue }
+        if eligible.isEmpty { return true }
+        return eligible.contains { $0.core.watermarkOK(order: 0, mark: $0.watermarks.high, highest: highest, flags: []) }
+    }
+
+    /// `balance_pgdat()`: reclaim on `node` until `pgdat_balanced()` or a pass frees nothing.
+    /// Returns true when it had work to do.
     @discardableResult
-    func balanceNode(_ node: Int, cpu: CPUContext?) -> Bool {
+    func balanceNode(_ node: Int, cpu: CPUContext?, highest: ZoneType = .normal) -> Bool {
         let lock = reclaimLocks[node]
         lock.lock(mayBlock: true, cpu: cpu)
         defer { lock.unlock(cpu: cpu) }
         var didWork = false
         for _ in 0..<8 {
-            let short = nodes[node].zones.filter { !$0.isEmpty && $0.freePages < $0.watermarks.high }
+            if pgdatBalanced(node, highest: highest) { break }
+            let short = nodes[node].zones.filter { !$0.isEmpty && $0.type.rawValue <= highest.rawValue && $0.freePages < $0.watermarks.high }
             if short.isEmpty { break }
             didWork = true
             let target = short.reduce(0) { $0 + $1.watermarks.high - $1.freePages }
@@ -239,7 +258,7 @@ public final class Kernel: @unchecked Sendable {
         } }
     }
 
-    func wakeKswapd(node: Int) { nodes[node].kswapd?.wake() }
+    func wakeKswapd(node: Int, highest: ZoneType) { nodes[node].kswapd?.wake(highest: highest) }
 
     /// The context reclaim runs in on `node` when no CPU called it (kswapd's).
     func reclaimContext(node: Int) -> CPUContext? { nodes[node].kswapd?.context }

@@ -58,13 +58,7 @@ public final class KernelLock: @unchecked Sendable {
         return try body()
     }
 
-    func reportSleepInAtomic(_ cpu: CPUContext) {
-        log?.report(.sleepInAtomic, """
-            BUG: sleeping function called from invalid context at \(name)
-            in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: \(arch_gettid()), name: cpu\(cpu.id)
-            preempt_count: \(cpu.preemptCount), expected: 0
-            """)
-    }
+    func reportSleepInAtomic(_ cpu: CPUContext) { log?.reportSleepInAtomic(cpu, at: name) }
 
     /// The figures now, in nanoseconds: read under the lock itself (taken without being
     /// counted), so that a background user such as kswapd never races the reader.
@@ -132,15 +126,14 @@ public struct LockCore: @unchecked Sendable {
         if policy == .spin {
             if !trySpin() { contended = true; spins = spinUntilAcquired() }
             if let cpu { cpu.hot.pointee.preemptCount += 1 }
-        } else if pthread_mutex_trylock(mutex) != 0 {
-            contended = true
+        } else {
+            // `mutex_lock()` begins with might_sleep(): a caller that claims it may sleep while
+            // in atomic context is reported on every call, contended or not.
             let atomic = cpu?.inAtomic == true
             if mayBlock && atomic { reportSleepInAtomic(cpu!) }
-            if mayBlock && !atomic {
-                pthread_mutex_lock(mutex)
-                slept = true
-            } else {
-                spins = spinOnTrylock()
+            if pthread_mutex_trylock(mutex) != 0 {
+                contended = true
+                if mayBlock && !atomic { pthread_mutex_lock(mutex); slept = true } else { spins = spinOnTrylock() }
             }
         }
         arch_shake(2)

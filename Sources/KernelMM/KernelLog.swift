@@ -17,10 +17,15 @@ public final class KernelLog: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var lines: [String] = []
     private var counts: [Kind: Int] = [:]
+    /// Call sites whose `WARN_ON_ONCE` has fired (the kernel keeps a static flag per site).
+    private var warnedSites: Set<String> = []
     /// Lines kept; older ones roll off, as in the ring buffer. Counts never roll off.
     public let capacity: Int
     /// Echo each report to stderr as it happens.
     public var echo: Bool
+    /// Told of every debug report as data (`DebugReport`: the fault injector matches them to
+    /// the faults it made). Set before the CPUs start and left alone while they run.
+    public var observer: (any DebugReportObserver)?
     /// Kinds of report that ask the run to stop (e.g. slab errors when the config says abort).
     public var stopOn: Set<Kind> = []
     private var stopKind: Kind?
@@ -89,6 +94,20 @@ public final class KernelLog: @unchecked Sendable {
             out.append(mask & (1 << UInt32(i)) != 0 ? c : (i == 0 ? "G" : " "))
         }
         return out
+    }
+
+    /// `WARN_ON_ONCE()` at `site`: the first time, a warning into the log; later, nothing.
+    public func warnOnce(_ site: String, _ text: @autoclosure () -> String) {
+        pthread_mutex_lock(lock)
+        let first = warnedSites.insert(site).inserted
+        pthread_mutex_unlock(lock)
+        if first { report(.warning, text()) }
+    }
+
+    /// A debug report: its text into the log as `kind`, its data to the observer.
+    public func report(_ kind: Kind, _ text: String, debug: DebugReport) {
+        report(kind, text)
+        observer?.observe(debug)
     }
 
     public func count(_ kind: Kind) -> Int {

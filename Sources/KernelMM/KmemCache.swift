@@ -71,10 +71,11 @@ public final class KmemCache: @unchecked Sendable {
         cpuPartialSlabs = fastPath ? Self.cpuPartialSlabs(size: layout.size, objectsPerSlab: layout.objectsPerSlab) : 0
     }
 
-    /// `set_cpu_partial()`: an object budget by size, kept as twice that many objects' worth
-    /// of slabs (`DIV_ROUND_UP(nr_objects * 2, oo_objects)`).
+    /// `set_cpu_partial()` of Linux 6.12: an object budget by slot size (6, 24, 52 or 120
+    /// objects from PAGE_SIZE, 1024, 256 bytes and below), kept by `slub_set_cpu_partial()` as
+    /// twice that many objects' worth of slabs (`DIV_ROUND_UP(nr_objects * 2, oo_objects)`).
     static func cpuPartialSlabs(size: Int, objectsPerSlab: Int) -> Int {
-        let objects = size >= KernelMM.PAGE_SIZE ? 2 : size >= 1024 ? 6 : size >= 256 ? 13 : 30
+        let objects = size >= KernelMM.PAGE_SIZE ? 6 : size >= 1024 ? 24 : size >= 256 ? 52 : 120
         return (objects * 2 + objectsPerSlab - 1) / max(objectsPerSlab, 1)
     }
 
@@ -88,6 +89,7 @@ public final class KmemCache: @unchecked Sendable {
     /// `kmem_cache_alloc(cache, gfp)` on `cpu`.
     @inlinable @inline(__always)
     public func alloc(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
+        if _slowPath(cpu.sleepForbidden(gfp)) { mightAllocReport(cpu) }
         let c = percpu + cpu.id
         if fastPath, let obj = c.pointee.freelist {
             c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -102,6 +104,7 @@ public final class KmemCache: @unchecked Sendable {
     /// same fast path; a debug cache records the requested size.
     @inlinable @inline(__always)
     public func alloc(_ cpu: CPUContext, _ gfp: GFP, origSize: Int) -> UnsafeMutableRawPointer? {
+        if _slowPath(cpu.sleepForbidden(gfp)) { mightAllocReport(cpu) }
         let c = percpu + cpu.id
         if fastPath, let obj = c.pointee.freelist {
             c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -114,8 +117,15 @@ public final class KmemCache: @unchecked Sendable {
 
     /// `kmem_cache_alloc_node(cache, gfp, node)`.
     public func allocNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
-        node == cpu.node ? alloc(cpu, gfp) : allocSlow(cpu, gfp, node: node, origSize: objectSize)
+        if node == cpu.node { return alloc(cpu, gfp) }
+        if cpu.sleepForbidden(gfp) { mightAllocReport(cpu) }
+        return allocSlow(cpu, gfp, node: node, origSize: objectSize)
     }
+
+    /// `slab_pre_alloc_hook()`'s `might_alloc()` fired: a sleeping mask in atomic context.
+    /// Every call reports, also those the CPU freelist would serve without sleeping.
+    @usableFromInline @inline(never)
+    func mightAllocReport(_ cpu: CPUContext) { kernel.log.reportSleepInAtomic(cpu, at: "mm/slub.c slab_pre_alloc_hook") }
 
     /// `kmem_cache_free(cache, obj)` on `cpu`.
     @inlinable @inline(__always)

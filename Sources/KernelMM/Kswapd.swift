@@ -3,14 +3,18 @@ import Topology
 
 /// The per-node reclaim daemon (mm/vmscan.c `kswapd()`): its own thread, bound to a PU of its
 /// node, asleep until an allocation finds a zone below its low watermark
-/// (`wakeup_kswapd()`), then it runs the shrinkers until every zone of the node is back above
-/// high or nothing more can be freed (`balance_pgdat()`).
+/// (`wakeup_kswapd()`), then it runs the shrinkers until the node is balanced or nothing more
+/// can be freed (`balance_pgdat()`). Balanced is `pgdat_balanced()` of Linux 6.12: one
+/// populated zone up to the highest zone the wakers asked for (`kswapd_highest_zoneidx`) at
+/// its high watermark is enough — not every zone of the node.
 final class Kswapd: @unchecked Sendable {
     let node: Int
     unowned let kernel: Kernel
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var woken = false
+    /// `pgdat->kswapd_highest_zoneidx`: the highest zone a waker could use since the last pass.
+    private var highestZone: ZoneType? = nil
     private var stopping = false
     private var thread: pthread_t?
     let hostPU: Int?
@@ -52,8 +56,9 @@ final class Kswapd: @unchecked Sendable {
         thread = tid
     }
 
-    func wake() {
+    func wake(highest: ZoneType) {
         pthread_mutex_lock(mutex)
+        if highestZone.map({ $0.rawValue < highest.rawValue }) ?? true { highestZone = highest }
         if !woken { woken = true; wakeupCount += 1; pthread_cond_signal(cond) }
         pthread_mutex_unlock(mutex)
     }
@@ -75,8 +80,10 @@ final class Kswapd: @unchecked Sendable {
             while !woken && !stopping { pthread_cond_wait(cond, mutex) }
             if stopping { pthread_mutex_unlock(mutex); return }
             woken = false
+            let highest = highestZone ?? .normal
+            highestZone = nil
             pthread_mutex_unlock(mutex)
-            let ran = kernel.balanceNode(node, cpu: context)
+            let ran = kernel.balanceNode(node, cpu: context, highest: highest)
             kernel.drainPCP(context)
             pthread_mutex_lock(mutex)
             if ran { passCount += 1 }

@@ -7,12 +7,22 @@ import Foundation
 /// reclaim, bounded wait for frees), and `free_pages()`.
 extension Kernel {
     /// `alloc_pages_node(node, gfp, order)`; `node` nil means the CPU's own node.
+    /// `prepare_alloc_pages()`'s `might_alloc()` first.
     public func allocPages(_ cpu: CPUContext, _ gfp: GFP, order: Int, node: Int? = nil) -> PageRef? {
+        cpu.mightAlloc(gfp, log: log, at: "mm/page_alloc.c alloc_pages")
+        return allocPagesChecked(cpu, gfp, order: order, node: node)
+    }
+
+    /// `alloc_pages_node()` for a caller that made the context check itself (the slab layer
+    /// and vmalloc check at their own entry, once per call).
+    func allocPagesChecked(_ cpu: CPUContext, _ gfp: GFP, order: Int, node: Int? = nil) -> PageRef? {
+        // `__alloc_pages()`: an order above MAX_PAGE_ORDER is the caller's bug, warned about
+        // once (`WARN_ON_ONCE_GFP`: not at all with __GFP_NOWARN) and refused with NULL.
+        if _slowPath(order > config.maxOrder || order < 0) { return orderOutOfRange(gfp, order) }
         if cpu.drainPending { _ = drainPCP(cpu) }
         let nodeID = node ?? cpu.node
         let highest = ZoneType.highest(for: gfp)
         let zonelist = zonelistTable + (nodeID * ZoneType.allCases.count + highest.rawValue) * zoneCount
-        if gfp.allowsBlocking && cpu.inAtomic { reportSleepInAtomic(cpu, at: "mm/page_alloc.c alloc_pages") }
         if let p = getPageFromFreelist(cpu, gfp, order: order, zonelist: zonelist, node: nodeID,
                                        highest: highest, flags: .wmarkLow) {
             return prepNewPage(p, gfp: gfp, order: order)
@@ -41,24 +51,33 @@ extension Kernel {
             m.pointee.next = list.pointee.head
             list.pointee.head = p.index
             list.pointee.count += 1
-            // A zone under pressure (below high, or someone waiting) gets its pages back at
-            // once, as ZONE_BELOW_HIGH shrinks pcp->high in Linux.
-            let pressure = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
-            let high = pressure ? 0 : z.pointee.pcpHigh
-            if Int(list.pointee.count) > high { drainPCPList(cpu, z, list, order: order, pressure: pressure) }
+            // `nr_pcp_high()`: pages over every order's list against high; while reclaim is
+            // under way (the zone below its high watermark, or someone waiting for free pages)
+            // against min(4 × batch, high).
+            let reclaim = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
+            let high = reclaim ? Swift.min(z.pointee.pcpBatch << 2, z.pointee.pcpHigh) : z.pointee.pcpHigh
+            if pcpCount(cpu, zone: Int(p.zone)) >= high {
+                drainPCPList(cpu, z, list, order: order, pages: PerCPUPages.toFree(batch: z.pointee.pcpBatch, high: high))
+            }
         } else {
             giveBlock(cpu, z, p.index, order: order)
             freeWait.pagesFreed()
         }
     }
 
-    /// `free_pcppages_bulk()` when a list grew past high: a batch back to the buddy areas, or
-    /// all of it when the zone is under pressure.
+    /// `pcp->count`: pages on all of this CPU's lists of one zone.
+    @inline(__always) func pcpCount(_ cpu: CPUContext, zone: Int) -> Int {
+        let l = cpu.pcp + zone * PerCPUPages.orders
+        return Int(l[0].count) + Int(l[1].count) << 1 + Int(l[2].count) << 2 + Int(l[3].count) << 3
+    }
+
+    /// `free_pcppages_bulk()` when the lists reached high: `pages` worth back to the buddy
+    /// areas. Deliberate simplification: from the list just freed to only, where the kernel
+    /// goes round the lists of every order starting there.
     @inline(never)
     func drainPCPList(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
-                      order: Int, pressure: Bool) {
-        let count = Int(list.pointee.count)
-        let n = pressure ? count : Swift.max(count - z.pointee.pcpHigh, z.pointee.pcpBatch)
+                      order: Int, pages: Int) {
+        let n = Swift.min(Int(list.pointee.count), Swift.max(pages >> order, 1))
         giveBulk(cpu, z, order: order, count: n, from: list, remoteCost: true)
         cpu.events[z.pointee.index].pcpDrains &+= 1
         freeWait.pagesFreed()
@@ -212,7 +231,7 @@ extension Kernel {
         if gfp.contains(.kswapdReclaim) {
             var woken = Set<Int>()
             for zi in zoneIDs where zones[zi].pages > 0 && zones[zi].freePages < zones[zi].watermarks.low {
-                if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node) }
+                if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node, highest: highest) }
             }
         }
         let flags = AllocFlags.slowPath(gfp)
@@ -283,12 +302,11 @@ extension Kernel {
     }
 
     @inline(never)
-    func reportSleepInAtomic(_ cpu: CPUContext, at site: String) {
-        log.report(.sleepInAtomic, """
-            BUG: sleeping function called from invalid context at \(site)
-            in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: \(arch_gettid()), name: cpu\(cpu.id)
-            preempt_count: \(cpu.preemptCount), expected: 0
-            """)
+    func orderOutOfRange(_ gfp: GFP, _ order: Int) -> PageRef? {
+        if !gfp.contains(.nowarn) {
+            log.warnOnce("__alloc_pages order", "WARNING: CPU: mm/page_alloc.c __alloc_pages: order \(order) > MAX_PAGE_ORDER \(config.maxOrder), \(gfp.modeString)")
+        }
+        return nil
     }
 
     @inline(never)
@@ -298,6 +316,6 @@ extension Kernel {
             BUG: Bad page state in process cpu\(cpu.id)  pfn:\(String(pfn(p).raw, radix: 16))
             page: refcount:\(m.refcount) order:\(m.order) flags:\(String(m.flags.rawValue, radix: 16))
             page dumped because: \(reason)
-            """)
+            """, debug: DebugReport(kind: .badPage, cpu: cpu.id, address: UInt(bitPattern: pageAddress(p))))
     }
 }

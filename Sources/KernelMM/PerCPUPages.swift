@@ -7,7 +7,16 @@ public struct PCPList: Sendable {
     public init() {}
 }
 
-/// Sizing of the per-CPU page lists (mm/page_alloc.c `zone_batchsize()`, `pageset_set_high`).
+/// Sizing of the per-CPU page lists (mm/page_alloc.c `zone_batchsize()`, `zone_highsize()`).
+///
+/// `pcp->count` is pages over all orders of a zone's lists, compared with `pcp->high` on every
+/// free (`free_unref_page_commit()` → `nr_pcp_high()`). Linux 6.12 auto-tunes `pcp->high`
+/// between `high_min` (the low watermark split over the node's CPUs) and `high_max` (an eighth
+/// of the zone, split likewise), raising it while a CPU frees in bursts and lowering it back
+/// toward `high_min` when the zone falls below its high watermark. Deliberate simplification:
+/// the model keeps `high` at `high_min`, the tuner's starting point and its floor under
+/// pressure; while reclaim is active the threshold is `min(4 × batch, high)`, as
+/// ZONE_RECLAIM_ACTIVE makes it — lowered, never 0.
 public enum PerCPUPages {
     /// Orders kept on PCP lists: 0 … PAGE_ALLOC_COSTLY_ORDER.
     public static let orders = 4
@@ -22,6 +31,13 @@ public enum PerCPUPages {
         return Swift.max(pow2 - 1, 1)
     }
 
-    /// The classic `high = 6 × batch` of pageset_set_batch().
-    public static func high(batch: Int) -> Int { 6 * batch }
+    /// `zone_highsize()` with no `percpu_pagelist_high_fraction`: the zone's low watermark
+    /// split over the CPUs of its node (all CPUs for a CPU-less node), at least 4 × batch.
+    public static func high(lowWatermark: Int, batch: Int, cpusOnNode: Int) -> Int {
+        Swift.max(lowWatermark / Swift.max(cpusOnNode, 1), batch << 2)
+    }
+
+    /// `nr_pcp_free()` without the free-burst count: a batch, leaving at least a batch behind
+    /// when high allows (1 when high is below a batch).
+    public static func toFree(batch: Int, high: Int) -> Int { high < batch ? 1 : Swift.min(batch, Swift.max(high - batch, batch)) }
 }

@@ -99,6 +99,7 @@ public final class SlabAllocator: @unchecked Sendable {
     /// CPUs must be quiet (the kernel would flush them by IPI; here the caller runs the flush on
     /// their behalf).
     public func destroyCache(_ cache: KmemCache, cpu: CPUContext) throws {
+        cpu.mightSleep(log: kernel.log, at: "mm/slab_common.c kmem_cache_destroy")   // slab_mutex
         let inUse = cache.objectsInUse
         if inUse > 0 {
             cache.reportBug(.busyDestroy, address: nil, cache.bugHeader("Objects remaining in \(cache.name) on __kmem_cache_shutdown()")

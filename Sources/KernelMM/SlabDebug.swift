@@ -59,14 +59,14 @@ extension KmemCache {
 
     /// Every BUG report goes out here: counted by kind and as a slab error, into the log as one
     /// report. `address` is the object (or pointer) the report is about.
-    func reportBug(_ kind: SlabErrorKind, address: UnsafeRawPointer?, _ text: String) {
+    func reportBug(_ kind: SlabErrorKind, address: UnsafeRawPointer?, _ text: String, as debugKind: DebugReport.Kind? = nil) {
         count(kind); countSlabError()
-        kernel.log.report(.slabError, text)
+        kernel.log.report(.slabError, text, debug: DebugReport(kind: debugKind ?? .slab(kind), cpu: nil, address: UInt(bitPattern: address)))
     }
 
     /// `slab_err()`: banner and slab line, then taint.
-    func slabErr(_ pfn: Int, _ kind: SlabErrorKind, _ message: String, about: UnsafeRawPointer? = nil) {
-        reportBug(kind, address: about ?? UnsafeRawPointer(slabBase(pfn)), bugHeader(message) + slabInfo(pfn))
+    func slabErr(_ pfn: Int, _ kind: SlabErrorKind, _ message: String, about: UnsafeRawPointer? = nil, as debugKind: DebugReport.Kind? = nil) {
+        reportBug(kind, address: about ?? UnsafeRawPointer(slabBase(pfn)), bugHeader(message) + slabInfo(pfn), as: debugKind)
         kernel.log.addTaint(KernelLog.taintBadPage)
     }
 
@@ -259,7 +259,7 @@ extension KmemCache {
             return false
         }
         if w.frozen {
-            slabErr(pfn, .slab, "Slab disabled since SLUB metadata consistency check failed")
+            slabErr(pfn, .slab, "Slab disabled since SLUB metadata consistency check failed", as: .slabDisabled)
             return false
         }
         slabPadCheck(pfn)
@@ -377,7 +377,10 @@ extension KmemCache {
             if flags.contains(.consistencyChecks) && !checkSlab(pfn) { stillLive = true; break check }
             let w = load(pfn)
             if w.inuse < 1 {
-                slabErr(pfn, .objectCount, "Slab has \(w.inuse) allocated objects but 1 are to be freed\n")
+                // Every object of an empty slab is free: to the fault harness this is a
+                // double free of `obj`, though SLUB words it as a count.
+                slabErr(pfn, .objectCount, "Slab has \(w.inuse) allocated objects but 1 are to be freed\n", about: obj,
+                        as: .slab(.doubleFree))
                 break check
             }
             if flags.contains(.consistencyChecks) {

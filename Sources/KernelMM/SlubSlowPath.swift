@@ -5,6 +5,15 @@ import Foundation
 /// get a partial slab, allocate a new slab), `__slab_free` (cmpxchg on the slab's freelist,
 /// with the node lock only when the slab must move on or off a list), `deactivate_slab`,
 /// `discard_slab`, and flushing a CPU's slab.
+///
+/// Freezing, a deliberate difference from Linux 6.12: since 6.8 ("delay freezing of partial
+/// slabs") only a CPU's active slab is frozen; slabs on a CPU's partial list stay unfrozen and
+/// are told apart from node-partial slabs by a flag, and a free into one of them takes the
+/// node lock when it must leave a list. The model keeps the earlier rule: a full slab that
+/// gets its first free is frozen for the freeing CPU and put on its partial list without a
+/// lock, and slabs taken onto a CPU's partial list from the node list are frozen too. Which
+/// CPU may allocate from which slab, and the budgets (`set_cpu_partial`), are the same; what
+/// differs is which frees of such slabs take the node's list_lock.
 extension KmemCache {
     static let wordOffset = MemoryLayout<Page>.offset(of: \Page.privateWord)!
 
@@ -37,6 +46,10 @@ extension KmemCache {
     @inline(__always) func setNext(_ obj: UnsafeMutableRawPointer, _ n: UnsafeMutableRawPointer?) {
         obj.storeBytes(of: n, toByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
     }
+
+    /// Whether this call may sleep on a lock: its mask allows it and it is not in atomic
+    /// context (where `might_alloc()` at the entry has reported the caller's bug already).
+    @inline(__always) func mayBlock(_ cpu: CPUContext, _ gfp: GFP) -> Bool { gfp.allowsBlocking && !cpu.inAtomic }
 
     // MARK: allocation
 
@@ -117,7 +130,7 @@ extension KmemCache {
     /// CPU's partial list, so the next refills need no lock.
     func takePartial(_ cpu: CPUContext, node: Int, _ gfp: GFP) -> (Int, UnsafeMutableRawPointer?)? {
         unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
-        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
         defer { n.lock.unlock(cpu: cpu) }
         kernel.injectRemoteCost(cpu, node: node)
         var taken: (Int, UnsafeMutableRawPointer?)? = nil
@@ -214,11 +227,18 @@ extension KmemCache {
         }
     }
 
-    /// `kmem_cache_alloc_node()` for another node: one object from that node's partial list
-    /// under its lock, else a new slab there whose other objects go on the list.
+    /// `kmem_cache_alloc_node()` for another node, as `___slab_alloc()` of Linux 6.12 does it:
+    /// one object from that node's partial list under its lock; else a new slab there, asked
+    /// for opportunistically (GFP_NOWAIT | __GFP_THISNODE); when that fails too and the caller
+    /// did not insist on the node (__GFP_THISNODE), a new slab with the caller's own mask,
+    /// which the page allocator may place on another node by the node's zonelist. The other
+    /// objects of a new slab go on the partial list of the node the slab really is on.
+    /// Deliberate simplification: the retry does not scan other nodes' partial lists first
+    /// (`get_any_partial()`, which the kernel also skips at random by
+    /// `remote_node_defrag_ratio`).
     func allocFromNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
         unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
-        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
         if n.head >= 0 {
             let pfn = Int(n.head)
             while true {
@@ -233,13 +253,17 @@ extension KmemCache {
             }
         }
         n.lock.unlock(cpu: cpu)
-        guard let (pfn, head) = newSlab(cpu, gfp.union(.thisnode), node: node, frozenBy: nil), let obj = head else { return nil }
+        let opportunistic = GFP.nowait.union(.thisnode).union(gfp.intersection([.dma, .dma32]))
+        var slab = newSlab(cpu, opportunistic, node: node, frozenBy: nil)
+        if slab == nil && !gfp.contains(.thisnode) { slab = newSlab(cpu, gfp, node: node, frozenBy: nil) }
+        guard let (pfn, head) = slab, let obj = head else { return nil }
         let rest = next(obj)
         arch_store_release_u64(word(pfn), SlabWord(freelist: index(pfn, rest), inuse: 1, frozen: false, owner: cpu.id).raw)
         if rest != nil {
-            n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
-            addPartial(n, pfn)
-            n.lock.unlock(cpu: cpu)
+            unowned(unsafe) let home = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
+            home.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
+            addPartial(home, pfn)
+            home.lock.unlock(cpu: cpu)
         }
         return obj
     }
@@ -250,7 +274,7 @@ extension KmemCache {
     func newSlab(_ cpu: CPUContext, _ gfp: GFP, node: Int?, frozenBy: Int?) -> (Int, UnsafeMutableRawPointer?)? {
         var slabGFP = gfp.subtracting([.zero, .dma, .dma32, .highmem])
         if flags.contains(.cacheDMA) { slabGFP.insert(.dma) }
-        guard let ref = kernel.allocPages(cpu, slabGFP, order: layout.order, node: node) else { return nil }
+        guard let ref = kernel.allocPagesChecked(cpu, slabGFP, order: layout.order, node: node) else { return nil }
         let pfn = kernel.pfn(ref).raw
         let head = kernel.pfnToPage(pfn)
         head.pointee.flags.insert(.slab)
@@ -416,7 +440,7 @@ extension KmemCache {
             }
         }
         unowned(unsafe) let n = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
-        n.lock.lock(mayBlock: gfp.allowsBlocking, cpu: cpu)
+        n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
         var new: SlabWord
         while true {
             let old = load(pfn)

@@ -16,6 +16,10 @@ public final class Vmalloc: @unchecked Sendable {
     private var holes: [(Int, Int)]
 
     struct Area { var offset: Int; var pages: Int; var pfns: [Int] }
+    /// `vfree_deferred`: areas freed from interrupt context, waiting for process context.
+    private var deferred: [UnsafeMutableRawPointer] = []
+    /// Frees deferred so far (`vfree_atomic()` calls).
+    public private(set) var deferredFrees = 0
 
     public private(set) var allocations = 0
     public private(set) var mappedPages = 0
@@ -33,14 +37,13 @@ public final class Vmalloc: @unchecked Sendable {
     /// `vmalloc(size)` with `gfp` (GFP_KERNEL for vmalloc, `| __GFP_ZERO` for vzalloc).
     public func vmalloc(_ cpu: CPUContext, _ size: Int, gfp: GFP = .kernel) -> UnsafeMutableRawPointer? {
         guard size > 0 else { return nil }
-        if cpu.inAtomic {
-            kernel.reportSleepInAtomic(cpu, at: "mm/vmalloc.c __vmalloc_node_range")
-        }
+        if !cpu.inAtomic { runDeferred(cpu) }
+        cpu.mightAlloc(gfp, log: kernel.log, at: "mm/vmalloc.c __vmalloc_node_range")
         let pages = (size + PAGE_SIZE - 1) / PAGE_SIZE
         var pfns: [Int] = []
         pfns.reserveCapacity(pages)
         for _ in 0..<pages {
-            guard let p = kernel.allocPages(cpu, gfp.subtracting([.dma, .dma32]), order: 0) else {
+            guard let p = kernel.allocPagesChecked(cpu, gfp.subtracting([.dma, .dma32]), order: 0) else {
                 pfns.forEach { kernel.freePages(cpu, kernel.pageRef(pfn: $0), order: 0) }
                 return nil
             }
@@ -75,8 +78,42 @@ public final class Vmalloc: @unchecked Sendable {
 
     /// `vfree(addr)`: unmap, free the pages, release the range. An address that is not the
     /// start of an area is reported ("Trying to vfree() nonexistent vm area").
+    ///
+    /// Context, as in Linux 6.12: from an interrupt handler the free is handed to
+    /// `vfree_atomic()` (unmapping waits for other CPUs' TLB flushes, which an interrupt
+    /// handler cannot); from any other atomic context `might_sleep()` reports the caller.
+    /// The kernel runs the deferred frees from a work item; the model runs them at the next
+    /// vmalloc or vfree in process context, or at `runDeferred` (the end of a run).
     public func vfree(_ cpu: CPUContext, _ address: UnsafeMutableRawPointer?) {
+        if cpu.inInterrupt { vfreeAtomic(address); return }
+        cpu.mightSleep(log: kernel.log, at: "mm/vmalloc.c vfree")
         guard let address else { return }
+        if !cpu.inAtomic { runDeferred(cpu) }
+        free(cpu, address)
+    }
+
+    /// `vfree_atomic(addr)`: queue the area for process context.
+    public func vfreeAtomic(_ address: UnsafeMutableRawPointer?) {
+        guard let address else { return }
+        lock.lock()
+        deferred.append(address)
+        deferredFrees += 1
+        lock.unlock()
+    }
+
+    /// `delayed_vfree_work()`: the frees queued from interrupt context. Process context only.
+    public func runDeferred(_ cpu: CPUContext) {
+        lock.lock()
+        let queued = deferred
+        deferred.removeAll()
+        lock.unlock()
+        for a in queued { free(cpu, a) }
+    }
+
+    /// Frees queued by `vfree_atomic()` and not yet run.
+    public var pendingDeferred: Int { lock.lock(); defer { lock.unlock() }; return deferred.count }
+
+    private func free(_ cpu: CPUContext, _ address: UnsafeMutableRawPointer) {
         lock.lock()
         guard let area = areas.removeValue(forKey: UInt(bitPattern: address)) else {
             lock.unlock()

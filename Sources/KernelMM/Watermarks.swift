@@ -33,11 +33,15 @@ public struct AllocFlags: OptionSet, Sendable {
     /// `ALLOC_NO_WATERMARKS` (__GFP_MEMALLOC): ignore watermarks.
     @inlinable public static var noWatermarks: AllocFlags { AllocFlags(rawValue: 1 << 3) }
 
-    /// `gfp_to_alloc_flags()` for the slow path.
+    /// `gfp_to_alloc_flags()` for the slow path (Linux 6.12): __GFP_HIGH gives MIN_RESERVE; a
+    /// caller that cannot reclaim gets NON_BLOCK unless it said __GFP_NOMEMALLOC ("not worth
+    /// trying harder"). ALLOC_HIGHATOMIC and ALLOC_OOM are not modelled here; ALLOC_CPUSET
+    /// and ALLOC_KSWAPD have no effect in a model without cpusets and with kswapd woken by the
+    /// caller.
     @inlinable public static func slowPath(_ gfp: GFP) -> AllocFlags {
         var f: AllocFlags = []
         if gfp.contains(.high) { f.insert(.minReserve) }
-        if !gfp.contains(.directReclaim) { f.insert(.nonBlock) }
+        if !gfp.contains(.directReclaim) && !gfp.contains(.nomemalloc) { f.insert(.nonBlock) }
         if gfp.contains(.memalloc) && !gfp.contains(.nomemalloc) { f.insert(.noWatermarks) }
         return f
     }

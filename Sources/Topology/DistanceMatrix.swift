@@ -62,16 +62,49 @@ public struct DistanceMatrix: Sendable, Codable, Equatable {
         return DistanceMatrix(values: values, origin: .config)
     }
 
-    /// Nodes ordered nearest first from `node`: the order `build_zonelists()` gets from repeated
-    /// `find_next_best_node()` calls. Among equal distances that function adds one to nodes
-    /// numbered below us ("prefer the next node"), so ties go to the following nodes first,
-    /// then wrap around; the remaining tie falls to the lower id. The kernel compares node ids,
-    /// which are OS numbers: `ids[n]` is node n's (identity when omitted), so that a CPU-less
-    /// node hwloc lists out of order still takes its place among equals as the kernel gives it.
-    /// Memory-only nodes are in every list like any other: only distance decides.
-    public func fallbackOrder(from node: Int, ids: [Int]? = nil) -> [Int] {
+    /// Nodes ordered nearest first from `node`: its zonelist's node order (`zonelistOrders`).
+    public func fallbackOrder(from node: Int, ids: [Int]? = nil, hasCPUs: [Bool]? = nil) -> [Int] {
+        zonelistOrders(ids: ids, hasCPUs: hasCPUs)[node]
+    }
+
+    /// `MAX_NUMNODES` of an x86-64 kernel with the default CONFIG_NODES_SHIFT (6): the scale
+    /// that keeps `node_load` below one unit of distance in `find_next_best_node()`.
+    static let maxNumNodes = 64
+
+    /// The node order of every node's zonelist, as `__build_all_zonelists()` makes them
+    /// (mm/page_alloc.c, Linux 6.12): nodes in OS-number order, each list by repeated
+    /// `find_next_best_node()`. A candidate's value is its distance, plus one when its number
+    /// is below ours ("prefer the next node"), plus one when it has CPUs
+    /// (PENALTY_FOR_NODE_WITH_CPUS: among equals a memory-only node comes first), times
+    /// MAX_NUMNODES, plus `node_load[n]`; the lowest value wins, the lower OS number on a tie.
+    /// `build_zonelists()` raises `node_load` of the first node of each new distance group,
+    /// and the array carries over from one node's list to the next, so nodes at equal distance
+    /// are taken round-robin across the lists instead of the same one first everywhere.
+    /// `ids[n]` is node n's OS number (identity when omitted); `hasCPUs` defaults to all.
+    public func zonelistOrders(ids: [Int]? = nil, hasCPUs: [Bool]? = nil) -> [[Int]] {
         let id = ids ?? Array(0..<count)
-        func key(_ n: Int) -> (Int, Int, Int) { (values[node][n], id[n] < id[node] ? 1 : 0, id[n]) }
-        return (0..<count).sorted { key($0) < key($1) }
+        let cpus = hasCPUs ?? Array(repeating: true, count: count)
+        let byOS = (0..<count).sorted { id[$0] < id[$1] }
+        var load = Array(repeating: 0, count: count)
+        var orders = Array(repeating: [Int](), count: count)
+        for local in byOS {
+            var used = Set([local])
+            var order = [local]
+            var prev = local
+            while order.count < count {
+                var best = -1, bestValue = Int.max
+                for n in byOS where !used.contains(n) {
+                    var value = values[local][n] + (id[n] < id[local] ? 1 : 0) + (cpus[n] ? 1 : 0)
+                    value = value * Self.maxNumNodes + load[n]
+                    if value < bestValue { bestValue = value; best = n }
+                }
+                if values[local][best] != values[local][prev] { load[best] += 1 }
+                used.insert(best)
+                order.append(best)
+                prev = best
+            }
+            orders[local] = order
+        }
+        return orders
     }
 }

@@ -60,6 +60,10 @@ import Topology
         Mutation(config: "allocator-compare-remote", cause: "no handoff",
                  changes: [(", handoff: tx }\n  - { name: tx, cpus: \"1\", op: kfree, from: rx }", " }")],
                  mustFail: ["handoff.received > 0"]),
+        Mutation(config: "misuse", cause: "no SLUB debugging: no red zones, poison or free-state checks",
+                 changes: [("slub_debug: true", "slub_debug: false")],
+                 mustFail: ["faults.missed == 0", "faults.double_free.detected > 0", "faults.invalid_free.detected > 0",
+                            "faults.red_zone.detected > 0", "faults.use_after_free.detected > 0", "invariants.violations == 0"]),
     ]
 
     @Test("Shipped configs with their cause taken away fail the expectations that claim it", arguments: mutations)

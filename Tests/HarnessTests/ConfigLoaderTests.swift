@@ -36,7 +36,7 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
     static let bad: [BadConfig] = [
         BadConfig(rule: "unknown top-level key is an error at the key",
                   yaml: "name: t\ndurations: 5s\n",
-                  expected: #"t.yaml:2:1: error: unknown key "durations" (hint: allowed keys: name, topology, memory, locks, remote_cost, caches, run, workloads, vary, expect, sweep)"#),
+                  expected: #"t.yaml:2:1: error: unknown key "durations" (hint: allowed keys: name, topology, memory, locks, remote_cost, caches, run, workloads, faults, vary, expect, sweep)"#),
         BadConfig(rule: "name is required",
                   yaml: "workloads: []\n",
                   expected: #"t.yaml:1:1: error: missing required key "name""#),

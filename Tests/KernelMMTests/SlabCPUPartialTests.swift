@@ -19,12 +19,13 @@ import Foundation
 
     static func nodeLockAcquisitions(_ c: KmemCache) -> UInt64 { c.lockSnapshots().reduce(0) { $0 + $1.acquisitions } }
 
-    @Test("set_cpu_partial(): the budget is 13 objects' worth x2 for 256-byte objects, none for debug caches")
+    @Test("set_cpu_partial() (6.12): 52 objects' worth x2 for 256-byte objects, 120 below, 24 from 1 KiB, 6 from a page; none for debug caches")
     func budget() throws {
         let (_, _, c) = try Self.make()
-        #expect(c.cpuPartialSlabs == (26 + c.layout.objectsPerSlab - 1) / c.layout.objectsPerSlab)
-        #expect(KmemCache.cpuPartialSlabs(size: 64, objectsPerSlab: 64) == 1)
-        #expect(KmemCache.cpuPartialSlabs(size: 4096, objectsPerSlab: 8) == 1)
+        #expect(c.cpuPartialSlabs == (104 + c.layout.objectsPerSlab - 1) / c.layout.objectsPerSlab)
+        #expect(KmemCache.cpuPartialSlabs(size: 64, objectsPerSlab: 64) == 4)      // 240 objects / 64
+        #expect(KmemCache.cpuPartialSlabs(size: 1024, objectsPerSlab: 32) == 2)    // 48 / 32
+        #expect(KmemCache.cpuPartialSlabs(size: 4096, objectsPerSlab: 8) == 2)     // 12 / 8
         let (_, _, d) = try Self.make(flags: .redZone)
         #expect(d.cpuPartialSlabs == 0)
     }

@@ -52,11 +52,12 @@ import Testing
         #expect(k.nodes[0].zone(.normal).lowmemReserve == [0, 0, 0])
     }
 
-    @Test("zone_batchsize(): 2^n - 1 from a quarter of 1/1024 of the zone, high = 6 x batch")
+    @Test("zone_batchsize(): 2^n - 1 from a quarter of 1/1024 of the zone; zone_highsize(): low watermark over the node's CPUs, at least 4 x batch")
     func batch() {
         #expect(PerCPUPages.batch(zonePages: 262_144) == 63)
         #expect(PerCPUPages.batch(zonePages: 16_384) == 3)
         #expect(PerCPUPages.batch(zonePages: 100) == 1)
-        #expect(PerCPUPages.high(batch: 63) == 378)
+        #expect(PerCPUPages.high(lowWatermark: 1024, batch: 63, cpusOnNode: 2) == 512)
+        #expect(PerCPUPages.high(lowWatermark: 100, batch: 63, cpusOnNode: 2) == 252)
     }
 }

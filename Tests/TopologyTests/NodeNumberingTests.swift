@@ -39,13 +39,21 @@ import Testing
     func zonelistTies() throws {
         let m = try TopologyLoader.load(.xml(path: Fixture.qemuMemoryOnlyHMAT))
         let ids = m.nodeOSIndexes
-        func osOrder(from os: Int) -> [Int] {
-            m.distances.fallbackOrder(from: m.nodeIndex(osIndex: os)!, ids: ids).map { ids[$0] }
+        func osOrder(from os: Int, cpus: Bool = false) -> [Int] {
+            m.distances.fallbackOrder(from: m.nodeIndex(osIndex: os)!, ids: ids,
+                                      hasCPUs: cpus ? m.nodes.map { !$0.pus.isEmpty } : nil).map { ids[$0] }
         }
+
         // All remote distances are 21: the kernel takes the following node ids first, then wraps.
         #expect(osOrder(from: 0) == [0, 1, 2])
         #expect(osOrder(from: 1) == [1, 2, 0])
         #expect(osOrder(from: 2) == [2, 0, 1])
+        // With the machine's CPUs: node 2 is memory-only, so find_next_best_node() puts it first
+        // among equals (PENALTY_FOR_NODE_WITH_CPUS), which is what the model's zonelists use.
+        #expect(m.nodes.filter(\.pus.isEmpty).map(\.osIndex) == [2])
+        #expect(osOrder(from: 0, cpus: true) == [0, 2, 1])
+        #expect(osOrder(from: 1, cpus: true) == [1, 2, 0])
+        #expect(osOrder(from: 2, cpus: true) == [2, 0, 1])
     }
 
     @Test("a distance override is written in OS node order and lands on the right nodes")

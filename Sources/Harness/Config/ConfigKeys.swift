@@ -1,6 +1,6 @@
 /// The keys each mapping accepts, in the order the hints list them.
 enum ConfigKeys {
-    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads", "vary", "expect", "sweep"]
+    static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads", "faults", "vary", "expect", "sweep"]
     static let topology = ["host", "synthetic", "xml", "distances"]
     static let memory = ["per_node", "zones", "max_order", "prefault", "watermarks", "pcp", "oom_wait", "kswapd"]
     static let locks = ["zone", "node_partial"]
@@ -9,6 +9,7 @@ enum ConfigKeys {
                       "slub_debug", "validate_every", "on_slab_error"]
     static let workload = ["name", "cpus", "op", "size", "order", "cache", "prot", "policy", "huge", "mix", "gfp", "atomic_share", "lifetime",
                            "handoff", "from", "touch", "allocator", "trace"]
+    static let faults = FaultKind.allCases.map(\.rawValue)
     static let mixEntry = ["op", "weight", "size", "order", "cache", "prot", "policy", "huge"]
 }
 

@@ -31,6 +31,7 @@ struct ConfigReader {
         }
         config.workloads = try workloads(top, caches: config.caches, memory: config.memory, machine: machine)
         try finishReplays(&config, top: top)
+        if let n = top["faults"] { config.faults = try faults(n, config: config) }
         // The run makes the kernel's page-table root and one per mmap workload's address space
         // before the first operation; memory that cannot give them would fail the start.
         let spaces = config.workloads.filter { $0.mix.contains { $0.kind == .mmap } }.count

@@ -21,6 +21,8 @@ public struct StressConfig: Sendable, Equatable {
     public var expectations: [Expectation] = []
     /// `vary:` — the variants to run one after another (empty: a plain run).
     public var variants: [Variant] = []
+    /// `faults:` — misuse to inject and count (nil: none).
+    public var faults: FaultSettings? = nil
     /// `sweep:` — the grid `numastress sweep` runs when no `--grid` is given (empty: none).
     public var sweep: [SweepAxis] = []
 
@@ -188,6 +190,14 @@ public enum Distribution: Sendable, Equatable {
         case (.weighted(let x), .weighted(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.value == $1.value && $0.weight == $1.weight }
         default: return false
+        }
+    }
+
+    public var minValue: Int {
+        switch self {
+        case .fixed(let v): return v
+        case .uniform(let lo, _): return lo
+        case .weighted(let l): return l.map(\.value).min() ?? 0
         }
     }
 

@@ -60,6 +60,10 @@ public enum FigureCatalog {
                meaning: "validate_slab_cache() passes over the debug caches (slub_debug) and the slab_errors they found"),
         Family(pattern: "handoff", fields: ["sent", "received", "full"], meaning: "objects passed between workloads"),
         Family(pattern: "invariants", fields: ["violations"], meaning: "invariant violations found after the drain"),
+        Family(pattern: "faults", fields: ["injected", "detected", "missed", "unexplained"],
+               meaning: "faults: injected misuse of every kind; unexplained counts debug reports no injected fault explains"),
+        Family(pattern: "faults.<fault>", fields: ["injected", "detected", "missed"],
+               meaning: "faults: one kind of injected misuse (double_free, invalid_free, foreign_free, red_zone, use_after_free, wrong_cache, wrong_order, sleep_in_atomic)"),
     ]
 
     /// What the placeholders stand for in one config.
@@ -86,6 +90,7 @@ public enum FigureCatalog {
             "<kind>": ["zone", "node_partial"],
             "<op>": OpKind.allCases.map(\.rawValue),
             "<cache>": ctx.caches + SlabAllocator.kmallocCacheNames,
+            "<fault>": FaultKind.allCases.map(\.rawValue),
         ]
         var results = [pattern]
         for (placeholder, options) in values where pattern.contains(placeholder) {

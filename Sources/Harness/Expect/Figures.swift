@@ -109,6 +109,14 @@ public struct Figures: Sendable {
         put("validation", [("passes", r.validation?.passes ?? 0), ("errors", r.validation?.errors ?? 0)])
         put("handoff", [("sent", r.handoff.sent), ("received", r.handoff.received), ("full", r.handoff.full)])
         v["invariants.violations"] = Double(r.invariants.violations.count)
+        let f = r.faults
+        put("faults", [("injected", UInt64(f?.injected ?? 0)), ("detected", UInt64(f?.detected ?? 0)),
+                       ("missed", UInt64(f?.missed ?? 0)), ("unexplained", UInt64(f?.unexplained ?? 0))])
+        for kind in FaultKind.allCases {
+            let k = f?.kinds.first { $0.kind == kind.rawValue }
+            put("faults.\(kind.rawValue)", [("injected", UInt64(k?.injected ?? 0)), ("detected", UInt64(k?.detected ?? 0)),
+                                            ("missed", UInt64(k?.missed ?? 0))])
+        }
         values = v
     }
 }

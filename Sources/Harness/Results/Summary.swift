@@ -106,6 +106,14 @@ public enum Summary {
             }
         }
 
+        if let f = r.faults {
+            section("Injected faults")
+            table(["fault", "rate", "injected", "detected", "missed"],
+                  f.kinds.filter { $0.rate > 0 || $0.injected > 0 }.map { [$0.kind, "\($0.rate)", "\($0.injected)", "\($0.detected)", "\($0.missed)"] })
+            out += "slub_debug: \(f.slubDebug); \(f.injected) injected, \(f.detected) detected, \(f.missed) missed; \(f.unexplained) report(s) no fault explains\n"
+            out += f.missedFaults.prefix(5).map { "  missed: \($0)\n" }.joined()
+        }
+
         section("Checks")
         if let e = r.expectations, !e.isEmpty {
             section("Expectations")

@@ -56,6 +56,8 @@ final class CPUWorker: @unchecked Sendable {
     /// local without a division (`Kernel.nodeOf`).
     let localBase: UInt
     let nodeBytes: UInt
+    /// `faults:`: this CPU's injector, nil when the config injects nothing.
+    @exclusivity(unchecked) var faults: FaultInjector?
 
     /// One workload's state on this CPU.
     struct WorkloadPart {
@@ -149,6 +151,9 @@ final class CPUWorker: @unchecked Sendable {
         replayOnly = !parts.isEmpty && parts.allSatisfy { $0.replay != nil }
         nodeBytes = UInt(env.kernel.pagesPerNode) << UInt(KernelMM.PAGE_SHIFT)
         localBase = UInt(bitPattern: env.kernel.physicalBase) &+ UInt(cpu.node) &* nodeBytes
+        if let settings = env.config.faults, let ledger = env.faultLedger {
+            faults = FaultInjector(settings: settings, ledger: ledger, seed: env.config.run.seed, cpu: cpu.id)
+        }
     }
 
     deinit {
@@ -164,6 +169,7 @@ final class CPUWorker: @unchecked Sendable {
         }
         hot.deallocate()
         windows.deallocate()
+        faults?.release()
     }
 
     var isConsumerOnly: Bool { parts.allSatisfy(\.isConsumer) }
@@ -245,6 +251,7 @@ final class CPUWorker: @unchecked Sendable {
         } else {
             account(rec)
             if touchBytes > 0 { self.touch(rec, bytes: min(touchBytes, usable(rec)), pattern: h.pointee.touchPattern) }
+            if faults != nil && injectFault(rec, part: i) { return true }
         }
         let keep = h.pointee.keep
         if keep < 0 {

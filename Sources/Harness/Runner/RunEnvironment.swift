@@ -28,6 +28,8 @@ final class RunEnvironment: @unchecked Sendable {
         p.initialize(repeating: 0, count: 2)
         return p
     }()
+    /// `faults:`: the injected faults and the model's reports, matched (nil without faults).
+    let faultLedger: FaultLedger?
     /// CPU ids some workload runs on, and their actors (same order).
     let cpuIDs: [Int]
     let actors: [CPU]
@@ -42,6 +44,9 @@ final class RunEnvironment: @unchecked Sendable {
         if config.run.deterministic { memory.kswapd = false }
         let log = KernelLog()
         if config.run.onSlabError == .abort { log.stopOn = [.slabError] }
+        let ledger = config.faults.map { _ in FaultLedger() }
+        log.observer = ledger
+        faultLedger = ledger
         kernel = try Kernel(machine: machine, mapping: mapping, config: memory, log: log)
         slab = try SlabAllocator(kernel: kernel, nodePolicy: config.locks.nodePartial, slubDebug: config.run.slubDebugOptions)
         mmu = try MMU(kernel: kernel)

@@ -47,6 +47,8 @@ public struct RunResult: Codable, Sendable {
     public var variant: String? = nil
     /// `numastress replay`: what the trace held and what of it was replayed.
     public var replay: ReplayFigures? = nil
+    /// `faults:`: injected, detected and missed misuse per kind.
+    public var faults: FaultFigures? = nil
 
     public struct GFPClassFigures: Codable, Sendable {
         public var gfpClass: String

@@ -111,6 +111,16 @@ public enum Runner {
         } else {
             result.invariants = checkInvariants(env)
         }
+        if let settings = config.faults, let ledger = env.faultLedger {
+            let figures = ledger.figures(settings, slubDebug: config.run.slubDebug)
+            result.faults = figures
+            // A missed fault fails the run as a broken invariant does: the model did not
+            // catch what its debug code is there to catch.
+            if result.drain == nil && !figures.violations.isEmpty {
+                result.invariants.violations += figures.violations.map { "\($0) [seed \(config.run.seed)]" }
+                result.invariants.passed = false
+            }
+        }
         // Occupancy as at the end of the measured phase; errors found while freeing count too.
         let after = ResultBuilder.caches(env)
         for i in result.caches.indices {
@@ -300,6 +310,7 @@ public enum Runner {
         let cpu0 = env.kernel.cpus[env.cpuIDs.first ?? 0]
         let finish: @Sendable () -> Void = {
             for c in env.slab.allCaches { c.shrink(cpu0) }
+            env.vmalloc.runDeferred(cpu0)   // vfree_atomic()'s queue, as its work item would
             env.mmu.teardown(cpu: cpu0)
             env.kernel.drainPCP(cpu0)
             // CPUs without a worker (the MMU builds kernel page tables on CPU 0 even when no

@@ -24,6 +24,10 @@ public final class MMU: @unchecked Sendable {
     /// `tlb_single_page_flush_ceiling`: above this many pages a full flush replaces invlpg.
     public static let singlePageFlushCeiling = 33
     private let registryLock = NSLock()
+    /// `ZERO_PAGE(0)`: the shared page of zeroes every read fault of anonymous memory maps.
+    /// The kernel reserves it at boot; the model takes it at the first read fault and gives
+    /// it back in `teardown` (-1: not taken yet).
+    private var zeroPFN = -1
     private var nextASID = 1
     public private(set) var spaces: [AddressSpace] = []
 
@@ -63,6 +67,9 @@ public final class MMU: @unchecked Sendable {
     public func teardown(cpu: CPUContext) {
         for space in spaces { destroy(space, cpu: cpu) }
         for other in kernel.cpus { tlbs[other.id].flush(asid: nil) }
+        registryLock.lock()
+        if zeroPFN >= 0 { kernel.freePages(cpu, kernel.pageRef(pfn: zeroPFN), order: 0); zeroPFN = -1 }
+        registryLock.unlock()
         _ = kernelSpace.pageTable.destroy(cpu: cpu)
         kernelSpace.tablePages = 0
     }
@@ -109,6 +116,13 @@ public final class MMU: @unchecked Sendable {
             kernel.log.report(.mmFault, "BUG: cpu\(cpu.id) still caches 0x\(String(stale, radix: 16)) after a TLB flush")
         }
         _ = arch_fetch_add_u32(r.acks, 1)
+    }
+
+    /// The zero page's PFN, taken on first use; nil when no page can be had.
+    func zeroPage(_ cpu: CPUContext) -> Int? {
+        registryLock.lock(); defer { registryLock.unlock() }
+        if zeroPFN < 0, let p = kernel.allocPages(cpu, [.kernel, .zero], order: 0) { zeroPFN = kernel.pfn(p).raw }
+        return zeroPFN >= 0 ? zeroPFN : nil
     }
 
     // MARK: mappings
@@ -160,7 +174,7 @@ public final class MMU: @unchecked Sendable {
         // before it walks): a full barrier, as in flush_tlb_mm_range.
         arch_smp_mb()
         if !cleared.isEmpty { shootdown(cpu, space, vas: cleared.map(\.0)) }
-        for (_, e) in cleared { kernel.freePages(cpu, kernel.pageRef(pfn: e.pfn), order: e.isHuge ? 9 : 0) }
+        for (_, e) in cleared where !e.isSpecial { kernel.freePages(cpu, kernel.pageRef(pfn: e.pfn), order: e.isHuge ? 9 : 0) }
         _ = arch_fetch_add_u64(space.flushesInFlight, UInt64.max)
     }
 

@@ -10,6 +10,7 @@ public struct PTE: Equatable, Sendable {
     public static let accessed: UInt64 = 1 << 5    // _PAGE_ACCESSED
     public static let dirty: UInt64 = 1 << 6       // _PAGE_DIRTY
     public static let huge: UInt64 = 1 << 7        // _PAGE_PSE: a 2 MiB mapping at the PMD
+    public static let special: UInt64 = 1 << 9     // _PAGE_SPECIAL: no struct page to free (the zero page)
     public static let noExecute: UInt64 = 1 << 63  // _PAGE_NX
     static let pfnMask: UInt64 = 0x000F_FFFF_FFFF_F000
 
@@ -18,6 +19,7 @@ public struct PTE: Equatable, Sendable {
     public var isPresent: Bool { raw & Self.present != 0 }
     public var isWritable: Bool { raw & Self.writable != 0 }
     public var isHuge: Bool { raw & Self.huge != 0 }
+    public var isSpecial: Bool { raw & Self.special != 0 }
     public var pfn: Int { Int((raw & Self.pfnMask) >> 12) }
 }
 

@@ -2,8 +2,12 @@ import CArch
 import Foundation
 
 /// Memory accesses through the MMU: translate (TLB, then a page walk, then a fault), and the
-/// fault handler (`handle_mm_fault` → `do_anonymous_page`): the page is allocated where the
-/// mapping's policy says and mapped. Bad accesses are reported and counted, never a crash.
+/// fault handlers of Linux 6.12 for private anonymous memory: `do_anonymous_page()` maps the
+/// shared zero page read-only on a read fault and allocates a page, where the mapping's policy
+/// says, on a write fault; a write to a zero-page mapping is a write-protect fault
+/// (`do_wp_page()` → `wp_page_copy()`) that allocates a zeroed page then, placed at the first
+/// write. Bad accesses are reported and counted, never a crash. 2 MiB mappings (THP) allocate
+/// on any first touch (no huge zero page here).
 extension MMU {
     public enum AccessError: Error, Equatable, Sendable {
         /// No mapping covers the address (SIGSEGV, SEGV_MAPERR).
@@ -22,7 +26,7 @@ extension MMU {
         let tlb = tlbs[cpu.id]
         let offset = Int(va & UInt64(PAGE_SIZE - 1))
         if let hit = tlb.lookup(asid: space.asid, va: va) {
-            if write && !hit.writable { throw fault(cpu, .readOnly(va), report: report) }
+            if write && !hit.writable { return try writeProtectFault(cpu, space, va, offset: offset, report: report) }
             let pfn = hit.huge ? hit.pfn + Int(va >> 12 & 511) : hit.pfn
             if debugChecks { try verify(cpu, space, va, pfn: pfn) }
             return (pfn, offset)
@@ -34,7 +38,7 @@ extension MMU {
         var leaf = pte
         if leaf == nil { leaf = try handleFault(cpu, space, va, write: write, report: report) }
         guard let e = leaf else { throw fault(cpu, .notMapped(va), report: report) }
-        if write && !e.isWritable { throw fault(cpu, .readOnly(va), report: report) }
+        if write && !e.isWritable { return try writeProtectFault(cpu, space, va, offset: offset, report: report) }
         tlb.insert(asid: space.asid, va: va, pfn: e.pfn, writable: e.isWritable, huge: e.isHuge)
         return (e.isHuge ? e.pfn + Int(va >> 12 & 511) : e.pfn, offset)
     }
@@ -68,6 +72,17 @@ extension MMU {
             if write && vma.prot == .readOnly { return .failure(.readOnly(va)) }
             if let e = space.pageTable.walk(va).pte { return .success(e) }   // another CPU faulted it in
             let huge = vma.huge
+            if !write && !huge {
+                // The zero page, read-only and special: nothing is allocated until a write.
+                guard let zero = zeroPage(cpu) else { return .failure(.outOfMemory(va)) }
+                var tables = 0
+                let pageVA = va & ~UInt64(PAGE_SIZE - 1)
+                guard space.pageTable.map(pageVA, pfn: zero, flags: PTE.user | PTE.accessed | PTE.special | PTE.noExecute,
+                                          huge: false, cpu: cpu, tablePages: &tables) else { return .failure(.outOfMemory(va)) }
+                space.tablePages += tables
+                space.mappedPages += 1
+                return .success(space.pageTable.walk(va).pte)
+            }
             let pageVA = huge ? va & ~UInt64((2 << 20) - 1) : va & ~UInt64(PAGE_SIZE - 1)
             let (node, gfp) = placement(vma, pageVA: pageVA, cpu: cpu)
             guard let page = kernel.allocPages(cpu, gfp, order: huge ? 9 : 0, node: node) else { return .failure(.outOfMemory(va)) }
@@ -89,6 +104,45 @@ extension MMU {
         switch result {
         case .success(let e): return e
         case .failure(let err): throw fault(cpu, err, report: report)
+        }
+    }
+
+    /// A write to a present, non-writable PTE: on a writable mapping over the zero page,
+    /// `wp_page_copy()` — a zeroed page placed by the mapping's policy now, the PTE replaced,
+    /// the zero page's translation shot down wherever it may be cached (after the lock is
+    /// dropped, as munmap does, so that a CPU waiting for the lock can still answer); on a
+    /// read-only mapping, SEGV_ACCERR.
+    func writeProtectFault(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, offset: Int,
+                           report: Bool) throws(AccessError) -> (pfn: Int, offset: Int) {
+        tlbs[cpu.id].counters.faults &+= 1
+        let pageVA = va & ~UInt64(PAGE_SIZE - 1)
+        let result: Result<(PTE, Bool), AccessError> = space.lock.withLock(mayBlock: true, cpu: cpu) {
+            guard let vma = space.vma(containing: va), vma.prot == .readWrite else { return .failure(.readOnly(va)) }
+            guard let e = space.pageTable.walk(va).pte else { return .failure(.notMapped(va)) }
+            if e.isWritable { return .success((e, false)) }   // another CPU broke the COW first
+            guard e.isSpecial else { return .failure(.readOnly(va)) }
+            let (node, gfp) = placement(vma, pageVA: pageVA, cpu: cpu)
+            guard let page = kernel.allocPages(cpu, gfp, order: 0, node: node) else { return .failure(.outOfMemory(va)) }
+            if case .interleave = vma.policy, kernel.zones[Int(page.zone)].node == node {
+                cpu.events[Int(page.zone)].interleaveHit &+= 1
+            }
+            var tables = 0
+            _ = space.pageTable.map(pageVA, pfn: kernel.pfn(page).raw,
+                                    flags: PTE.user | PTE.accessed | PTE.writable | PTE.dirty | PTE.noExecute,
+                                    huge: false, cpu: cpu, tablePages: &tables)
+            _ = arch_fetch_add_u64(space.flushesInFlight, 1)
+            return .success((space.pageTable.walk(va).pte!, true))
+        }
+        switch result {
+        case .failure(let err): throw fault(cpu, err, report: report)
+        case .success(let (e, replaced)):
+            if replaced {
+                arch_smp_mb()
+                shootdown(cpu, space, vas: [pageVA])
+                _ = arch_fetch_add_u64(space.flushesInFlight, UInt64.max)
+            }
+            tlbs[cpu.id].insert(asid: space.asid, va: va, pfn: e.pfn, writable: true, huge: false)
+            return (e.pfn, offset)
         }
     }
 

@@ -1,0 +1,51 @@
+/// Which misuse a cache's debug flags let SLUB see (`kmem_cache_debug_flags()`), asked by code
+/// that provokes misuse on purpose and must know whether the cache would notice. Without the
+/// flag, a real kernel lets the bug through silently (and corrupts memory); a caller that
+/// cannot afford the corruption must not commit the bug there. In Linux 6.12 every one of
+/// these checks runs only under SLAB_CONSISTENCY_CHECKS (F): `alloc_debug_processing()` calls
+/// `check_object()` and `free_debug_processing()` calls `free_consistency_checks()` only with
+/// it; Z and P alone only lay out and fill the red zones and poison.
+public struct SlabDebugChecks: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// SLAB_RED_ZONE with SLAB_CONSISTENCY_CHECKS: a write past the object's end is caught
+    /// when it is freed (`check_object(…, SLUB_RED_ACTIVE)`).
+    public static let redZone = SlabDebugChecks(rawValue: 1)
+    /// SLAB_POISON (no constructor) with SLAB_CONSISTENCY_CHECKS: a write into a free object
+    /// is caught when it is allocated again, or when its slab is discarded (`free_slab()`).
+    public static let poison = SlabDebugChecks(rawValue: 2)
+    /// SLAB_CONSISTENCY_CHECKS: `free_consistency_checks()` refuses a double free
+    /// (`on_freelist()`) and a pointer into an object's middle (`check_valid_pointer()`).
+    public static let freeState = SlabDebugChecks(rawValue: 4)
+}
+
+extension KmemCache {
+    public var debugChecks: SlabDebugChecks {
+        guard flags.contains(.consistencyChecks) else { return [] }
+        var c: SlabDebugChecks = [.freeState]
+        if flags.contains(.redZone) && layout.rightRedZone > 0 { c.insert(.redZone) }
+        if layout.objectPoison { c.insert(.poison) }
+        return c
+    }
+
+    /// The addresses of the slab `obj` lies in (`virt_to_slab()`: all its pages), nil when
+    /// `obj` is no slab memory.
+    public func slabRange(_ obj: UnsafeRawPointer) -> Range<UInt>? {
+        guard var pfn = kernel.virtToPFN(obj) else { return nil }
+        if kernel.pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(kernel.pfnToPage(pfn).pointee.next) }
+        guard kernel.pfnToPage(pfn).pointee.flags.contains(.slab) else { return nil }
+        let base = UInt(bitPattern: slabBase(pfn))
+        return base..<base + UInt(KernelMM.PAGE_SIZE << layout.order)
+    }
+}
+
+extension SlabAllocator {
+    /// `virt_to_cache()`: the cache whose slab holds `p`, nil when `p` is no slab memory.
+    public func cacheOf(_ p: UnsafeRawPointer) -> KmemCache? {
+        guard var pfn = kernel.virtToPFN(p) else { return nil }
+        var page = kernel.pfnToPage(pfn)
+        if page.pointee.flags.contains(.slabTail) { pfn = Int(page.pointee.next); page = kernel.pfnToPage(pfn) }
+        guard page.pointee.flags.contains(.slab) else { return nil }
+        return cache(id: page.pointee.cacheID)
+    }
+}

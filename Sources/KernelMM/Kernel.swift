@@ -299,6 +299,6 @@ public final class Kernel: @unchecked Sendable {
     /// Clears counters between warm-up and the measured phase.
     public func resetCounters() {
         cpus.forEach { $0.resetEvents() }
-        zones.forEach { $0.lock.resetStats() }
+        zones.forEach { $0.lock.resetStats(); $0.core.resetVMEvents() }
     }
 }

@@ -34,8 +34,12 @@ extension Kernel {
         m.pointee.refcount = 0
         cpu.events[Int(p.zone)].frees &+= 1
         if cpu.drainPending { _ = drainPCP(cpu) }
+        // The pageblock's type picks the list (free_unref_page()); a HighAtomic page goes to
+        // the movable list and finds its own list again when drained.
+        let blockMT = z.pointee.pageblockType(of: p.index)
         if order < PerCPUPages.orders {
-            let list = cpu.pcp + Int(p.zone) * PerCPUPages.orders + order
+            let mt = blockMT < MigrateType.pcpTypes ? blockMT : MigrateType.movable.rawValue
+            let list = cpu.pcp + PerCPUPages.index(zone: Int(p.zone), order: order, mt: mt)
             m.pointee.flags = .pcp
             m.pointee.owner = Int16(truncatingIfNeeded: cpu.id)
             m.pointee.next = list.pointee.head
@@ -49,7 +53,7 @@ extension Kernel {
         } else {
             z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
             injectRemoteCost(cpu, node: z.pointee.node)
-            z.pointee.freeOneBlock(p.index, order: order)
+            z.pointee.freeOneBlock(p.index, order: order, mt: blockMT)
             z.pointee.lock.unlock(cpu: cpu)
             freeWait.pagesFreed()
         }
@@ -97,13 +101,15 @@ extension Kernel {
         for zi in 0..<zoneCount where cores[zi].pages > 0 {
             let z = cores + zi
             for order in 0..<PerCPUPages.orders {
-                let list = cpu.pcp + zi * PerCPUPages.orders + order
+              for mt in 0..<MigrateType.pcpTypes {
+                let list = cpu.pcp + PerCPUPages.index(zone: zi, order: order, mt: mt)
                 guard list.pointee.count > 0 else { continue }
                 freed += Int(list.pointee.count) << order
                 z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
                 z.pointee.freePCPBulk(order: order, count: Int(list.pointee.count), from: list)
                 z.pointee.lock.unlock(cpu: cpu)
                 cpu.events[zi].pcpDrains &+= 1
+              }
             }
         }
         if freed > 0 { freeWait.pagesFreed() }
@@ -112,9 +118,7 @@ extension Kernel {
 
     /// Pages sitting on all CPUs' PCP lists (for conservation checks and zoneinfo).
     public func pcpPages(zone: Int) -> Int {
-        cpus.reduce(0) { sum, cpu in
-            (0..<PerCPUPages.orders).reduce(sum) { $0 + Int(cpu.pcp[zone * PerCPUPages.orders + $1].count) << $1 }
-        }
+        cpus.reduce(0) { $0 + $1.pcpPages(zone: zone) }
     }
 
     // MARK: fast path
@@ -141,7 +145,9 @@ extension Kernel {
             // Only slow-path attempts carry reserve flags: did this one need them?
             let reserve = flags.contains(.minReserve) || flags.contains(.nonBlock)
                 ? !z.pointee.watermarkOK(order: order, mark: mark, highest: highest, flags: []) : false
-            if let i = rmqueue(cpu, z, order: order, mayBlock: gfp.allowsBlocking && !cpu.inAtomic) {
+            if let i = rmqueue(cpu, z, order: order, mt: MigrateType.index(gfp: gfp), flags: flags,
+                               mayBlock: gfp.allowsBlocking && !cpu.inAtomic) {
+                if flags.contains(.highAtomic) { reserveHighatomicPageblock(cpu, z, i, order: order) }
                 let e = cpu.events + zi
                 e.pointee.countAlloc(GFPClass(gfp))
                 if reserve { e.pointee.reserveAllocsBy[GFPClass(gfp)] &+= 1 }
@@ -170,21 +176,41 @@ extension Kernel {
         if node == cpu.node { e.pointee.numaLocal &+= 1 } else { e.pointee.numaOther &+= 1 }
     }
 
-    /// `rmqueue()`: orders 0–3 from the CPU's own list (refilled in a batch under the zone
-    /// lock when empty), larger orders from the buddy areas under the lock.
+    /// `rmqueue()`: orders 0–3 from the CPU's own list of the request's migrate type
+    /// (refilled in a batch under the zone lock when empty), larger orders, and small ones
+    /// whose refill found nothing, from the buddy areas (`rmqueue_buddy()`).
     @inline(__always)
-    func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mayBlock: Bool) -> Int32? {
+    func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mt: Int, flags: AllocFlags,
+                 mayBlock: Bool) -> Int32? {
         if order < PerCPUPages.orders {
-            let list = cpu.pcp + z.pointee.index * PerCPUPages.orders + order
-            if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order, mayBlock: mayBlock) { return nil }
+            let list = cpu.pcp + PerCPUPages.index(zone: z.pointee.index, order: order, mt: mt)
+            if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order, mt: mt, flags: flags, mayBlock: mayBlock) {
+                return rmqueueBuddy(cpu, z, order: order, mt: mt, flags: flags, mayBlock: mayBlock)
+            }
             let i = list.pointee.head
             list.pointee.head = z.pointee.meta[Int(i)].next
             list.pointee.count -= 1
             return i
         }
+        return rmqueueBuddy(cpu, z, order: order, mt: mt, flags: flags, mayBlock: mayBlock)
+    }
+
+    /// `rmqueue_buddy()`: under the zone lock, the high-atomic reserve first for
+    /// ALLOC_HIGHATOMIC, then `__rmqueue()`, and when that fails the reserve again for OOM
+    /// victims and non-blocking callers, since failing now is worse than failing a
+    /// high-order atomic allocation later.
+    @inline(never)
+    func rmqueueBuddy(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mt: Int, flags: AllocFlags,
+                      mayBlock: Bool) -> Int32? {
+        let reserveMT = MigrateType.highAtomic.rawValue
         z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
-        let i = z.pointee.rmqueueSmallest(order: order)
+        var i: Int32? = nil
+        if flags.contains(.highAtomic) { i = z.pointee.rmqueueSmallest(order: order, mt: reserveMT) }
+        if i == nil {
+            i = z.pointee.rmqueue(order: order, mt: mt, flags: flags)
+            if i == nil && !flags.isDisjoint(with: [.oom, .nonBlock]) { i = z.pointee.rmqueueSmallest(order: order, mt: reserveMT) }
+        }
         z.pointee.lock.unlock(cpu: cpu)
         return i
     }
@@ -192,12 +218,12 @@ extension Kernel {
     /// `rmqueue_bulk()` into an empty PCP list: one batch under the zone lock.
     @inline(never)
     func refillPCP(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
-                   order: Int, mayBlock: Bool) -> Bool {
+                   order: Int, mt: Int, flags: AllocFlags, mayBlock: Bool) -> Bool {
         arch_shake(4)
         let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
         z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
-        let got = z.pointee.rmqueueBulk(order: order, count: batch, into: list, cpu: cpu.id)
+        let got = z.pointee.rmqueueBulk(order: order, mt: mt, flags: flags, count: batch, into: list, cpu: cpu.id)
         z.pointee.lock.unlock(cpu: cpu)
         cpu.events[z.pointee.index].pcpRefills &+= 1
         return got > 0
@@ -230,7 +256,7 @@ extension Kernel {
                 if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node) }
             }
         }
-        let flags = AllocFlags.slowPath(gfp)
+        let flags = AllocFlags.slowPath(gfp, order: order)
         func attempt() -> PageRef? {
             getPageFromFreelist(cpu, gfp, order: order, zonelist: zonelist, node: node, highest: highest, flags: flags)
                 .map { prepNewPage($0, gfp: gfp, order: order) }
@@ -254,6 +280,10 @@ extension Kernel {
                 _ = shrinkNode(n, target: Swift.max(32, 1 << order), cpu: cpu)
             }
             if let p = attempt() { return p }
+            // Pages may be pinned in the high-atomic reserve: give one block back and retry
+            // (__alloc_pages_direct_reclaim(), once per allocation).
+            if rounds == 0 && unreserveHighatomicPageblock(cpu, zones: zoneIDs, migratetype: MigrateType.index(gfp: gfp), force: false),
+               let p = attempt() { return p }
             if gfp.contains(.noretry) { return fail(cpu, gfp, order, zoneIDs, reason: "__GFP_NORETRY") }
             // Costly orders give up after one reclaim round unless told to keep trying.
             if order > 3 && rounds > 0 && !gfp.contains(.retryMayfail) && !gfp.contains(.nofail) {
@@ -279,6 +309,9 @@ extension Kernel {
             }
             let now = Clock.monotonicNS()
             if now - start >= config.oomWaitNS {
+                // Before OOM, exhaust the high-atomic reserve (should_reclaim_retry()).
+                if unreserveHighatomicPageblock(cpu, zones: zoneIDs, migratetype: MigrateType.index(gfp: gfp), force: true),
+                   let p = attempt() { return p }
                 if !gfp.contains(.nofail) { return fail(cpu, gfp, order, zoneIDs, reason: "out of memory") }
                 if now - lastStallReport >= 10_000_000_000 {
                     lastStallReport = now

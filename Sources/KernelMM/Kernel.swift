@@ -45,6 +45,8 @@ public final class Kernel: @unchecked Sendable {
     private var shrinkers: [Shrinker] = []
     /// One reclaimer per node at a time: kswapd and direct reclaimers take turns.
     private let reclaimLocks: [KernelLock]
+    /// Moves movable pages for compaction: the MMU, once one exists for this kernel.
+    public weak var migrator: (any PageMigrator)?
 
     public init(machine: Topology.Machine, mapping: CPUMapping, config: MemoryConfig, log: KernelLog = KernelLog()) throws {
         try config.validate(nodes: machine.nodes.count)

@@ -4,7 +4,8 @@ import Foundation
 /// The page allocator entry points (mm/page_alloc.c): `alloc_pages()` with its fast path
 /// (`get_page_from_freelist()` at the low watermark, PCP for orders 0–3) and slow path
 /// (`__alloc_pages_slowpath()`: wake kswapd, min watermark with the reserves GFP allows, direct
-/// reclaim, bounded wait for frees), and `free_pages()`.
+/// compaction, direct reclaim, the high-atomic reserve given back, bounded wait for frees),
+/// and `free_pages()`.
 extension Kernel {
     /// `alloc_pages_node(node, gfp, order)`; `node` nil means the CPU's own node.
     public func allocPages(_ cpu: CPUContext, _ gfp: GFP, order: Int, node: Int? = nil) -> PageRef? {
@@ -265,6 +266,23 @@ extension Kernel {
         // Without __GFP_DIRECT_RECLAIM (or in atomic context, already reported) never sleep.
         guard gfp.allowsBlocking && !cpu.inAtomic else { return fail(cpu, gfp, order, zoneIDs, reason: nil) }
 
+        // Direct compaction first for costly orders, and for high-order requests that are not
+        // movable (compaction then keeps them from polluting another pageblock).
+        let costly = order > 3
+        let canCompact = config.compaction && order > 0
+        var compactPriority = CompactPriority.async
+        var compactResult = CompactResult.skipped
+        var compactionRetries = 0
+        if canCompact && (costly || MigrateType.index(gfp: gfp) != MigrateType.movable.rawValue) && !flags.contains(.noWatermarks) {
+            let (p, r) = directCompact(cpu, gfp, order: order, flags: flags, zoneIDs: zoneIDs, highest: highest,
+                                       priority: .async, attempt: attempt)
+            if let p { return p }
+            compactResult = r
+            // A costly __GFP_NORETRY request (THP) gives up when compaction could not even start.
+            if costly && gfp.contains(.noretry) && (r == .skipped || r == .deferred) {
+                return fail(cpu, gfp, order, zoneIDs, reason: "__GFP_NORETRY, compaction \(r == .skipped ? "skipped" : "deferred")")
+            }
+        }
         let start = Clock.monotonicNS()
         var lastStallReport = start
         var rounds = 0
@@ -274,31 +292,47 @@ extension Kernel {
             // shrinkers for SWAP_CLUSTER_MAX (32) pages or the order's worth.
             cpu.events[zoneIDs[0]].directReclaims &+= 1
             cpu.events[zoneIDs[0]].directReclaimsBy[GFPClass(gfp)] &+= 1
-            drainPCP(cpu)
+            var reclaimed = drainPCP(cpu)
             for n in nodesToReclaim {
                 zones.filter { $0.node == n && $0.pages > 0 }.forEach { $0.countReclaimPass() }
-                _ = shrinkNode(n, target: Swift.max(32, 1 << order), cpu: cpu)
+                reclaimed += shrinkNode(n, target: Swift.max(32, 1 << order), cpu: cpu)
             }
             if let p = attempt() { return p }
             // Pages may be pinned in the high-atomic reserve: give one block back and retry
             // (__alloc_pages_direct_reclaim(), once per allocation).
             if rounds == 0 && unreserveHighatomicPageblock(cpu, zones: zoneIDs, migratetype: MigrateType.index(gfp: gfp), force: false),
                let p = attempt() { return p }
+            if canCompact {
+                let (p, r) = directCompact(cpu, gfp, order: order, flags: flags, zoneIDs: zoneIDs, highest: highest,
+                                           priority: compactPriority, attempt: attempt)
+                if let p { return p }
+                compactResult = r
+            }
             if gfp.contains(.noretry) { return fail(cpu, gfp, order, zoneIDs, reason: "__GFP_NORETRY") }
-            // Costly orders give up after one reclaim round unless told to keep trying.
-            if order > 3 && rounds > 0 && !gfp.contains(.retryMayfail) && !gfp.contains(.nofail) {
+            // Costly orders give up after the first reclaim and compaction round unless told to
+            // keep trying (6.12: `costly_order && !__GFP_RETRY_MAYFAIL` → nopage; NOFAIL loops).
+            if costly && !gfp.contains(.retryMayfail) && !gfp.contains(.nofail) {
                 return fail(cpu, gfp, order, zoneIDs, reason: "costly order")
             }
-            // Sleep until someone frees (bounded slices), then try again.
-            let ticket = freeWait.ticket()
-            if let p = attempt() { freeWait.done(); return p }
-            cpu.events[zoneIDs[0]].sleeps &+= 1
-            cpu.events[zoneIDs[0]].sleepsBy[GFPClass(gfp)] &+= 1
-            let asleep = Clock.monotonicNS()
-            _ = freeWait.wait(ticket: ticket, timeoutNS: min(10_000_000, max(config.oomWaitNS, 100_000)))
-            freeWait.done()
-            cpu.events[zoneIDs[0]].sleptNSBy[GFPClass(gfp)] &+= Clock.monotonicNS() - asleep
-            if let p = attempt() { return p }
+            // Reclaim made progress and compaction may do better at a higher priority: retry at
+            // once. Otherwise sleep until someone frees (bounded slices), then try again.
+            // The model has no LRU to reclaim: free memory compaction can work with counts as
+            // the progress should_compact_retry() is gated on.
+            let progress = reclaimed > 0 || zoneIDs.contains { cores[$0].pages > 0 && compactionSuitableWatermark(cores + $0, order: order, highest: highest) }
+            let compactAgain = canCompact && progress
+                && shouldCompactRetry(order: order, result: compactResult, priority: &compactPriority,
+                                      retries: &compactionRetries, zoneIDs: zoneIDs, highest: highest)
+            if !compactAgain {
+                let ticket = freeWait.ticket()
+                if let p = attempt() { freeWait.done(); return p }
+                cpu.events[zoneIDs[0]].sleeps &+= 1
+                cpu.events[zoneIDs[0]].sleepsBy[GFPClass(gfp)] &+= 1
+                let asleep = Clock.monotonicNS()
+                _ = freeWait.wait(ticket: ticket, timeoutNS: min(10_000_000, max(config.oomWaitNS, 100_000)))
+                freeWait.done()
+                cpu.events[zoneIDs[0]].sleptNSBy[GFPClass(gfp)] &+= Clock.monotonicNS() - asleep
+                if let p = attempt() { return p }
+            }
             rounds += 1
             // The run is ending: no allocation outlives it. It is not a failure of the model
             // (no count, no warning; the caller drops the operation), but a __GFP_NOFAIL

@@ -134,6 +134,8 @@ public struct ZoneCore: @unchecked Sendable {
     @usableFromInline let pageblockTypes: UnsafeMutablePointer<UInt8>
     /// `ZoneVMEvent` counters, and `[reservedSlot]`: `nr_reserved_highatomic`.
     @usableFromInline let vmEvents: UnsafeMutablePointer<UInt64>
+    /// Compaction state (`CompactSlot`), racy like the kernel's fields of `struct zone`.
+    let compactState: UnsafeMutablePointer<Int>
     @usableFromInline let nrFree: UnsafeMutablePointer<UInt64>
     @usableFromInline let reserve: UnsafeMutablePointer<Int>
     @usableFromInline let reclaimCounter: UnsafeMutablePointer<UInt64>
@@ -164,6 +166,8 @@ public struct ZoneCore: @unchecked Sendable {
         // memmap_init_range(): every pageblock starts MIGRATE_MOVABLE.
         pageblockTypes = .allocate(capacity: Swift.max(pageblocks, 1))
         pageblockTypes.initialize(repeating: UInt8(MigrateType.movable.rawValue), count: Swift.max(pageblocks, 1))
+        compactState = .allocate(capacity: CompactSlot.count)
+        compactState.initialize(repeating: 0, count: CompactSlot.count)
         vmEvents = .allocate(capacity: ZoneVMEvent.slots)
         vmEvents.initialize(repeating: 0, count: ZoneVMEvent.slots)
         nrFree = .allocate(capacity: 1)
@@ -178,7 +182,7 @@ public struct ZoneCore: @unchecked Sendable {
     func deallocate() {
         freeHead.deallocate(); freeBlocks.deallocate(); nrFree.deallocate()
         reclaimCounter.deallocate(); reserve.deallocate()
-        freeByType.deallocate(); pageblockTypes.deallocate(); vmEvents.deallocate()
+        freeByType.deallocate(); pageblockTypes.deallocate(); vmEvents.deallocate(); compactState.deallocate()
     }
 
     /// `memblock_free_pages()` at boot: hand every page to the buddy allocator in the largest

@@ -120,7 +120,7 @@ extension ZoneCore {
         if flags.contains(.noWatermarks) { return freePages >= 1 << order }
         var min = mark
         var free = freePages - ((1 << order) - 1)
-        if flags.isDisjoint(with: .reserves) {
+        if flags.rawValue & AllocFlags.reserves.rawValue == 0 {
             free -= reservedHighatomic
         } else {
             if flags.contains(.minReserve) {

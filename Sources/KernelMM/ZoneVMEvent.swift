@@ -30,9 +30,12 @@ public enum ZoneVMEvent: Int, CaseIterable, Sendable, CustomStringConvertible {
 
     /// Slots in a zone's counter array: the events, then `nr_reserved_highatomic`, then a
     /// flag that stays set once a block was ever reserved (counters are reset between phases).
-    public static let slots = allCases.count + 2
-    public static let reservedSlot = allCases.count
-    public static let everReservedSlot = allCases.count + 1
+    /// Literals, not `allCases.count`: the watermark check reads the reserve on every
+    /// allocation, and a computed static would cost a lazy-initialisation check there
+    /// (ZoneVMEventTests holds them to `allCases`).
+    public static let slots = 20
+    public static let reservedSlot = 18
+    public static let everReservedSlot = 19
 
     /// The /proc/vmstat-style name.
     public var description: String {

@@ -65,3 +65,13 @@ import Testing
         #expect(k.checkPages(expectAllFree: true).isEmpty)
     }
 }
+
+/// The zone counter array's layout constants match the event list.
+@Suite struct ZoneVMEventTests {
+    @Test("ZoneVMEvent slots: every event, then nr_reserved_highatomic, then the ever-reserved flag")
+    func slots() {
+        #expect(ZoneVMEvent.reservedSlot == ZoneVMEvent.allCases.count)
+        #expect(ZoneVMEvent.everReservedSlot == ZoneVMEvent.allCases.count + 1)
+        #expect(ZoneVMEvent.slots == ZoneVMEvent.allCases.count + 2)
+    }
+}

@@ -136,11 +136,13 @@ import Testing
 
     @Test("steal_suitable_fallback: for an unmovable request, allocated pages that are not movable count as alike")
     func nonMovablePagesAreAlike() throws {
-        let (_, z, _) = try halfRuleZone(free: 200, flagged: false)
+        // The kernel owns mem_map and the arenas: it must outlive the zone's use here.
+        let (k, z, _) = try halfRuleZone(free: 200, flagged: false)
         z.lock.lock(mayBlock: true, cpu: nil)
         _ = try #require(z.rmqueue(order: 0, migratetype: .unmovable))
         z.lock.unlock(cpu: nil)
         #expect(z.pageblockType(ofPage: 0) == .unmovable, "200 free + 312 unmovable-looking ≥ 256")
+        withExtendedLifetime(k) {}
     }
 
     @Test("__free_one_page: HighAtomic blocks do not merge across pageblocks; mergeable types do and the buddy takes the freed type")

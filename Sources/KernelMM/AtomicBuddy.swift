@@ -37,8 +37,13 @@ import CArch
 /// scan that found nothing starts again only if a release completed meanwhile (as the paper),
 /// at most `maxRestarts` times. Departures from the kernel: no free lists, so no LIFO reuse of
 /// the most recently freed (cache-hot) block and no smallest-block-first preference; a single
-/// pool without migrate types; pages beyond the zone's end in the last root are marked taken
-/// at boot and never freed, as the kernel never merges past `zone_end_pfn`.
+/// pool without migrate types: every pageblock stays MIGRATE_MOVABLE, so `/proc/pagetypeinfo`
+/// shows all the zone's free blocks and pageblocks under Movable, a request of any type takes
+/// from the one pool (no `__rmqueue_fallback()`, no extfrag events), there is no high-atomic
+/// reserve, and compaction skips the zone (`compactionSuitableWatermark`: no free lists for
+/// its free scanner). The per-CPU page lists keep their per-type split; pages freed there go
+/// to the Movable list, their pageblock's type. Pages beyond the zone's end in the last root
+/// are marked taken at boot and never freed, as the kernel never merges past `zone_end_pfn`.
 public struct AtomicBuddy: @unchecked Sendable {
     @usableFromInline static let taken: UInt32 = 0x10
     @usableFromInline static let mergingLeft: UInt32 = 0x8

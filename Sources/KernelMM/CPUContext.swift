@@ -10,7 +10,7 @@ public final class CPUContext: @unchecked Sendable {
     /// Modelled node of this CPU (`numa_node_id()`).
     public let node: Int
     @usableFromInline let hot: UnsafeMutablePointer<Hot>
-    /// PCP lists: `[zone][order]`, see `PerCPUPages`.
+    /// PCP lists: `[zone][order][migratetype]`, see `PerCPUPages.index`.
     @usableFromInline let pcp: UnsafeMutablePointer<PCPList>
     /// Event counters per zone (`vm_event_states`, per zone): summed in reports.
     @usableFromInline let events: UnsafeMutablePointer<ZoneEvents>
@@ -42,8 +42,8 @@ public final class CPUContext: @unchecked Sendable {
         hot.initialize(to: Hot())
         drainFlag = Self.cacheAligned(UInt32.self, count: 1)
         drainFlag.initialize(to: 0)
-        pcp = Self.cacheAligned(PCPList.self, count: zoneCount * PerCPUPages.orders)
-        pcp.initialize(repeating: PCPList(), count: zoneCount * PerCPUPages.orders)
+        pcp = Self.cacheAligned(PCPList.self, count: zoneCount * PerCPUPages.listsPerZone)
+        pcp.initialize(repeating: PCPList(), count: zoneCount * PerCPUPages.listsPerZone)
         events = Self.cacheAligned(ZoneEvents.self, count: zoneCount)
         events.initialize(repeating: ZoneEvents(), count: zoneCount)
     }
@@ -96,6 +96,15 @@ public final class CPUContext: @unchecked Sendable {
     @usableFromInline func clearDrainRequest() { arch_store_release_u32(drainFlag, 0) }
 
     public func resetEvents() { events.update(repeating: ZoneEvents(), count: zoneCount) }
+
+    /// Pages on this CPU's PCP lists of one zone, all orders and types.
+    public func pcpPages(zone: Int) -> Int {
+        var n = 0
+        for order in 0..<PerCPUPages.orders {
+            for mt in 0..<MigrateType.pcpTypes { n += Int(pcp[PerCPUPages.index(zone: zone, order: order, mt: mt)].count) << order }
+        }
+        return n
+    }
 }
 
 /// Per-CPU, per-zone event counters (`/proc/vmstat` style): pgalloc, pgfree, failures by GFP

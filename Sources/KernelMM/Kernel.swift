@@ -48,6 +48,8 @@ public final class Kernel: @unchecked Sendable {
     private var shrinkers: [Shrinker] = []
     /// One reclaimer per node at a time: kswapd and direct reclaimers take turns.
     private let reclaimLocks: [KernelLock]
+    /// Moves movable pages for compaction: the MMU, once one exists for this kernel.
+    public weak var migrator: (any PageMigrator)?
 
     public init(machine: Topology.Machine, mapping: CPUMapping, config: MemoryConfig, log: KernelLog = KernelLog()) throws {
         try config.validate(nodes: machine.nodes.count)
@@ -326,6 +328,6 @@ public final class Kernel: @unchecked Sendable {
     /// Clears counters between warm-up and the measured phase.
     public func resetCounters() {
         cpus.forEach { $0.resetEvents() }
-        zones.forEach { $0.resetLockStats() }
+        zones.forEach { $0.resetLockStats(); $0.core.resetVMEvents() }
     }
 }

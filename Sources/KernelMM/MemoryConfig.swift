@@ -20,6 +20,9 @@ public struct MemoryConfig: Sendable, Equatable {
     public var oomWaitNS: UInt64 = 1_000_000_000
     /// Start a kswapd thread per node.
     public var kswapd: Bool = true
+    /// Direct compaction in the allocation slow path (CONFIG_COMPACTION). Off, high-order
+    /// allocations get only what reclaim and frees leave contiguous.
+    public var compaction: Bool = true
 
     public init() {}
 

@@ -21,6 +21,10 @@ public struct PageFlags: OptionSet, Sendable {
     @inlinable public static var mapped: PageFlags { PageFlags(rawValue: 1 << 4) }
     /// A tail page of a multi-page slab; `next` holds the head's PFN (`compound_head()`).
     @inlinable public static var slabTail: PageFlags { PageFlags(rawValue: 1 << 5) }
+    /// An anonymous page of a user mapping, which compaction may migrate (`PageLRU` on an
+    /// anonymous folio): `slabCache` holds its address space and `privateWord` its address,
+    /// the model's reverse map (`folio->mapping` / `folio->index`).
+    @inlinable public static var movable: PageFlags { PageFlags(rawValue: 1 << 6) }
 
 }
 

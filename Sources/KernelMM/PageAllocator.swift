@@ -4,7 +4,8 @@ import Foundation
 /// The page allocator entry points (mm/page_alloc.c): `alloc_pages()` with its fast path
 /// (`get_page_from_freelist()` at the low watermark, PCP for orders 0–3) and slow path
 /// (`__alloc_pages_slowpath()`: wake kswapd, min watermark with the reserves GFP allows, direct
-/// reclaim, bounded wait for frees), and `free_pages()`.
+/// compaction, direct reclaim, the high-atomic reserve given back, bounded wait for frees),
+/// and `free_pages()`.
 extension Kernel {
     /// `alloc_pages_node(node, gfp, order)`; `node` nil means the CPU's own node.
     /// `prepare_alloc_pages()`'s `might_alloc()` first.
@@ -44,8 +45,12 @@ extension Kernel {
         m.pointee.refcount = 0
         cpu.events[Int(p.zone)].frees &+= 1
         if cpu.drainPending { _ = drainPCP(cpu) }
+        // The pageblock's type picks the list (free_unref_page()); a HighAtomic page goes to
+        // the movable list and finds its own list again when drained.
+        let blockMT = z.pointee.pageblockType(of: p.index)
         if order < PerCPUPages.orders {
-            let list = cpu.pcp + Int(p.zone) * PerCPUPages.orders + order
+            let mt = blockMT < MigrateType.pcpTypes ? blockMT : MigrateType.movable.rawValue
+            let list = cpu.pcp + PerCPUPages.index(zone: Int(p.zone), order: order, mt: mt)
             m.pointee.flags = .pcp
             m.pointee.owner = Int16(truncatingIfNeeded: cpu.id)
             m.pointee.next = list.pointee.head
@@ -60,15 +65,20 @@ extension Kernel {
                 drainPCPList(cpu, z, list, order: order, pages: PerCPUPages.toFree(batch: z.pointee.pcpBatch, high: high))
             }
         } else {
-            giveBlock(cpu, z, p.index, order: order)
+            giveBlock(cpu, z, p.index, order: order, mt: blockMT)
             freeWait.pagesFreed()
         }
     }
 
-    /// `pcp->count`: pages on all of this CPU's lists of one zone.
+    /// `pcp->count`: pages on all of this CPU's lists of one zone, every order and migrate type
+    /// (the kernel keeps the sum; here it is added up, a dozen loads in one cache line or two).
     @inline(__always) func pcpCount(_ cpu: CPUContext, zone: Int) -> Int {
-        let l = cpu.pcp + zone * PerCPUPages.orders
-        return Int(l[0].count) + Int(l[1].count) << 1 + Int(l[2].count) << 2 + Int(l[3].count) << 3
+        let l = cpu.pcp + PerCPUPages.index(zone: zone, order: 0, mt: 0)
+        var pages = 0
+        for order in 0..<PerCPUPages.orders {
+            for mt in 0..<MigrateType.pcpTypes { pages &+= Int(l[order * MigrateType.pcpTypes + mt].count) << order }
+        }
+        return pages
     }
 
     /// `free_pcppages_bulk()` when the lists reached high: `pages` worth back to the buddy
@@ -110,11 +120,13 @@ extension Kernel {
         for zi in 0..<zoneCount where cores[zi].pages > 0 {
             let z = cores + zi
             for order in 0..<PerCPUPages.orders {
-                let list = cpu.pcp + zi * PerCPUPages.orders + order
+              for mt in 0..<MigrateType.pcpTypes {
+                let list = cpu.pcp + PerCPUPages.index(zone: zi, order: order, mt: mt)
                 guard list.pointee.count > 0 else { continue }
                 freed += Int(list.pointee.count) << order
                 giveBulk(cpu, z, order: order, count: Int(list.pointee.count), from: list, remoteCost: false)
                 cpu.events[zi].pcpDrains &+= 1
+              }
             }
         }
         if freed > 0 { freeWait.pagesFreed() }
@@ -123,9 +135,7 @@ extension Kernel {
 
     /// Pages sitting on all CPUs' PCP lists (for conservation checks and zoneinfo).
     public func pcpPages(zone: Int) -> Int {
-        cpus.reduce(0) { sum, cpu in
-            (0..<PerCPUPages.orders).reduce(sum) { $0 + Int(cpu.pcp[zone * PerCPUPages.orders + $1].count) << $1 }
-        }
+        cpus.reduce(0) { $0 + $1.pcpPages(zone: zone) }
     }
 
     // MARK: fast path
@@ -152,7 +162,9 @@ extension Kernel {
             // Only slow-path attempts carry reserve flags: did this one need them?
             let reserve = flags.contains(.minReserve) || flags.contains(.nonBlock)
                 ? !z.pointee.watermarkOK(order: order, mark: mark, highest: highest, flags: []) : false
-            if let i = rmqueue(cpu, z, order: order, mayBlock: gfp.allowsBlocking && !cpu.inAtomic) {
+            if let i = rmqueue(cpu, z, order: order, mt: MigrateType.index(gfp: gfp), flags: flags,
+                               mayBlock: gfp.allowsBlocking && !cpu.inAtomic) {
+                if flags.contains(.highAtomic) { reserveHighatomicPageblock(cpu, z, i, order: order) }
                 let e = cpu.events + zi
                 e.pointee.countAlloc(GFPClass(gfp))
                 if reserve { e.pointee.reserveAllocsBy[GFPClass(gfp)] &+= 1 }
@@ -181,28 +193,32 @@ extension Kernel {
         if node == cpu.node { e.pointee.numaLocal &+= 1 } else { e.pointee.numaOther &+= 1 }
     }
 
-    /// `rmqueue()`: orders 0–3 from the CPU's own list (refilled in a batch under the zone
-    /// lock when empty), larger orders from the buddy areas under the lock.
+    /// `rmqueue()`: orders 0–3 from the CPU's own list of the request's migrate type
+    /// (refilled in a batch under the zone lock when empty), larger orders, and small ones
+    /// whose refill found nothing, from the buddy areas (`rmqueue_buddy()`).
     @inline(__always)
-    func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mayBlock: Bool) -> Int32? {
+    func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mt: Int, flags: AllocFlags,
+                 mayBlock: Bool) -> Int32? {
         if order < PerCPUPages.orders {
-            let list = cpu.pcp + z.pointee.index * PerCPUPages.orders + order
-            if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order, mayBlock: mayBlock) { return nil }
+            let list = cpu.pcp + PerCPUPages.index(zone: z.pointee.index, order: order, mt: mt)
+            if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order, mt: mt, flags: flags, mayBlock: mayBlock) {
+                return takeBlock(cpu, z, order: order, mt: mt, flags: flags, mayBlock: mayBlock)
+            }
             let i = list.pointee.head
             list.pointee.head = z.pointee.meta[Int(i)].next
             list.pointee.count -= 1
             return i
         }
-        return takeBlock(cpu, z, order: order, mayBlock: mayBlock)
+        return takeBlock(cpu, z, order: order, mt: mt, flags: flags, mayBlock: mayBlock)
     }
 
     /// `rmqueue_bulk()` into an empty PCP list: one batch under the zone lock.
     @inline(never)
     func refillPCP(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ list: UnsafeMutablePointer<PCPList>,
-                   order: Int, mayBlock: Bool) -> Bool {
+                   order: Int, mt: Int, flags: AllocFlags, mayBlock: Bool) -> Bool {
         arch_shake(4)
         let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
-        let got = takeBulk(cpu, z, order: order, count: batch, into: list, mayBlock: mayBlock)
+        let got = takeBulk(cpu, z, order: order, mt: mt, flags: flags, count: batch, into: list, mayBlock: mayBlock)
         cpu.events[z.pointee.index].pcpRefills &+= 1
         return got > 0
     }
@@ -234,7 +250,7 @@ extension Kernel {
                 if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node, highest: highest) }
             }
         }
-        let flags = AllocFlags.slowPath(gfp)
+        let flags = AllocFlags.slowPath(gfp, order: order)
         func attempt() -> PageRef? {
             getPageFromFreelist(cpu, gfp, order: order, zonelist: zonelist, node: node, highest: highest, flags: flags)
                 .map { prepNewPage($0, gfp: gfp, order: order) }
@@ -243,6 +259,23 @@ extension Kernel {
         // Without __GFP_DIRECT_RECLAIM (or in atomic context, already reported) never sleep.
         guard gfp.allowsBlocking && !cpu.inAtomic else { return fail(cpu, gfp, order, zoneIDs, reason: nil) }
 
+        // Direct compaction first for costly orders, and for high-order requests that are not
+        // movable (compaction then keeps them from polluting another pageblock).
+        let costly = order > 3
+        let canCompact = config.compaction && order > 0
+        var compactPriority = CompactPriority.async
+        var compactResult = CompactResult.skipped
+        var compactionRetries = 0
+        if canCompact && (costly || MigrateType.index(gfp: gfp) != MigrateType.movable.rawValue) && !flags.contains(.noWatermarks) {
+            let (p, r) = directCompact(cpu, gfp, order: order, flags: flags, zoneIDs: zoneIDs, highest: highest,
+                                       priority: .async, attempt: attempt)
+            if let p { return p }
+            compactResult = r
+            // A costly __GFP_NORETRY request (THP) gives up when compaction could not even start.
+            if costly && gfp.contains(.noretry) && (r == .skipped || r == .deferred) {
+                return fail(cpu, gfp, order, zoneIDs, reason: "__GFP_NORETRY, compaction \(r == .skipped ? "skipped" : "deferred")")
+            }
+        }
         let start = Clock.monotonicNS()
         var lastStallReport = start
         var rounds = 0
@@ -252,27 +285,47 @@ extension Kernel {
             // shrinkers for SWAP_CLUSTER_MAX (32) pages or the order's worth.
             cpu.events[zoneIDs[0]].directReclaims &+= 1
             cpu.events[zoneIDs[0]].directReclaimsBy[GFPClass(gfp)] &+= 1
-            drainPCP(cpu)
+            var reclaimed = drainPCP(cpu)
             for n in nodesToReclaim {
                 zones.filter { $0.node == n && $0.pages > 0 }.forEach { $0.countReclaimPass() }
-                _ = shrinkNode(n, target: Swift.max(32, 1 << order), cpu: cpu)
+                reclaimed += shrinkNode(n, target: Swift.max(32, 1 << order), cpu: cpu)
             }
             if let p = attempt() { return p }
+            // Pages may be pinned in the high-atomic reserve: give one block back and retry
+            // (__alloc_pages_direct_reclaim(), once per allocation).
+            if rounds == 0 && unreserveHighatomicPageblock(cpu, zones: zoneIDs, migratetype: MigrateType.index(gfp: gfp), force: false),
+               let p = attempt() { return p }
+            if canCompact {
+                let (p, r) = directCompact(cpu, gfp, order: order, flags: flags, zoneIDs: zoneIDs, highest: highest,
+                                           priority: compactPriority, attempt: attempt)
+                if let p { return p }
+                compactResult = r
+            }
             if gfp.contains(.noretry) { return fail(cpu, gfp, order, zoneIDs, reason: "__GFP_NORETRY") }
-            // Costly orders give up after one reclaim round unless told to keep trying.
-            if order > 3 && rounds > 0 && !gfp.contains(.retryMayfail) && !gfp.contains(.nofail) {
+            // Costly orders give up after the first reclaim and compaction round unless told to
+            // keep trying (6.12: `costly_order && !__GFP_RETRY_MAYFAIL` → nopage; NOFAIL loops).
+            if costly && !gfp.contains(.retryMayfail) && !gfp.contains(.nofail) {
                 return fail(cpu, gfp, order, zoneIDs, reason: "costly order")
             }
-            // Sleep until someone frees (bounded slices), then try again.
-            let ticket = freeWait.ticket()
-            if let p = attempt() { freeWait.done(); return p }
-            cpu.events[zoneIDs[0]].sleeps &+= 1
-            cpu.events[zoneIDs[0]].sleepsBy[GFPClass(gfp)] &+= 1
-            let asleep = Clock.monotonicNS()
-            _ = freeWait.wait(ticket: ticket, timeoutNS: min(10_000_000, max(config.oomWaitNS, 100_000)))
-            freeWait.done()
-            cpu.events[zoneIDs[0]].sleptNSBy[GFPClass(gfp)] &+= Clock.monotonicNS() - asleep
-            if let p = attempt() { return p }
+            // Reclaim made progress and compaction may do better at a higher priority: retry at
+            // once. Otherwise sleep until someone frees (bounded slices), then try again.
+            // The model has no LRU to reclaim: free memory compaction can work with counts as
+            // the progress should_compact_retry() is gated on.
+            let progress = reclaimed > 0 || zoneIDs.contains { cores[$0].pages > 0 && compactionSuitableWatermark(cores + $0, order: order, highest: highest) }
+            let compactAgain = canCompact && progress
+                && shouldCompactRetry(order: order, result: compactResult, priority: &compactPriority,
+                                      retries: &compactionRetries, zoneIDs: zoneIDs, highest: highest)
+            if !compactAgain {
+                let ticket = freeWait.ticket()
+                if let p = attempt() { freeWait.done(); return p }
+                cpu.events[zoneIDs[0]].sleeps &+= 1
+                cpu.events[zoneIDs[0]].sleepsBy[GFPClass(gfp)] &+= 1
+                let asleep = Clock.monotonicNS()
+                _ = freeWait.wait(ticket: ticket, timeoutNS: min(10_000_000, max(config.oomWaitNS, 100_000)))
+                freeWait.done()
+                cpu.events[zoneIDs[0]].sleptNSBy[GFPClass(gfp)] &+= Clock.monotonicNS() - asleep
+                if let p = attempt() { return p }
+            }
             rounds += 1
             // The run is ending: no allocation outlives it. It is not a failure of the model
             // (no count, no warning; the caller drops the operation), but a __GFP_NOFAIL
@@ -283,6 +336,9 @@ extension Kernel {
             }
             let now = Clock.monotonicNS()
             if now - start >= config.oomWaitNS {
+                // Before OOM, exhaust the high-atomic reserve (should_reclaim_retry()).
+                if unreserveHighatomicPageblock(cpu, zones: zoneIDs, migratetype: MigrateType.index(gfp: gfp), force: true),
+                   let p = attempt() { return p }
                 if !gfp.contains(.nofail) { return fail(cpu, gfp, order, zoneIDs, reason: "out of memory") }
                 if now - lastStallReport >= 10_000_000_000 {
                     lastStallReport = now

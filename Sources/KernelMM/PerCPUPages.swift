@@ -1,4 +1,4 @@
-/// One per-CPU page list (`struct per_cpu_pages` list for one order): a LIFO stack of free
+/// One per-CPU page list (`struct per_cpu_pages` list for one order and migrate type): a LIFO stack of free
 /// blocks linked through `Page.next`, owned by one CPU. Pages here are neither in the buddy
 /// free areas nor in use, and do not count in NR_FREE_PAGES, as in Linux.
 public struct PCPList: Sendable {
@@ -18,8 +18,16 @@ public struct PCPList: Sendable {
 /// pressure; while reclaim is active the threshold is `min(4 × batch, high)`, as
 /// ZONE_RECLAIM_ACTIVE makes it — lowered, never 0.
 public enum PerCPUPages {
-    /// Orders kept on PCP lists: 0 … PAGE_ALLOC_COSTLY_ORDER.
+    /// Orders kept on PCP lists: 0 … PAGE_ALLOC_COSTLY_ORDER. (6.12 also keeps a list for
+    /// pageblock-order THP pages; the model takes those from the buddy areas.)
     public static let orders = 4
+    /// Lists per zone: one per order and PCP migrate type (`NR_PCP_LISTS` without THP).
+    public static let listsPerZone = orders * MigrateType.pcpTypes
+
+    /// `order_to_pindex()`: the list of (zone, order, migratetype).
+    @inline(__always) public static func index(zone: Int, order: Int, mt: Int) -> Int {
+        (zone * orders + order) * MigrateType.pcpTypes + mt
+    }
 
     /// `zone_batchsize()`: about a quarter of a 1/1024 of the zone, at most 1 MiB worth of
     /// pages, rounded to 2^n - 1 (to avoid cache-colour aliasing), at least 1.

@@ -57,7 +57,7 @@ extension Kernel {
             stat("numa_other", Int(e.numaOther))
             out += "\n  pagesets"
             for cpu in cpus {
-                let count = (0..<PerCPUPages.orders).reduce(0) { $0 + Int(cpu.pcp[z.index * PerCPUPages.orders + $1].count) << $1 }
+                let count = cpu.pcpPages(zone: z.index)
                 out += "\n    cpu: \(cpu.id)"
                 out += "\n              count:    \(count)"
                 out += "\n              high:     \(z.pcpHigh)"

@@ -32,6 +32,14 @@ public struct AllocFlags: OptionSet, Sendable {
     @inlinable public static var nonBlock: AllocFlags { AllocFlags(rawValue: 1 << 2) }
     /// `ALLOC_NO_WATERMARKS` (__GFP_MEMALLOC): ignore watermarks.
     @inlinable public static var noWatermarks: AllocFlags { AllocFlags(rawValue: 1 << 3) }
+    /// `ALLOC_HIGHATOMIC`: a non-blocking high-order allocation may take the high-atomic
+    /// reserve, and reserves a pageblock for the next one when it succeeds.
+    @inlinable public static var highAtomic: AllocFlags { AllocFlags(rawValue: 1 << 4) }
+    /// `ALLOC_OOM`: an OOM victim on its way out may go a further half below min and use the
+    /// high-atomic reserve. The model has no OOM killer: only callers that pass it get it.
+    @inlinable public static var oom: AllocFlags { AllocFlags(rawValue: 1 << 5) }
+    /// `ALLOC_RESERVES`: any of the rights to dip below min.
+    @inlinable public static var reserves: AllocFlags { [.nonBlock, .minReserve, .highAtomic, .oom] }
 
     /// `gfp_to_alloc_flags()` for the slow path (Linux 6.12): __GFP_HIGH gives MIN_RESERVE; a
     /// caller that cannot reclaim gets NON_BLOCK unless it said __GFP_NOMEMALLOC ("not worth
@@ -43,6 +51,15 @@ public struct AllocFlags: OptionSet, Sendable {
         if gfp.contains(.high) { f.insert(.minReserve) }
         if !gfp.contains(.directReclaim) && !gfp.contains(.nomemalloc) { f.insert(.nonBlock) }
         if gfp.contains(.memalloc) && !gfp.contains(.nomemalloc) { f.insert(.noWatermarks) }
+        return f
+    }
+
+    /// `gfp_to_alloc_flags()` for the slow path of an allocation of `order`: the above, and
+    /// ALLOC_HIGHATOMIC for a non-blocking high-order request that did not refuse reserves
+    /// with __GFP_NOMEMALLOC (6.12).
+    @inlinable public static func slowPath(_ gfp: GFP, order: Int) -> AllocFlags {
+        var f = slowPath(gfp)
+        if !gfp.contains(.directReclaim) && !gfp.contains(.nomemalloc) && order > 0 { f.insert(.highAtomic) }
         return f
     }
 }

@@ -2,10 +2,11 @@ import CArch
 import Foundation
 
 /// A memory zone of one node (`struct zone`, include/linux/mmzone.h): a contiguous PFN range
-/// backed by a real arena, its `mem_map` of `Page` structs, buddy free areas per order, the
-/// zone lock, watermarks and lowmem reserves. Under `locks: { zone: atomic }` the free areas are
-/// an `AtomicBuddy` instead of lists under the lock; the lock then only serialises quiescent
-/// readers (checks, buddyinfo) and is never taken by the allocator.
+/// backed by a real arena, its `mem_map` of `Page` structs, buddy free areas per order and
+/// migrate type, the pageblocks' types, the zone lock, watermarks and lowmem reserves. Under
+/// `locks: { zone: atomic }` the free areas are an `AtomicBuddy` instead of lists under the
+/// lock, one pool without migrate types (every pageblock stays MIGRATE_MOVABLE); the lock then
+/// only serialises quiescent readers (checks, buddyinfo) and is never taken by the allocator.
 ///
 /// The class owns the memory; the allocator's hot paths work on `core`, a struct of plain
 /// values and pointers, so that they pay no reference counting.
@@ -36,6 +37,7 @@ public final class Zone: @unchecked Sendable {
     /// Spanned = present = managed pages here: there are no holes and no reserved pages.
     public var pages: Int { core.pages }
     public var maxOrder: Int { core.maxOrder }
+    public var pageblockOrder: Int { core.pageblockOrder }
     public var base: UnsafeMutableRawPointer { core.base }
     public var watermarks: Watermarks { core.watermarks }
     public var pcpBatch: Int { core.pcpBatch }
@@ -89,7 +91,9 @@ public final class Zone: @unchecked Sendable {
 
     /// One release into the free areas by the zone's policy, as `__free_one_page()`.
     func giveBlock(_ i: Int32, order: Int, cpu: Int? = nil) {
-        guard let tree = core.atomic else { return lock.withLock(mayBlock: true, cpu: nil) { core.freeOneBlock(i, order: order) } }
+        guard let tree = core.atomic else {
+            return lock.withLock(mayBlock: true, cpu: nil) { core.freeOneBlock(i, order: order, mt: core.pageblockType(of: i)) }
+        }
         var t = CASTally()
         tree.free(i, order: order, &t)
         tree.stats.record(t, cpu: cpu)
@@ -97,10 +101,47 @@ public final class Zone: @unchecked Sendable {
 
     // Buddy operations on the core, for tests and checks (lock held by the caller).
     func rmqueueSmallest(order: Int) -> Int32? { core.rmqueueSmallest(order: order) }
-    func freeOneBlock(_ i: Int32, order: Int) { core.freeOneBlock(i, order: order) }
+    func rmqueueSmallest(order: Int, migratetype: MigrateType) -> Int32? {
+        core.rmqueueSmallest(order: order, mt: migratetype.rawValue)
+    }
+    /// `__rmqueue()`: own type first, then the fallback types.
+    func rmqueue(order: Int, migratetype: MigrateType, flags: AllocFlags = []) -> Int32? {
+        core.rmqueue(order: order, mt: migratetype.rawValue, flags: flags)
+    }
+    /// Frees to the list of the block's pageblock type, as `free_one_page()` does.
+    func freeOneBlock(_ i: Int32, order: Int) { core.freeOneBlock(i, order: order, mt: core.pageblockType(of: i)) }
     func nrFreeBlocks(order: Int) -> Int { core.nrFreeBlocks(order: order) }
     func isFreeBuddy(_ i: Int, order: Int) -> Bool { core.isFreeBuddy(i, order: order) }
-    var freeHead: UnsafeMutablePointer<Int32> { core.freeHead }
+    func freeHead(order: Int, migratetype mt: Int) -> Int32 { core.freeHead[order * MigrateType.count + mt] }
+
+    /// Free blocks per order of one migrate type (a /proc/pagetypeinfo row). Takes the lock.
+    public func freeBlocks(migratetype: MigrateType) -> [Int] {
+        lock.withLock(mayBlock: true, cpu: nil) { (0...maxOrder).map { core.nrFreeBlocks(order: $0, mt: migratetype.rawValue) } }
+    }
+
+    /// Free blocks per order and migrate type read without the lock, for sampling over time.
+    public func freeBlocksByTypeUnlocked() -> [[Int]] {
+        MigrateType.allCases.map { mt in (0...maxOrder).map { core.nrFreeBlocks(order: $0, mt: mt.rawValue) } }
+    }
+
+    /// Pageblocks per migrate type now (the "Number of blocks type" table). Takes the lock.
+    public func pageblockCounts() -> [Int] {
+        lock.withLock(mayBlock: true, cpu: nil) {
+            var n = [Int](repeating: 0, count: MigrateType.count)
+            for b in 0..<core.pageblocks { n[Int(core.pageblockTypes[b])] += 1 }
+            return n
+        }
+    }
+
+    /// The type of the pageblock holding page `index` of this zone.
+    public func pageblockType(ofPage index: Int) -> MigrateType {
+        MigrateType(rawValue: core.pageblockType(of: Int32(index)))!
+    }
+
+    /// This zone's fragmentation and compaction event counters.
+    public func vmEvent(_ e: ZoneVMEvent) -> UInt64 { core.vmEvent(e) }
+    /// `zone->nr_reserved_highatomic`.
+    public var reservedHighatomic: Int { core.reservedHighatomic }
 }
 
 /// The zone's state as plain values and pointers (see `Zone`). Free-area lists and `nrFree`
@@ -113,6 +154,10 @@ public struct ZoneCore: @unchecked Sendable {
     public let startPFN: Int
     public let pages: Int
     public let maxOrder: Int
+    /// `pageblock_order`: min(HPAGE_PMD_ORDER = 9, MAX_PAGE_ORDER), as on x86-64.
+    public let pageblockOrder: Int
+    /// Pageblocks of the zone, counted from its first page (the last one may be partial).
+    public let pageblocks: Int
     public let base: UnsafeMutableRawPointer
     public let lock: LockCore
     public let watermarks: Watermarks
@@ -120,8 +165,18 @@ public struct ZoneCore: @unchecked Sendable {
     public let pcpHigh: Int
     /// This zone's slice of the machine's `mem_map`.
     @usableFromInline let meta: UnsafeMutablePointer<Page>
+    /// Free-list heads, `[order * MigrateType.count + migratetype]` (`free_area[order].free_list[mt]`).
     @usableFromInline let freeHead: UnsafeMutablePointer<Int32>
+    /// nr_free per order, all types together (what buddyinfo and the watermark check read).
     @usableFromInline let freeBlocks: UnsafeMutablePointer<UInt64>
+    /// Blocks per list, same index as `freeHead`.
+    @usableFromInline let freeByType: UnsafeMutablePointer<UInt64>
+    /// One byte per pageblock: its `MigrateType` (the pageblock flags' migratetype bits).
+    @usableFromInline let pageblockTypes: UnsafeMutablePointer<UInt8>
+    /// `ZoneVMEvent` counters, and `[reservedSlot]`: `nr_reserved_highatomic`.
+    @usableFromInline let vmEvents: UnsafeMutablePointer<UInt64>
+    /// Compaction state (`CompactSlot`), racy like the kernel's fields of `struct zone`.
+    let compactState: UnsafeMutablePointer<Int>
     @usableFromInline let nrFree: UnsafeMutablePointer<UInt64>
     @usableFromInline let reserve: UnsafeMutablePointer<Int>
     @usableFromInline let reclaimCounter: UnsafeMutablePointer<UInt64>
@@ -137,16 +192,28 @@ public struct ZoneCore: @unchecked Sendable {
         self.startPFN = startPFN
         self.pages = pages
         self.maxOrder = maxOrder
+        pageblockOrder = Swift.min(9, maxOrder)
+        pageblocks = (pages + (1 << pageblockOrder) - 1) >> pageblockOrder
         self.base = base
         self.lock = lock
         self.watermarks = watermarks
         self.pcpBatch = pcpBatch
         self.pcpHigh = pcpHigh
         self.meta = meta
-        freeHead = .allocate(capacity: maxOrder + 1)
-        freeHead.initialize(repeating: -1, count: maxOrder + 1)
+        let lists = (maxOrder + 1) * MigrateType.count
+        freeHead = .allocate(capacity: lists)
+        freeHead.initialize(repeating: -1, count: lists)
         freeBlocks = .allocate(capacity: maxOrder + 1)
         freeBlocks.initialize(repeating: 0, count: maxOrder + 1)
+        freeByType = .allocate(capacity: lists)
+        freeByType.initialize(repeating: 0, count: lists)
+        // memmap_init_range(): every pageblock starts MIGRATE_MOVABLE.
+        pageblockTypes = .allocate(capacity: Swift.max(pageblocks, 1))
+        pageblockTypes.initialize(repeating: UInt8(MigrateType.movable.rawValue), count: Swift.max(pageblocks, 1))
+        compactState = .allocate(capacity: CompactSlot.count)
+        compactState.initialize(repeating: 0, count: CompactSlot.count)
+        vmEvents = .allocate(capacity: ZoneVMEvent.slots)
+        vmEvents.initialize(repeating: 0, count: ZoneVMEvent.slots)
         nrFree = .allocate(capacity: 1)
         nrFree.initialize(to: 0)
         reclaimCounter = .allocate(capacity: 1)
@@ -162,6 +229,7 @@ public struct ZoneCore: @unchecked Sendable {
         atomic?.deallocate()
         freeHead.deallocate(); freeBlocks.deallocate(); nrFree.deallocate()
         reclaimCounter.deallocate(); reserve.deallocate()
+        freeByType.deallocate(); pageblockTypes.deallocate(); vmEvents.deallocate(); compactState.deallocate()
     }
 
     /// `memblock_free_pages()` at boot: hand every page to the buddy allocator in the largest
@@ -171,7 +239,7 @@ public struct ZoneCore: @unchecked Sendable {
         while i < pages {
             var order = maxOrder
             while order > 0 && (i & ((1 << order) - 1) != 0 || i + (1 << order) > pages) { order -= 1 }
-            addToFreeArea(Int32(i), order: order)
+            addToFreeArea(Int32(i), order: order, mt: MigrateType.movable.rawValue)
             i += 1 << order
         }
         arch_store_relaxed_u64(nrFree, UInt64(pages))
@@ -194,27 +262,64 @@ public struct ZoneCore: @unchecked Sendable {
         arch_store_relaxed_u64(freeBlocks + order, UInt64(nrFreeBlocks(order: order) + delta))
     }
 
+    /// nr_free of one order's list of one migrate type, readable without the lock. An atomic
+    /// zone's single pool has no types: all its free blocks count as MIGRATE_MOVABLE.
+    @inline(__always) func nrFreeBlocks(order: Int, mt: Int) -> Int {
+        if atomic != nil { return mt == MigrateType.movable.rawValue ? nrFreeBlocks(order: order) : 0 }
+        return Int(arch_load_relaxed_u64(freeByType + order * MigrateType.count + mt))
+    }
+
     @inline(__always) func isFreeBuddy(_ i: Int, order: Int) -> Bool { Int(meta[i].buddyOrder) == order }
 
-    @inline(__always) func addToFreeArea(_ i: Int32, order: Int) {
-        let h = freeHead[order]
+    /// `__add_to_free_list()`: at the head of `free_area[order].free_list[mt]`.
+    @inline(__always) func addToFreeArea(_ i: Int32, order: Int, mt: Int) {
+        let slot = order * MigrateType.count + mt
+        let h = freeHead[slot]
         meta[Int(i)].buddyOrder = Int8(order)
         meta[Int(i)].next = h
         meta[Int(i)].prev = -1
         if h >= 0 { meta[Int(h)].prev = i }
-        freeHead[order] = i
+        freeHead[slot] = i
         addFreeBlocks(order: order, 1)
+        arch_store_relaxed_u64(freeByType + slot, arch_load_relaxed_u64(freeByType + slot) &+ 1)
     }
 
-    @inline(__always) func removeFromFreeArea(_ i: Int32, order: Int) {
+    /// `__del_page_from_free_list()`: `mt` is the list the block is on.
+    @inline(__always) func removeFromFreeArea(_ i: Int32, order: Int, mt: Int) {
+        let slot = order * MigrateType.count + mt
         let n = meta[Int(i)].next, p = meta[Int(i)].prev
-        if p >= 0 { meta[Int(p)].next = n } else { freeHead[order] = n }
+        if p >= 0 { meta[Int(p)].next = n } else { freeHead[slot] = n }
         if n >= 0 { meta[Int(n)].prev = p }
         meta[Int(i)].buddyOrder = -1
         meta[Int(i)].next = -1
         meta[Int(i)].prev = -1
         addFreeBlocks(order: order, -1)
+        arch_store_relaxed_u64(freeByType + slot, arch_load_relaxed_u64(freeByType + slot) &- 1)
     }
+
+    /// `move_to_free_list()`: the block changes list, not place.
+    @inline(__always) func moveToFreeList(_ i: Int32, order: Int, from: Int, to: Int) {
+        removeFromFreeArea(i, order: order, mt: from)
+        addToFreeArea(i, order: order, mt: to)
+    }
+
+    /// A zone event counter, read without the lock.
+    @inline(__always) func vmEvent(_ e: ZoneVMEvent) -> UInt64 { arch_load_relaxed_u64(vmEvents + e.rawValue) }
+
+    /// Counts an event; safe without the lock (compaction counts outside it).
+    @inline(__always) func count(_ e: ZoneVMEvent, _ n: UInt64 = 1) { _ = arch_fetch_add_u64(vmEvents + e.rawValue, n) }
+
+    /// `zone->nr_reserved_highatomic` (changed under the lock, read without it).
+    @inline(__always) var reservedHighatomic: Int { Int(arch_load_relaxed_u64(vmEvents + ZoneVMEvent.reservedSlot)) }
+    @inline(__always) func setReservedHighatomic(_ v: Int) {
+        arch_store_relaxed_u64(vmEvents + ZoneVMEvent.reservedSlot, UInt64(v))
+        if v > 0 { arch_store_relaxed_u64(vmEvents + ZoneVMEvent.everReservedSlot, 1) }
+    }
+
+    /// True once a high-atomic block was reserved in this zone.
+    var everReservedHighatomic: Bool { arch_load_relaxed_u64(vmEvents + ZoneVMEvent.everReservedSlot) != 0 }
+
+    func resetVMEvents() { for e in ZoneVMEvent.allCases { arch_store_relaxed_u64(vmEvents + e.rawValue, 0) } }
 
     @inline(__always) func adjustFree(_ delta: Int) {
         arch_store_relaxed_u64(nrFree, UInt64(Int(arch_load_relaxed_u64(nrFree)) + delta))

@@ -1,14 +1,23 @@
 import CArch
 
 /// The one place where a zone's policy is chosen: how the page allocator reaches a zone's free
-/// areas. Locked zones take `zone->lock` around the list operations of `BuddyAllocator.swift`,
-/// as `rmqueue_buddy()`, `rmqueue_bulk()`, `free_one_page()` and `free_pcppages_bulk()` do; an
-/// atomic zone calls `AtomicBuddy` directly, one counted operation per block. The injected
-/// remote cost is paid inside the lock, or once per operation without one.
+/// areas. Locked zones take `zone->lock` around the list operations of `BuddyAllocator.swift`
+/// and `MigrateFallback.swift`, as `rmqueue_buddy()`, `rmqueue_bulk()`, `free_one_page()` and
+/// `free_pcppages_bulk()` do, with the free lists per order and migrate type; an atomic zone
+/// calls `AtomicBuddy` directly, one counted operation per block, from its single pool without
+/// migrate types (the request's type, the high-atomic reserve and `__rmqueue_fallback()` do not
+/// apply there). The injected remote cost is paid inside the lock, or once per operation
+/// without one.
 extension Kernel {
-    /// A block of `order` from the buddy areas (orders the PCP lists do not keep).
-    @inline(__always)
-    func takeBlock(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mayBlock: Bool) -> Int32? {
+    /// `rmqueue_buddy()`: a block of `order` from the buddy areas (orders the PCP lists do not
+    /// keep, and small ones whose refill found nothing). Under the zone lock: the high-atomic
+    /// reserve first for ALLOC_HIGHATOMIC, then `__rmqueue()` on the lists of `mt` with its
+    /// fallback, and when that fails the reserve again for OOM victims and non-blocking
+    /// callers, since failing now is worse than failing a high-order atomic allocation later.
+    /// Outlined: the PCP lists serve orders 0–3, so this is not the common path.
+    @inline(never)
+    func takeBlock(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mt: Int, flags: AllocFlags,
+                   mayBlock: Bool) -> Int32? {
         if let tree = z.pointee.atomic {
             injectRemoteCost(cpu, node: z.pointee.node)
             var t = CASTally()
@@ -16,16 +25,22 @@ extension Kernel {
             tree.stats.record(t, cpu: cpu.id)
             return i
         }
+        let reserveMT = MigrateType.highAtomic.rawValue
         z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
-        let i = z.pointee.rmqueueSmallest(order: order)
+        var i: Int32? = nil
+        if flags.contains(.highAtomic) { i = z.pointee.rmqueueSmallest(order: order, mt: reserveMT) }
+        if i == nil {
+            i = z.pointee.rmqueue(order: order, mt: mt, flags: flags)
+            if i == nil && !flags.isDisjoint(with: [.oom, .nonBlock]) { i = z.pointee.rmqueueSmallest(order: order, mt: reserveMT) }
+        }
         z.pointee.lock.unlock(cpu: cpu)
         return i
     }
 
-    /// `rmqueue_bulk()`: up to `count` blocks onto a PCP list; how many it got.
+    /// `rmqueue_bulk()`: up to `count` blocks of type `mt` onto a PCP list; how many it got.
     @inline(__always)
-    func takeBulk(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, count: Int,
+    func takeBulk(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mt: Int, flags: AllocFlags, count: Int,
                   into list: UnsafeMutablePointer<PCPList>, mayBlock: Bool) -> Int {
         if let tree = z.pointee.atomic {
             injectRemoteCost(cpu, node: z.pointee.node)
@@ -33,14 +48,15 @@ extension Kernel {
         }
         z.pointee.lock.lock(mayBlock: mayBlock, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
-        let got = z.pointee.rmqueueBulk(order: order, count: count, into: list, cpu: cpu.id)
+        let got = z.pointee.rmqueueBulk(order: order, mt: mt, flags: flags, count: count, into: list, cpu: cpu.id)
         z.pointee.lock.unlock(cpu: cpu)
         return got
     }
 
-    /// `free_one_page()`: a block back to the buddy areas, merged with its free buddies.
+    /// `free_one_page()`: a block back to the buddy areas (onto the lists of `mt`, its
+    /// pageblock's type), merged with its free buddies.
     @inline(__always)
-    func giveBlock(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ i: Int32, order: Int) {
+    func giveBlock(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, _ i: Int32, order: Int, mt: Int) {
         if let tree = z.pointee.atomic {
             injectRemoteCost(cpu, node: z.pointee.node)
             var t = CASTally()
@@ -50,11 +66,12 @@ extension Kernel {
         }
         z.pointee.lock.lock(mayBlock: !cpu.inAtomic, cpu: cpu)
         injectRemoteCost(cpu, node: z.pointee.node)
-        z.pointee.freeOneBlock(i, order: order)
+        z.pointee.freeOneBlock(i, order: order, mt: mt)
         z.pointee.lock.unlock(cpu: cpu)
     }
 
-    /// `free_pcppages_bulk()`: `count` blocks from a PCP list back to the buddy areas.
+    /// `free_pcppages_bulk()`: `count` blocks from a PCP list back to the buddy areas, each
+    /// onto the lists of its pageblock's type.
     @inline(__always)
     func giveBulk(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, count: Int,
                   from list: UnsafeMutablePointer<PCPList>, remoteCost: Bool) {

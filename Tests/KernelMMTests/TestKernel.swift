@@ -40,7 +40,12 @@ extension Zone {
     func drainBuddy(leaving free: Int) -> [Int32] {
         var taken: [Int32] = []
         lock.lock(mayBlock: true, cpu: nil)
-        while freePages > free, let i = rmqueueSmallest(order: 0) {
+        // Every migrate type's lists: earlier allocations may have retyped pageblocks.
+        func any() -> Int32? {
+            for mt in MigrateType.allCases { if let i = rmqueueSmallest(order: 0, migratetype: mt) { return i } }
+            return nil
+        }
+        while freePages > free, let i = any() {
             meta[Int(i)].flags = .head
             taken.append(i)
         }

@@ -2,7 +2,7 @@
 enum ConfigKeys {
     static let top = ["name", "topology", "memory", "locks", "remote_cost", "caches", "run", "workloads", "faults", "vary", "expect", "sweep"]
     static let topology = ["host", "synthetic", "xml", "distances"]
-    static let memory = ["per_node", "zones", "max_order", "prefault", "watermarks", "pcp", "oom_wait", "kswapd"]
+    static let memory = ["per_node", "zones", "max_order", "prefault", "watermarks", "pcp", "oom_wait", "kswapd", "compaction"]
     static let locks = ["zone", "node_partial"]
     static let cache = ["name", "size", "align", "flags", "ctor"]
     static let run = ["duration", "operations", "warmup", "seed", "repetitions", "deterministic", "sample_rate",

@@ -103,6 +103,7 @@ extension ConfigReader {
             }
             if let v = mf["oom_wait"] { m.oomWaitNS = try boundedDuration(v, "memory.oom_wait") }
             if let v = mf["kswapd"] { m.kswapd = try bool(v, "memory.kswapd") }
+            if let v = mf["compaction"] { m.compaction = try bool(v, "memory.compaction") }
         }
         do { try m.validate(nodes: nodes) } catch {
             let (at, hint): (YNode?, String?)

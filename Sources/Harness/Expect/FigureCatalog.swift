@@ -35,6 +35,8 @@ public enum FigureCatalog {
         Family(pattern: "zone[<node>].<zone>", fields: zoneFields + ["free_end", "pages"],
                meaning: "one zone's events; free_end is its free pages when the measured phase ended"),
         Family(pattern: "kswapd", fields: ["wakeups", "passes"], meaning: "kswapd of every node together"),
+        Family(pattern: "vmstat", fields: ZoneVMEvent.allCases.map(\.description),
+               meaning: "/proc/vmstat-style events of every zone together: extfrag (mm_page_alloc_extfrag: all, fragmenting, whole-pageblock steals), the high-atomic reserve, compaction, page migration and THP faults"),
         Family(pattern: "kswapd[<node>]", fields: ["wakeups", "passes"], meaning: "one node's kswapd"),
         Family(pattern: "locks.<kind>", fields: lockFields,
                meaning: "every zone lock, or every node-partial list_lock, together (lock_stat figures; ns); a lock-free (atomic) zone counts operations as acquisitions, operations that retried as contended and failed CASes as spins, and has the cas_* figures (0 for locks)"),

@@ -42,6 +42,8 @@ public struct Figures: Sendable {
                 + [("free_end", UInt64(max(z.freePagesEnd, 0))), ("pages", UInt64(max(z.pages, 0)))])
         }
 
+        for e in ZoneVMEvent.allCases { v["vmstat.\(e)"] = Double(r.vmstat?["\(e)"] ?? 0) }
+
         let kswapd = r.kswapd ?? []
         put("kswapd", [("wakeups", kswapd.reduce(0) { $0 + $1.wakeups }), ("passes", kswapd.reduce(0) { $0 + $1.passes })])
         for k in kswapd { put("kswapd[\(k.node)]", [("wakeups", k.wakeups), ("passes", k.passes)]) }

@@ -15,6 +15,12 @@ public struct ProcViews: Codable, Sendable {
     public var nodeOSIndexes: [Int] = []
     /// `alloc_traces` and `free_traces` of each SLAB_STORE_USER cache, by cache name.
     public var slabTraces: [String: [String]]? = nil
+    /// `/proc/pagetypeinfo`, the fragmentation lines of `/proc/vmstat`, and debugfs
+    /// `extfrag/{extfrag_index,unusable_index}` (empty in results written before they existed).
+    public var pagetypeinfo: String = ""
+    public var vmstat: String = ""
+    public var extfragIndex: String = ""
+    public var unusableIndex: String = ""
 
     public init(buddyinfo: String, zoneinfo: String, slabinfo: String, numastat: [String] = [], nodeOSIndexes: [Int] = []) {
         self.buddyinfo = buddyinfo
@@ -26,10 +32,15 @@ public struct ProcViews: Codable, Sendable {
 
     /// Every view of `kernel` and `slab` now.
     public static func capture(_ kernel: Kernel, _ slab: SlabAllocator) -> ProcViews {
-        ProcViews(buddyinfo: kernel.buddyinfo(), zoneinfo: kernel.zoneinfo(), slabinfo: slab.slabinfo(),
-                  numastat: kernel.nodes.indices.map { kernel.numastat(node: $0).text },
-                  nodeOSIndexes: kernel.machine.nodeOSIndexes)
+        var v = ProcViews(buddyinfo: kernel.buddyinfo(), zoneinfo: kernel.zoneinfo(), slabinfo: slab.slabinfo(),
+                          numastat: kernel.nodes.indices.map { kernel.numastat(node: $0).text },
+                          nodeOSIndexes: kernel.machine.nodeOSIndexes)
             .with(slabTraces: slab.allCaches.filter { $0.flags.contains(.storeUser) })
+        v.pagetypeinfo = kernel.pagetypeinfo()
+        v.vmstat = kernel.fragmentationVMStat()
+        v.extfragIndex = kernel.extfragIndex()
+        v.unusableIndex = kernel.unusableIndex()
+        return v
     }
 
     func with(slabTraces caches: [KmemCache]) -> ProcViews {
@@ -40,6 +51,24 @@ public struct ProcViews: Codable, Sendable {
         return v
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case buddyinfo, zoneinfo, slabinfo, numastat, nodeOSIndexes, slabTraces, pagetypeinfo, vmstat, extfragIndex, unusableIndex
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        buddyinfo = try c.decode(String.self, forKey: .buddyinfo)
+        zoneinfo = try c.decode(String.self, forKey: .zoneinfo)
+        slabinfo = try c.decode(String.self, forKey: .slabinfo)
+        numastat = try c.decodeIfPresent([String].self, forKey: .numastat) ?? []
+        nodeOSIndexes = try c.decodeIfPresent([Int].self, forKey: .nodeOSIndexes) ?? []
+        slabTraces = try c.decodeIfPresent([String: [String]].self, forKey: .slabTraces)
+        pagetypeinfo = try c.decodeIfPresent(String.self, forKey: .pagetypeinfo) ?? ""
+        vmstat = try c.decodeIfPresent(String.self, forKey: .vmstat) ?? ""
+        extfragIndex = try c.decodeIfPresent(String.self, forKey: .extfragIndex) ?? ""
+        unusableIndex = try c.decodeIfPresent(String.self, forKey: .unusableIndex) ?? ""
+    }
+
     /// Writes the views into a run's folder.
     func write(into dir: URL) throws {
         let proc = dir.appendingPathComponent("proc")
@@ -47,6 +76,14 @@ public struct ProcViews: Codable, Sendable {
         try ResultWriter.atomic(proc, "buddyinfo", buddyinfo)
         try ResultWriter.atomic(proc, "zoneinfo", zoneinfo)
         try ResultWriter.atomic(proc, "slabinfo", slabinfo)
+        if !pagetypeinfo.isEmpty { try ResultWriter.atomic(proc, "pagetypeinfo", pagetypeinfo) }
+        if !vmstat.isEmpty { try ResultWriter.atomic(proc, "vmstat", vmstat) }
+        if !extfragIndex.isEmpty {
+            let debug = dir.appendingPathComponent("sys/kernel/debug/extfrag")
+            try FileManager.default.createDirectory(at: debug, withIntermediateDirectories: true)
+            try ResultWriter.atomic(debug, "extfrag_index", extfragIndex)
+            try ResultWriter.atomic(debug, "unusable_index", unusableIndex)
+        }
         for (n, text) in numastat.enumerated() {
             let os = nodeOSIndexes.indices.contains(n) ? nodeOSIndexes[n] : n
             let node = dir.appendingPathComponent("sys/devices/system/node/node\(os)")

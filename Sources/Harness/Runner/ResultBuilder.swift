@@ -72,7 +72,8 @@ enum ResultBuilder {
             kswapd: env.kernel.nodes.map { n in
                 let c = n.kswapdCounts
                 return RunResult.KswapdFigures(node: n.id, wakeups: c.wakeups, passes: c.passes)
-            })
+            },
+            vmstat: Dictionary(uniqueKeysWithValues: ZoneVMEvent.allCases.map { ("\($0)", env.kernel.vmEventTotal($0)) }))
     }
 
     /// Per GFP class: the zone events by class summed over zones, and the allocation latency

@@ -41,6 +41,9 @@ public struct RunResult: Codable, Sendable {
     public var gfpClasses: [GFPClassFigures]? = nil
     /// Each node's kswapd: wake-ups and balance passes.
     public var kswapd: [KswapdFigures]? = nil
+    /// Fragmentation, compaction, migration and THP events over every zone, by their
+    /// /proc/vmstat names (`ZoneVMEvent`), at the end of the measured phase.
+    public var vmstat: [String: UInt64]? = nil
     /// The config's `expect:` lines, each with its measured sides and verdict.
     public var expectations: [ExpectationOutcome]? = nil
     /// The `vary:` variant this result is (nil for a plain run).

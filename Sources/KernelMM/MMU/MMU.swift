@@ -41,9 +41,16 @@ public final class MMU: @unchecked Sendable {
         onlineFlags.initialize(from: inboxes.map(\.onlineMirror), count: inboxes.count)
         kernelSpace = try AddressSpace(asid: 0, name: "init_mm", kernel: kernel, cpu: kernel.cpus[0], isKernel: true,
                                        cpus: kernel.cpus.count)
+        kernel.migrator = self
     }
 
     deinit { pendingFlags.deallocate(); onlineFlags.deallocate() }
+
+    /// The user address spaces now (under the registry lock).
+    func registryLockedSpaces() -> [AddressSpace] {
+        registryLock.lock(); defer { registryLock.unlock() }
+        return spaces
+    }
 
     /// `mm_alloc()`: a new user address space; its page-table root comes from `cpu`'s node.
     public func createAddressSpace(name: String, cpu: CPUContext) throws -> AddressSpace {
@@ -160,12 +167,14 @@ public final class MMU: @unchecked Sendable {
             space.vmas = kept
             _ = arch_fetch_add_u64(space.flushesInFlight, 1)
             for r in removed {
-                let step: UInt64 = r.huge ? 2 << 20 : UInt64(PAGE_SIZE)
+                // A huge mapping may hold 4 KiB pages where a THP fault fell back: step by
+                // what each entry maps (`next` skips the regions of missing tables).
                 var p = r.start
                 while p < r.end {
                     var next: UInt64 = 0
-                    if let e = space.pageTable.unmap(p, next: &next) { cleared.append((p, e)) }
-                    p = max(p + step, next)
+                    let e = space.pageTable.unmap(p, next: &next)
+                    if let e { cleared.append((p, e)) }
+                    p = max(p + (e?.isHuge == true ? 2 << 20 : UInt64(PAGE_SIZE)), next)
                 }
             }
             space.mappedPages -= cleared.reduce(0) { $0 + ($1.1.isHuge ? 512 : 1) }
@@ -182,8 +191,10 @@ public final class MMU: @unchecked Sendable {
     /// CPUs for the kernel space), waiting for each acknowledgement.
     func shootdown(_ cpu: CPUContext, _ space: AddressSpace, vas: [UInt64], forceFull: Bool = false) {
         let full = forceFull || vas.count > Self.singlePageFlushCeiling
-        let tlb = tlbs[cpu.id]
-        if full { tlb.flush(asid: space.asid) } else { vas.forEach { tlb.invalidate(asid: space.asid, va: $0) } }
+        // A kernel thread (kcompactd) has no TLB of its own here and no inbox to answer.
+        let own = cpu.id < tlbs.count
+        let tlb = own ? tlbs[cpu.id] : nil
+        if full { tlb?.flush(asid: space.asid) } else { vas.forEach { tlb?.invalidate(asid: space.asid, va: $0) } }
         let targets = (space.isKernel ? Array(kernel.cpus.indices) : space.cpusInMask()).filter { $0 != cpu.id }
         let request = FlushRequest(asid: space.asid, vas: full ? [] : vas, full: full)
         var sent = 0
@@ -194,13 +205,15 @@ public final class MMU: @unchecked Sendable {
         }
         let t0 = Clock.monotonicNS()
         while Int(arch_load_acquire_u32(request.acks)) < sent {
-            poll(cpu)   // two CPUs shooting at each other must not deadlock
+            if own { poll(cpu) }   // two CPUs shooting at each other must not deadlock
             arch_cpu_relax()
         }
         let wait = Clock.monotonicNS() - t0
-        tlb.counters.ipisSent &+= UInt64(sent)
-        tlb.counters.shootdownWaitNS &+= wait
-        tlb.counters.maxShootdownWaitNS = max(tlb.counters.maxShootdownWaitNS, wait)
+        if let tlb {
+            tlb.counters.ipisSent &+= UInt64(sent)
+            tlb.counters.shootdownWaitNS &+= wait
+            tlb.counters.maxShootdownWaitNS = max(tlb.counters.maxShootdownWaitNS, wait)
+        }
         space.recordShootdown(waitNS: wait, targets: sent)
     }
 }

@@ -12,6 +12,10 @@ public struct PTE: Equatable, Sendable {
     public static let huge: UInt64 = 1 << 7        // _PAGE_PSE: a 2 MiB mapping at the PMD
     public static let special: UInt64 = 1 << 9     // _PAGE_SPECIAL: no struct page to free (the zero page)
     public static let noExecute: UInt64 = 1 << 63  // _PAGE_NX
+    /// A non-present entry that stands for a page under migration (the swap-entry encoding of
+    /// a migration entry, here a software bit of its own, apart from _PAGE_SPECIAL's): the PFN
+    /// stays, faults wait.
+    public static let migration: UInt64 = 1 << 10
     static let pfnMask: UInt64 = 0x000F_FFFF_FFFF_F000
 
     @inlinable public init(pfn: Int, flags: UInt64) { raw = UInt64(pfn) << 12 & 0x000F_FFFF_FFFF_F000 | flags }
@@ -20,6 +24,8 @@ public struct PTE: Equatable, Sendable {
     public var isWritable: Bool { raw & Self.writable != 0 }
     public var isHuge: Bool { raw & Self.huge != 0 }
     public var isSpecial: Bool { raw & Self.special != 0 }
+    /// `is_migration_entry()`.
+    public var isMigrationEntry: Bool { raw & (Self.present | Self.migration) == Self.migration }
     public var pfn: Int { Int((raw & Self.pfnMask) >> 12) }
 }
 

@@ -64,28 +64,85 @@ extension MMU {
         return sum
     }
 
-    /// `do_anonymous_page()` under mmap_lock: nil when no mapping covers `va`.
+    /// `do_anonymous_page()` / `do_huge_pmd_anonymous_page()`: nil when no mapping covers
+    /// `va`. As in the kernel, the page is allocated with no page-table lock held (direct
+    /// compaction for a THP may migrate pages of this very space), then mapped under the lock
+    /// if nobody mapped the address meanwhile. A fault on a migration entry waits for the
+    /// migration to finish (`migration_entry_wait()`), answering flush requests while it waits.
+    ///
+    /// A `huge` mapping is taken as MADV_HUGEPAGE'd under the default defrag setting
+    /// ("madvise"): its THP faults use GFP_TRANSHUGE (direct reclaim and compaction) at
+    /// order 9 and fall back to a 4 KiB page when that fails (`thp_fault_fallback`); from then
+    /// on that 2 MiB range has a page table and faults in 4 KiB pages.
     func handleFault(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, write: Bool, report: Bool) throws(AccessError) -> PTE? {
         tlbs[cpu.id].counters.faults &+= 1
-        let result: Result<PTE?, AccessError> = space.lock.withLock(mayBlock: true, cpu: cpu) {
-            guard let vma = space.vma(containing: va) else { return .success(nil) }
-            if write && vma.prot == .readOnly { return .failure(.readOnly(va)) }
-            if let e = space.pageTable.walk(va).pte { return .success(e) }   // another CPU faulted it in
-            let huge = vma.huge
-            if !write && !huge {
-                // The zero page, read-only and special: nothing is allocated until a write.
-                guard let zero = zeroPage(cpu) else { return .failure(.outOfMemory(va)) }
-                var tables = 0
-                let pageVA = va & ~UInt64(PAGE_SIZE - 1)
-                guard space.pageTable.map(pageVA, pfn: zero, flags: PTE.user | PTE.accessed | PTE.special | PTE.noExecute,
-                                          huge: false, cpu: cpu, tablePages: &tables) else { return .failure(.outOfMemory(va)) }
-                space.tablePages += tables
-                space.mappedPages += 1
-                return .success(space.pageTable.walk(va).pte)
+        enum Step { case none, mapped(PTE), migrating, readOnly, outOfMemory, need(AddressSpace.VMA, Bool) }
+        while true {
+            let step: Step = space.lock.withLock(mayBlock: true, cpu: cpu) {
+                guard let vma = space.vma(containing: va) else { return .none }
+                if write && vma.prot == .readOnly { return .readOnly }
+                if let e = space.pageTable.walk(va).pte { return .mapped(e) }   // another CPU faulted it in
+                if let slot = space.pageTable.leafSlot(va), PTE(raw: arch_load_acquire_u64(slot)).isMigrationEntry { return .migrating }
+                if !write && !vma.huge {
+                    // The zero page, read-only and special: nothing is allocated until a write
+                    // (`writeProtectFault`). It is allocated once, with no page-table lock of
+                    // another space held, so mapping it here cannot wait on compaction.
+                    guard let zero = self.zeroPage(cpu) else { return .outOfMemory }
+                    var tables = 0
+                    guard space.pageTable.map(va & ~UInt64(PAGE_SIZE - 1), pfn: zero,
+                                              flags: PTE.user | PTE.accessed | PTE.special | PTE.noExecute,
+                                              huge: false, cpu: cpu, tablePages: &tables) else { return .outOfMemory }
+                    space.tablePages += tables
+                    space.mappedPages += 1
+                    return space.pageTable.walk(va).pte.map { .mapped($0) } ?? .outOfMemory
+                }
+                return .need(vma, vma.huge && !space.pageTable.pmdIsTable(va))
             }
-            let pageVA = huge ? va & ~UInt64((2 << 20) - 1) : va & ~UInt64(PAGE_SIZE - 1)
-            let (node, gfp) = placement(vma, pageVA: pageVA, cpu: cpu)
-            guard let page = kernel.allocPages(cpu, gfp, order: huge ? 9 : 0, node: node) else { return .failure(.outOfMemory(va)) }
+            switch step {
+            case .none: return nil
+            case .mapped(let e): return e
+            case .readOnly: throw fault(cpu, .readOnly(va), report: report)
+            case .outOfMemory: throw fault(cpu, .outOfMemory(va), report: report)
+            case .migrating:
+                poll(cpu)
+                arch_cpu_relax()
+                continue
+            case .need(let vma, let huge):
+                if let e = try faultIn(cpu, space, va, vma: vma, huge: huge, report: report) { return e }
+            }
+        }
+    }
+
+    /// Allocates the page for a fault (a THP first where the range allows one) and maps it
+    /// under the lock. nil when the address changed meanwhile: the caller looks again.
+    private func faultIn(_ cpu: CPUContext, _ space: AddressSpace, _ va: UInt64, vma: AddressSpace.VMA, huge: Bool,
+                         report: Bool) throws(AccessError) -> PTE? {
+        var huge = huge
+        var pageVA = huge ? va & ~UInt64((2 << 20) - 1) : va & ~UInt64(PAGE_SIZE - 1)
+        var (node, gfp) = placement(vma, pageVA: pageVA, cpu: cpu)
+        var page: PageRef?
+        if huge {
+            // vma_thp_gfp_mask() for a madvised VMA under defrag=madvise.
+            let thpGFP = GFP.transhuge.union(gfp.intersection(.thisnode))
+            page = kernel.allocPages(cpu, thpGFP, order: 9, node: node)
+            if let page {
+                kernel.zones[Int(page.zone)].core.count(.thpFaultAlloc)
+                memset(kernel.pageAddress(page), 0, PAGE_SIZE << 9)
+            } else {
+                kernel.nodes[node].zones.last { !$0.isEmpty }?.core.count(.thpFaultFallback)
+                huge = false
+                pageVA = va & ~UInt64(PAGE_SIZE - 1)
+                (node, gfp) = placement(vma, pageVA: pageVA, cpu: cpu)
+            }
+        }
+        if page == nil { page = kernel.allocPages(cpu, gfp, order: 0, node: node) }
+        guard let page else { throw fault(cpu, .outOfMemory(va), report: report) }
+        let order = huge ? 9 : 0
+        let result: Result<PTE?, AccessError> = space.lock.withLock(mayBlock: true, cpu: cpu) {
+            // Someone else mapped it, or the mapping went, while we allocated.
+            guard space.vma(containing: va) == vma, space.pageTable.walk(va).pte == nil,
+                  !(space.pageTable.leafSlot(va).map { PTE(raw: arch_load_acquire_u64($0)).isMigrationEntry } ?? false),
+                  !(huge && space.pageTable.pmdIsTable(va)) else { return .success(nil) }
             // NUMA_INTERLEAVE_HIT, as alloc_pages_mpol() counts it: the page is on the chosen node.
             if case .interleave = vma.policy, kernel.zones[Int(page.zone)].node == node {
                 cpu.events[Int(page.zone)].interleaveHit &+= 1
@@ -94,16 +151,26 @@ extension MMU {
             let flags = PTE.user | PTE.accessed | (vma.prot == .readWrite ? PTE.writable | PTE.dirty : 0) | PTE.noExecute
             var tables = 0
             guard space.pageTable.map(pageVA, pfn: pfn, flags: flags, huge: huge, cpu: cpu, tablePages: &tables) else {
-                kernel.freePages(cpu, page, order: huge ? 9 : 0)
                 return .failure(.outOfMemory(va))
             }
             space.tablePages += tables
             space.mappedPages += huge ? 512 : 1
+            if !huge {
+                // An anonymous 4 KiB page is on the LRU: movable, with its owner recorded.
+                let m = kernel.page(page)
+                m.pointee.flags.insert(.movable)
+                m.pointee.cacheID = Int32(space.asid)
+                m.pointee.privateWord = pageVA
+            }
             return .success(space.pageTable.walk(va).pte)
         }
         switch result {
-        case .success(let e): return e
-        case .failure(let err): throw fault(cpu, err, report: report)
+        case .success(let e):
+            if e == nil { kernel.freePages(cpu, page, order: order) }
+            return e
+        case .failure(let err):
+            kernel.freePages(cpu, page, order: order)
+            throw fault(cpu, err, report: report)
         }
     }
 
@@ -148,7 +215,7 @@ extension MMU {
 
     /// mempolicy → (node, mask) for the faulting page (`alloc_pages_mpol`).
     func placement(_ vma: AddressSpace.VMA, pageVA: UInt64, cpu: CPUContext) -> (Int, GFP) {
-        let gfp: GFP = [.highuserMovable, .zero]
+        let gfp: GFP = [.highuserMovable, .zero]   // GFP_HIGHUSER_MOVABLE | __GFP_ZERO (4 KiB faults)
         switch vma.policy {
         case .firstTouch: return (cpu.node, gfp)
         case .bind(let n): return (n, gfp.union(.thisnode))

@@ -89,6 +89,31 @@ public struct PageTable: @unchecked Sendable {
         return nil
     }
 
+    /// The 4 KiB leaf slot of `va` when its tables exist (nil under a 2 MiB mapping or a
+    /// missing table), for changes made under the address space lock (migration entries).
+    func leafSlot(_ va: UInt64) -> UnsafeMutablePointer<UInt64>? {
+        var table = rootPFN
+        for level in 0..<(Self.levels - 1) {
+            let e = PTE(raw: arch_load_acquire_u64(slot(table, Self.index(va, level: level))))
+            if !e.isPresent || (level == 2 && e.isHuge) { return nil }
+            table = e.pfn
+        }
+        return slot(table, Self.index(va, level: Self.levels - 1))
+    }
+
+    /// True when the PMD of `va` points to a table of 4 KiB entries (a huge mapping's range
+    /// that fell back to small pages is faulted page by page from then on).
+    func pmdIsTable(_ va: UInt64) -> Bool {
+        var table = rootPFN
+        for level in 0..<3 {
+            let e = PTE(raw: arch_load_acquire_u64(slot(table, Self.index(va, level: level))))
+            if !e.isPresent { return false }
+            if level == 2 { return !e.isHuge }
+            table = e.pfn
+        }
+        return false
+    }
+
     /// Frees every table page (`free_pgtables` + `pgd_free`), leaves not included.
     func destroy(cpu: CPUContext) -> Int {
         var freed = 0

@@ -56,33 +56,36 @@ extension Kernel {
 
     // MARK: deferral (compaction_deferred / defer_compaction / compaction_defer_reset)
 
+    /// The deferral words of a zone, read and written by every CPU that compacts it without a
+    /// lock, as the kernel does (its heuristics tolerate the races): relaxed atomics, so a lost
+    /// update is possible but no torn or undefined access.
+    @inline(__always) private func slot(_ z: UnsafeMutablePointer<ZoneCore>, _ i: Int) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutableRawPointer(z.pointee.compactState + i).assumingMemoryBound(to: UInt64.self)
+    }
+    @inline(__always) private func get(_ z: UnsafeMutablePointer<ZoneCore>, _ i: Int) -> Int { Int(truncatingIfNeeded: arch_load_relaxed_u64(slot(z, i))) }
+    @inline(__always) private func set(_ z: UnsafeMutablePointer<ZoneCore>, _ i: Int, _ v: Int) { arch_store_relaxed_u64(slot(z, i), UInt64(truncatingIfNeeded: v)) }
+
     /// Models `compaction_deferred()`: after failures, skip the next 2^defer_shift attempts at
     /// this order or above.
     func compactionDeferred(_ z: UnsafeMutablePointer<ZoneCore>, order: Int) -> Bool {
-        let c = z.pointee.compactState
-        let limit = 1 << c[CompactSlot.deferShift]
-        if order < c[CompactSlot.orderFailed] { return false }
-        c[CompactSlot.considered] += 1
-        if c[CompactSlot.considered] >= limit {
-            c[CompactSlot.considered] = limit
-            return false
-        }
-        return true
+        let limit = 1 << get(z, CompactSlot.deferShift)
+        if order < get(z, CompactSlot.orderFailed) { return false }
+        let considered = get(z, CompactSlot.considered) + 1
+        set(z, CompactSlot.considered, Swift.min(considered, limit))
+        return considered < limit
     }
 
     /// Models `defer_compaction()`.
     func deferCompaction(_ z: UnsafeMutablePointer<ZoneCore>, order: Int) {
-        let c = z.pointee.compactState
-        c[CompactSlot.considered] = 0
-        c[CompactSlot.deferShift] = Swift.min(c[CompactSlot.deferShift] + 1, Self.compactMaxDeferShift)
-        if order < c[CompactSlot.orderFailed] { c[CompactSlot.orderFailed] = order }
+        set(z, CompactSlot.considered, 0)
+        set(z, CompactSlot.deferShift, Swift.min(get(z, CompactSlot.deferShift) + 1, Self.compactMaxDeferShift))
+        if order < get(z, CompactSlot.orderFailed) { set(z, CompactSlot.orderFailed, order) }
     }
 
     /// Models `compaction_defer_reset()`.
     func compactionDeferReset(_ z: UnsafeMutablePointer<ZoneCore>, order: Int, allocSuccess: Bool) {
-        let c = z.pointee.compactState
-        if allocSuccess { c[CompactSlot.considered] = 0; c[CompactSlot.deferShift] = 0 }
-        if order >= c[CompactSlot.orderFailed] { c[CompactSlot.orderFailed] = order + 1 }
+        if allocSuccess { set(z, CompactSlot.considered, 0); set(z, CompactSlot.deferShift, 0) }
+        if order >= get(z, CompactSlot.orderFailed) { set(z, CompactSlot.orderFailed, order + 1) }
     }
 
     // MARK: suitability
@@ -122,16 +125,15 @@ extension Kernel {
         // compaction_suit_allocation_order()
         if z.pointee.watermarkOK(order: cc.order, mark: mark, highest: cc.highest, flags: cc.allocFlags) { return .success }
         if !compactionSuitable(z, order: cc.order, highest: cc.highest) { return .skipped }
-        let c = z.pointee.compactState
         let pbOrder = z.pointee.pageblockOrder
         let lastBlock = ((z.pointee.pages - 1) >> pbOrder) << pbOrder
         if cc.wholeZone {
             cc.migratePFN = 0
             cc.freePFN = lastBlock
         } else {
-            cc.migratePFN = c[cc.sync ? CompactSlot.cachedMigrateSync : CompactSlot.cachedMigrateAsync]
-            cc.freePFN = c[CompactSlot.cachedFree]
-            if cc.freePFN <= 0 || cc.freePFN > lastBlock { cc.freePFN = lastBlock; c[CompactSlot.cachedFree] = lastBlock }
+            cc.migratePFN = get(z, cc.sync ? CompactSlot.cachedMigrateSync : CompactSlot.cachedMigrateAsync)
+            cc.freePFN = get(z, CompactSlot.cachedFree)
+            if cc.freePFN <= 0 || cc.freePFN > lastBlock { cc.freePFN = lastBlock; set(z, CompactSlot.cachedFree, lastBlock) }
             if cc.migratePFN < 0 || cc.migratePFN >= z.pointee.pages { cc.migratePFN = 0 }
             if cc.migratePFN == 0 { cc.wholeZone = true }
         }
@@ -149,12 +151,12 @@ extension Kernel {
         // Free pages left isolated go back; the free scanner restarts no further up than they were.
         if let top = cc.freePages.max() {
             let block = (Int(top) >> pbOrder) << pbOrder
-            if block > c[CompactSlot.cachedFree] { c[CompactSlot.cachedFree] = block }
+            if block > get(z, CompactSlot.cachedFree) { set(z, CompactSlot.cachedFree, block) }
         }
         for i in cc.freePages { freePages(cpu, PageRef(zone: Int32(cc.zone), index: i), order: 0) }
         cc.freePages.removeAll()
         if !scannersMet(cc) {
-            c[cc.sync ? CompactSlot.cachedMigrateSync : CompactSlot.cachedMigrateAsync] = cc.migratePFN
+            set(z, cc.sync ? CompactSlot.cachedMigrateSync : CompactSlot.cachedMigrateAsync, cc.migratePFN)
         }
         // count_compact_events(): the daemon's scans also count under its own names.
         z.pointee.count(.compactMigrateScanned, UInt64(cc.migrateScanned))
@@ -178,10 +180,9 @@ extension Kernel {
     func compactFinished(_ cc: inout CompactControl) -> CompactResult {
         let z = cores + cc.zone
         if scannersMet(cc) {
-            let c = z.pointee.compactState
-            c[CompactSlot.cachedMigrateSync] = 0
-            c[CompactSlot.cachedMigrateAsync] = 0
-            c[CompactSlot.cachedFree] = ((z.pointee.pages - 1) >> z.pointee.pageblockOrder) << z.pointee.pageblockOrder
+            set(z, CompactSlot.cachedMigrateSync, 0)
+            set(z, CompactSlot.cachedMigrateAsync, 0)
+            set(z, CompactSlot.cachedFree, ((z.pointee.pages - 1) >> z.pointee.pageblockOrder) << z.pointee.pageblockOrder)
             return cc.wholeZone ? .complete : .partialSkipped
         }
         if cc.migratePFN & ((1 << z.pointee.pageblockOrder) - 1) != 0 { return .continue }

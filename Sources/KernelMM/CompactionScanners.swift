@@ -16,12 +16,18 @@ extension Kernel {
             let blockEnd = Swift.min(blockStart + pb, z.pointee.pages)
             // The migrate scanner stops at the free scanner's pageblock.
             if blockStart + pb > cc.freePFN { cc.migratePFN = blockEnd; return }
+            // Deliberate simplification: the block's page states are read under the zone lock,
+            // where the kernel reads them locklessly and rechecks under its locks; here the
+            // metadata words are plain memory that other CPUs change under that lock.
+            z.pointee.lock.lock(mayBlock: false, cpu: nil)
             let bt = z.pointee.pageblockType(of: Int32(blockStart))
             if cc.priority == .async && cc.direct && bt != cc.migratetype {
+                z.pointee.lock.unlock(cpu: nil)
                 low = blockEnd
                 cc.migratePFN = low
                 continue
             }
+            defer { z.pointee.lock.unlock(cpu: nil) }
             while low < blockEnd && cc.migratePages.count < Self.compactClusterMax {
                 let m = z.pointee.meta[low]
                 cc.migrateScanned += 1

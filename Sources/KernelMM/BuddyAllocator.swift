@@ -1,16 +1,24 @@
+import CArch
+
 /// The binary buddy allocator of one zone (mm/page_alloc.c). All functions expect `lock` held.
 extension ZoneCore {
-    /// The pageblock type of zone page `i` (`get_pfnblock_migratetype()`).
-    @inline(__always) func pageblockType(of i: Int32) -> Int { Int(pageblockTypes[Int(i) >> pageblockOrder]) }
+    /// The pageblock type of zone page `i` (`get_pfnblock_migratetype()`). Read without the
+    /// zone lock, as the kernel does when a page is freed, so it is a relaxed atomic load (its
+    /// READ_ONCE); a stale type only sends a freed page to another list, which the kernel allows.
+    @inline(__always) func pageblockType(of i: Int32) -> Int { pageblockType(block: Int(i) >> pageblockOrder) }
 
-    /// `set_pageblock_migratetype()` on the pageblock holding page `i`.
-    @inline(__always) func setPageblockType(of i: Int32, _ mt: Int) { pageblockTypes[Int(i) >> pageblockOrder] = UInt8(mt) }
+    /// The type of pageblock number `b`.
+    @inline(__always) func pageblockType(block b: Int) -> Int { Int(arch_load_relaxed_u8(pageblockTypes + b)) }
+
+    /// `set_pageblock_migratetype()` on the pageblock holding page `i` (under the zone lock;
+    /// atomic because readers take no lock).
+    @inline(__always) func setPageblockType(of i: Int32, _ mt: Int) { arch_store_relaxed_u8(pageblockTypes + (Int(i) >> pageblockOrder), UInt8(mt)) }
 
     /// `change_pageblock_range()`: every pageblock of a block of `order` (at least one).
     func changePageblockRange(_ i: Int32, order: Int, mt: Int) {
         let first = Int(i) >> pageblockOrder
         let n = Swift.max(1, 1 << Swift.max(0, order - pageblockOrder))
-        for b in first..<Swift.min(first + n, pageblocks) { pageblockTypes[b] = UInt8(mt) }
+        for b in first..<Swift.min(first + n, pageblocks) { arch_store_relaxed_u8(pageblockTypes + b, UInt8(mt)) }
     }
 
     /// Models `__rmqueue_smallest()`: the smallest free block of at least `order` on the lists
@@ -83,7 +91,7 @@ extension ZoneCore {
     func rmqueueBulk(order: Int, mt: Int, flags: AllocFlags, count: Int, into list: UnsafeMutablePointer<PCPList>, cpu: Int) -> Int {
         var taken = 0
         while taken < count, let i = rmqueue(order: order, mt: mt, flags: flags) {
-            meta[Int(i)].flags = .pcp
+            (meta + Int(i)).flagsOnce = .pcp
             meta[Int(i)].owner = Int16(truncatingIfNeeded: cpu)
             meta[Int(i)].next = list.pointee.head
             list.pointee.head = i
@@ -101,7 +109,7 @@ extension ZoneCore {
         while n < count && list.pointee.head >= 0 {
             let i = list.pointee.head
             list.pointee.head = meta[Int(i)].next
-            meta[Int(i)].flags = []
+            (meta + Int(i)).flagsOnce = []
             meta[Int(i)].owner = -1
             freeOneBlock(i, order: order, mt: pageblockType(of: i))
             n += 1

@@ -46,8 +46,8 @@ struct CompactControl {
 /// path with priorities and per-zone deferral; counters follow /proc/vmstat.
 ///
 /// Not modelled: the pageblock skip bits and fast free/migrate searches (`fast_isolate_freepages`,
-/// `fast_find_migrateblock`), capture of the freed block by the compactor, proactive
-/// compaction and kcompactd (compaction happens in allocating context only).
+/// `fast_find_migrateblock`), capture of the freed block by the compactor, and proactive
+/// compaction. The daemon's side is in Kcompactd.swift.
 extension Kernel {
     /// COMPACT_CLUSTER_MAX: pages isolated per round.
     static let compactClusterMax = 32

@@ -16,9 +16,8 @@ extension Kernel {
             let blockEnd = Swift.min(blockStart + pb, z.pointee.pages)
             // The migrate scanner stops at the free scanner's pageblock.
             if blockStart + pb > cc.freePFN { cc.migratePFN = blockEnd; return }
-            // Deliberate simplification: the block's page states are read under the zone lock,
-            // where the kernel reads them locklessly and rechecks under its locks; here the
-            // metadata words are plain memory that other CPUs change under that lock.
+            // The zone lock keeps PageBuddy still while the block is walked (the kernel reads
+            // it locklessly and rechecks); owned pages' flags and order are read once.
             z.pointee.lock.lock(mayBlock: false, cpu: nil)
             let bt = z.pointee.pageblockType(of: Int32(blockStart))
             if cc.priority == .async && cc.direct && bt != cc.migratetype {
@@ -29,16 +28,19 @@ extension Kernel {
             }
             defer { z.pointee.lock.unlock(cpu: nil) }
             while low < blockEnd && cc.migratePages.count < Self.compactClusterMax {
-                let m = z.pointee.meta[low]
+                // Only PageBuddy (stable under the zone lock) and the owner-written flags and
+                // order, read once each: the rest of the page belongs to its owner.
+                let m = z.pointee.meta + low
                 cc.migrateScanned += 1
-                let o = Int(m.buddyOrder)
+                let o = Int(m.pointee.buddyOrder)
                 if o > 0 { cc.migrateScanned += (1 << o) - 1; low += 1 << o; continue }
-                if m.flags.contains(.head) && m.order > 0 {
-                    cc.migrateScanned += (1 << Int(m.order)) - 1
-                    low += 1 << Int(m.order)
+                let flags = m.flagsOnce, order = Int(m.orderOnce)
+                if flags.contains(.head) && order > 0 && order <= z.pointee.maxOrder {
+                    cc.migrateScanned += (1 << order) - 1
+                    low += 1 << order
                     continue
                 }
-                if m.flags.contains(.movable) { cc.migratePages.append(Int32(low)) }
+                if flags.contains(.movable) { cc.migratePages.append(Int32(low)) }
                 low += 1
             }
             cc.migratePFN = Swift.min(low, blockEnd)
@@ -76,8 +78,8 @@ extension Kernel {
                     z.pointee.removeFromFreeArea(Int32(p), order: o, mt: z.pointee.pageblockType(of: Int32(p)))
                     z.pointee.adjustFree(-(1 << o))
                     for q in p..<(p + (1 << o)) {
-                        z.pointee.meta[q].flags = .head
-                        z.pointee.meta[q].order = 0
+                        (z.pointee.meta + q).flagsOnce = .head
+                        (z.pointee.meta + q).orderOnce = 0
                         z.pointee.meta[q].refcount = 1
                         cc.freePages.append(Int32(q))
                     }

@@ -130,6 +130,12 @@ public final class Kernel: @unchecked Sendable {
                 let k = Kswapd(node: node.id, kernel: self, hostPU: pu)
                 node.kswapd = k
                 k.start()
+                // kcompactd is woken by kswapd only (no proactive compaction here).
+                if config.compaction {
+                    let c = Kcompactd(node: node.id, kernel: self, hostPU: pu)
+                    node.kcompactd = c
+                    c.start()
+                }
             }
         }
     }
@@ -157,9 +163,9 @@ public final class Kernel: @unchecked Sendable {
     /// Lets the next phase (the measured phase after the warm-up) run again.
     public func clearStop() { arch_store_release_u32(stopWord, 0) }
 
-    /// Stops kswapd threads and unmaps the arenas. Idempotent.
+    /// Stops the kswapd and kcompactd threads. Idempotent.
     public func shutdown() {
-        for n in nodes { n.kswapd?.stop(); n.kswapd = nil }
+        for n in nodes { n.kswapd?.stop(); n.kswapd = nil; n.kcompactd?.stop(); n.kcompactd = nil }
     }
 
     private var arenasUnmapped = false
@@ -260,7 +266,8 @@ public final class Kernel: @unchecked Sendable {
         } }
     }
 
-    func wakeKswapd(node: Int, highest: ZoneType) { nodes[node].kswapd?.wake(highest: highest) }
+    func wakeKswapd(node: Int, order: Int, highest: ZoneType) { nodes[node].kswapd?.wake(order: order, highest: highest) }
+    func wakeKcompactd(node: Int, order: Int, highest: ZoneType) { nodes[node].kcompactd?.wake(order: order, highest: highest) }
 
     /// The context reclaim runs in on `node` when no CPU called it (kswapd's).
     func reclaimContext(node: Int) -> CPUContext? { nodes[node].kswapd?.context }

@@ -20,12 +20,10 @@ public struct MemoryConfig: Sendable, Equatable {
     public var oomWaitNS: UInt64 = 1_000_000_000
     /// Start a kswapd thread per node.
     public var kswapd: Bool = true
-    /// Direct compaction in the allocation slow path (CONFIG_COMPACTION). Off, high-order
-    /// allocations get only what reclaim and frees leave contiguous. Opt-in (`memory.compaction:
-    /// true`) for now: the migrate scanner reads other CPUs' page states as plain memory, which
-    /// ThreadSanitizer reports as races when CPUs compact concurrently (the kernel's reads are
-    /// lockless too, but on its own terms); deterministic runs are unaffected.
-    public var compaction: Bool = false
+    /// Compaction (CONFIG_COMPACTION, on in every distribution kernel): direct compaction in
+    /// the allocation slow path and kcompactd. Off, high-order allocations get only what
+    /// reclaim and frees leave contiguous.
+    public var compaction: Bool = true
 
     public init() {}
 

@@ -116,7 +116,7 @@ extension ZoneCore {
         while p < end {
             let o = Int(meta[p].buddyOrder)
             if o >= 0 { free += 1 << o; p += 1 << o; continue }
-            if meta[p].flags.contains(.movable) { movable += 1 }
+            if (meta + p).flagsOnce.contains(.movable) { movable += 1 }
             p += 1
         }
         return (start, free, movable)

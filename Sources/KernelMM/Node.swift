@@ -7,6 +7,7 @@ public final class Node: @unchecked Sendable {
     public let zones: [Zone]
     public let memory: NodeMemory
     var kswapd: Kswapd?
+    var kcompactd: Kcompactd?
 
     init(id: Int, zones: [Zone], memory: NodeMemory) {
         self.id = id

@@ -41,7 +41,7 @@ extension Kernel {
                           : "page is not allocated (double free?)")
             return
         }
-        m.pointee.flags = []
+        m.flagsOnce = []
         m.pointee.refcount = 0
         cpu.events[Int(p.zone)].frees &+= 1
         if cpu.drainPending { _ = drainPCP(cpu) }
@@ -51,7 +51,7 @@ extension Kernel {
         if order < PerCPUPages.orders {
             let mt = blockMT < MigrateType.pcpTypes ? blockMT : MigrateType.movable.rawValue
             let list = cpu.pcp + PerCPUPages.index(zone: Int(p.zone), order: order, mt: mt)
-            m.pointee.flags = .pcp
+            m.flagsOnce = .pcp
             m.pointee.owner = Int16(truncatingIfNeeded: cpu.id)
             m.pointee.next = list.pointee.head
             list.pointee.head = p.index
@@ -226,8 +226,8 @@ extension Kernel {
     @inline(__always)
     func prepNewPage(_ p: PageRef, gfp: GFP, order: Int) -> PageRef {
         let m = cores[Int(p.zone)].meta + Int(p.index)
-        m.pointee.flags = .head
-        m.pointee.order = Int8(order)
+        m.flagsOnce = .head
+        m.orderOnce = Int8(order)
         m.pointee.refcount = 1
         m.pointee.owner = -1
         m.pointee.next = -1
@@ -244,10 +244,15 @@ extension Kernel {
     func allocSlowPath(_ cpu: CPUContext, _ gfp: GFP, order: Int, zonelist: UnsafeMutablePointer<Int32>, node: Int,
                        highest: ZoneType) -> PageRef? {
         let zoneIDs = (0..<zoneCount).map { Int(zonelist[$0]) }.filter { $0 >= 0 }
+        // wake_all_kswapds(): a node whose zone is below low, or cannot give this order at low
+        // (free but fragmented: kswapd then hands the order to kcompactd).
         if gfp.contains(.kswapdReclaim) {
             var woken = Set<Int>()
-            for zi in zoneIDs where zones[zi].pages > 0 && zones[zi].freePages < zones[zi].watermarks.low {
-                if woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node, highest: highest) }
+            for zi in zoneIDs where zones[zi].pages > 0 {
+                let z = cores + zi
+                let short = z.pointee.freePages < z.pointee.watermarks.low
+                    || (order > 0 && !z.pointee.watermarkOK(order: order, mark: z.pointee.watermarks.low, highest: highest, flags: []))
+                if short && woken.insert(zones[zi].node).inserted { wakeKswapd(node: zones[zi].node, order: order, highest: highest) }
             }
         }
         let flags = AllocFlags.slowPath(gfp, order: order)

@@ -28,7 +28,7 @@ extension Kernel {
                     bad("order \(order): \(r.blocks[order]) free blocks in the tree, nr_free says \(z.nrFreeBlocks(order: order))")
                 }
                 // The single pool has no migrate types: nothing may have retyped a pageblock.
-                for b in 0..<z.core.pageblocks where Int(z.core.pageblockTypes[b]) != MigrateType.movable.rawValue {
+                for b in 0..<z.core.pageblocks where z.core.pageblockType(block: b) != MigrateType.movable.rawValue {
                     bad("pageblock \(b) is \(z.pageblockType(ofPage: b << z.pageblockOrder)) in an atomic zone"); break
                 }
                 free = r.freePages

@@ -277,11 +277,11 @@ extension KmemCache {
         guard let ref = kernel.allocPagesChecked(cpu, slabGFP, order: layout.order, node: node) else { return nil }
         let pfn = kernel.pfn(ref).raw
         let head = kernel.pfnToPage(pfn)
-        head.pointee.flags.insert(.slab)
+        head.flagsOnce = head.flagsOnce.union(.slab)
         head.pointee.cacheID = id
         head.pointee.slabCache = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
         for t in 1..<(1 << layout.order) {
-            kernel.pfnToPage(pfn + t).pointee.flags = .slabTail
+            kernel.pfnToPage(pfn + t).flagsOnce = .slabTail
             kernel.pfnToPage(pfn + t).pointee.next = Int32(pfn)
         }
         let count = layout.objectsPerSlab
@@ -464,13 +464,13 @@ extension KmemCache {
     func discardSlab(_ cpu: CPUContext, _ pfn: Int) {
         if !fastPath { debugOnDiscard(pfn) }
         let head = kernel.pfnToPage(pfn)
-        head.pointee.flags.remove(.slab)
+        head.flagsOnce = head.flagsOnce.subtracting(.slab)
         head.pointee.onPartial = 0
         head.pointee.cacheID = -1
         head.pointee.slabCache = nil
         head.pointee.privateWord = 0
         for t in 1..<(1 << layout.order) {
-            kernel.pfnToPage(pfn + t).pointee.flags = []
+            kernel.pfnToPage(pfn + t).flagsOnce = []
             kernel.pfnToPage(pfn + t).pointee.next = -1
         }
         kernel.freePages(cpu, kernel.pageRef(pfn: pfn), order: layout.order)

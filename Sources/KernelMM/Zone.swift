@@ -128,7 +128,7 @@ public final class Zone: @unchecked Sendable {
     public func pageblockCounts() -> [Int] {
         lock.withLock(mayBlock: true, cpu: nil) {
             var n = [Int](repeating: 0, count: MigrateType.count)
-            for b in 0..<core.pageblocks { n[Int(core.pageblockTypes[b])] += 1 }
+            for b in 0..<core.pageblocks { n[core.pageblockType(block: b)] += 1 }
             return n
         }
     }

@@ -97,7 +97,7 @@ extension ZoneCore {
             let got = tree.alloc(order: order, &t)
             tree.stats.record(t, cpu: cpu)
             guard let i = got else { break }
-            meta[Int(i)].flags = .pcp
+            (meta + Int(i)).flagsOnce = .pcp
             meta[Int(i)].owner = Int16(truncatingIfNeeded: cpu)
             meta[Int(i)].next = list.pointee.head
             list.pointee.head = i
@@ -114,7 +114,7 @@ extension ZoneCore {
         while n < count && list.pointee.head >= 0 {
             let i = list.pointee.head
             list.pointee.head = meta[Int(i)].next
-            meta[Int(i)].flags = []
+            (meta + Int(i)).flagsOnce = []
             meta[Int(i)].owner = -1
             var t = CASTally()
             tree.free(i, order: order, &t)

@@ -9,9 +9,9 @@ private let PG = KernelMM.PAGE_SIZE
     /// One node, ZONE_NORMAL only (2048 pages, four pageblocks), two CPUs, a mapping of
     /// `pages` pages written with a per-page pattern, then every other page unmapped: movable
     /// pages scattered over the zone with order-0 holes between them.
-    static func fragmented(pages: Int = 1900, compaction: Bool = true) throws -> (Kernel, MMU, AddressSpace, [UInt64]) {
+    static func fragmented(pages: Int = 1900, compaction: Bool = true, kswapd: Bool = false) throws -> (Kernel, MMU, AddressSpace, [UInt64]) {
         let k = try TestKernel.make("pack:1 [numa] core:2 pu:1", perNode: 8 << 20, dma: 0, dma32: 0,
-                                    watermarks: Watermarks(min: 8, low: 10, high: 12)) { $0.compaction = compaction }
+                                    watermarks: Watermarks(min: 8, low: 10, high: 12), kswapd: kswapd) { $0.compaction = compaction }
         let mmu = try MMU(kernel: k)
         mmu.debugChecks = true
         mmu.synchronousIPIs = true   // one thread drives both CPUs: the sender runs their IPI handlers

@@ -158,7 +158,7 @@ extension MMU {
             if !huge {
                 // An anonymous 4 KiB page is on the LRU: movable, with its owner recorded.
                 let m = kernel.page(page)
-                m.pointee.flags.insert(.movable)
+                m.flagsOnce = m.flagsOnce.union(.movable)
                 m.pointee.cacheID = Int32(space.asid)
                 m.pointee.privateWord = pageVA
             }

@@ -40,8 +40,8 @@ extension MMU: PageMigrator {
         let slot = space.pageTable.leafSlot(va)
         if space.vma(containing: va) != nil, let slot, arch_load_acquire_u64(slot) == entry {
             let new = kernel.pfnToPage(to)
-            new.pointee.flags = [.head, .movable]
-            new.pointee.order = 0
+            new.flagsOnce = [.head, .movable]
+            new.orderOnce = 0
             new.pointee.cacheID = Int32(space.asid)
             new.pointee.privateWord = va
             arch_store_release_u64(slot, PTE(pfn: to, flags: saved).raw)

@@ -80,6 +80,12 @@ public final class Zone: @unchecked Sendable {
     /// the set is not one instant. For sampling over time without touching lock statistics.
     public func freeBlocksPerOrderUnlocked() -> [Int] { (0...maxOrder).map { core.nrFreeBlocks(order: $0) } }
 
+    /// Free pages on each migrate type's lists (`MigrateType` order), without the lock: the
+    /// per-type counters pagetypeinfo sums, for sampling while CPUs allocate.
+    public func freePagesPerMigrateTypeUnlocked() -> [Int] {
+        MigrateType.allCases.map { mt in (0...maxOrder).reduce(0) { $0 + core.nrFreeBlocks(order: $1, mt: mt.rawValue) << $1 } }
+    }
+
     /// One allocation from the free areas by the zone's policy, as `__rmqueue_smallest()` under
     /// the lock or lock-free (tests and checks; `cpu` picks the figures' slot).
     func takeBlock(order: Int, cpu: Int? = nil) -> Int32? {

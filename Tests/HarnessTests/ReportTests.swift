@@ -99,7 +99,7 @@ import KernelMM
     /// CI installs gnuplot (scripts/test); elsewhere the plot test runs where gnuplot is.
     static var canPlot: Bool { Gnuplot.executable != nil || ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    @Test("A real run's report embeds a PNG for each plot: latency per GFP class, lock waits, NUMA cost, free pages, per CPU",
+    @Test("A real run's report embeds a PNG for each plot: latency per GFP class, lock waits, NUMA cost, free pages per order and per migrate type, per CPU",
           .enabled(if: canPlot))
     func realRun() async throws {
         let root = NSTemporaryDirectory() + "numastress-report-\(getpid())"
@@ -112,6 +112,7 @@ import KernelMM
         let names = report.plots.map { URL(fileURLWithPath: $0).lastPathComponent }
         #expect(names.contains("latency.png") && names.contains("lock-times.png"))
         #expect(names.contains("numa-cost.png") && names.contains("free-pages.png") && names.contains("per-cpu.png"))
+        #expect(names.contains("free-pages-by-type.png"))
         #expect(report.skipped.isEmpty, "\(report.skipped)")
         // The per-CPU bars carry the exact rates, not a rounded table.
         let bars = try String(contentsOfFile: dir + "/plots/per-cpu.dat", encoding: .utf8)
@@ -128,7 +129,7 @@ import KernelMM
         #expect(!html.contains("http://") && !html.contains("https://"), "the page must not need the network")
         // The timeline covers the measured phase.
         let t = try #require(outcome.result.freeTimeline)
-        #expect(t.tNS.count >= 3 && t.zones.allSatisfy { $0.blocks.count == t.tNS.count })
+        #expect(t.tNS.count >= 3 && t.zones.allSatisfy { $0.blocks.count == t.tNS.count && $0.freeByType?.count == t.tNS.count })
     }
 
     @Test("Without gnuplot the tables-only report still works; a folder without results is refused clearly")
@@ -200,6 +201,7 @@ import KernelMM
         #expect(html.contains("INCOMPLETE") && html.contains("did not finish (interrupted (SIGINT))"))
         #expect(report.skipped.contains { $0.hasPrefix("NUMA access cost") })
         #expect(report.skipped.contains { $0.hasPrefix("free pages over time") })
+        #expect(report.skipped.contains { $0.hasPrefix("free pages per migrate type") })
         #expect(html.contains("Not drawn:"))
     }
 

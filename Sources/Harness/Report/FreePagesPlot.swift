@@ -21,6 +21,13 @@ enum FreePagesPlot {
         }
     }
 
+    /// How the timeline was sampled, for a caption: by time, or by operations in a
+    /// deterministic run (interval 0).
+    static func samplingNote(_ t: RunResult.FreeTimeline) -> String {
+        t.intervalNS == 0 ? "sampled about every 1/200 of the operations, deterministic run"
+                          : "sampled every \(PlotAxes.time(Double(t.intervalNS))), without the zone lock"
+    }
+
     static func total(_ blocks: [Int]) -> Int { blocks.enumerated().reduce(0) { $0 + $1.element << $1.offset } }
 
     /// The zones to draw (at most six): first those that sat at or under their high watermark
@@ -62,7 +69,7 @@ enum FreePagesPlot {
         let cols = shown.count > 1 ? 2 : 1
         let rows = (shown.count + cols - 1) / cols
         let height = max(rows * 400, 440)
-        return Gnuplot.Plot(name: "free-pages", caption: "Free pages held in blocks of each order over the measured phase (buddyinfo sampled every \(PlotAxes.time(Double(t.intervalNS))), without the zone lock) with the zone's watermarks in grey; dashed black: the zone's free pages in all orders. Each order has the same colour in every panel.",
+        return Gnuplot.Plot(name: "free-pages", caption: "Free pages held in blocks of each order over the measured phase (buddyinfo \(samplingNote(t))) with the zone's watermarks in grey; dashed black: the zone's free pages in all orders. Each order has the same colour in every panel.",
                             data: data, script: """
             if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo noenhanced size 1100,\(height) font "sans,9" } else { set terminal png noenhanced size 1100,\(height) }
             set output "free-pages.png"

@@ -20,8 +20,9 @@ public enum ReportPlots {
                 else: "NUMA access cost: the run skipped the probe (--no-probe)")
             let marks = Dictionary(r.zones.map { ("\($0.node) \($0.zone)", $0.watermarks) }, uniquingKeysWith: { a, _ in a })
             add(d.freeTimeline.flatMap { FreePagesPlot.make($0, watermarks: marks) },
-                else: r.run.mode == "deterministic" ? "free pages over time: not sampled in deterministic runs"
-                    : "free pages over time: fewer than two samples (the measured phase was too short or interrupted)")
+                else: "free pages over time: fewer than two samples (the measured phase was too short or interrupted)")
+            add(d.freeTimeline.flatMap { FreePagesByTypePlot.make($0, watermarks: marks) },
+                else: "free pages per migrate type: not in this result (written before they were sampled) or fewer than two samples")
             add(PerCPUPlot.make(r), else: "throughput per CPU: no CPU figures")
         }
         if !d.scaling.isEmpty { plots.append(ScalingPlot.make(d.scaling)) }

@@ -1,6 +1,7 @@
 import CArch
 import Foundation
 import Histogram
+import KernelMM
 
 /// Writes a run's folder, `Results/<config>/<timestamp>/`: result.json, summary.md, CSVs,
 /// `.hgrm` percentile files, `proc/{buddyinfo,zoneinfo,slabinfo}` and kernel.log. The whole
@@ -94,14 +95,16 @@ public enum ResultWriter {
                                         r.caches.map { [$0.info.name, $0.info.activeObjects, $0.info.totalObjects, $0.info.objectSize, $0.info.slotSize, $0.info.objectsPerSlab, $0.info.pagesPerSlab, $0.info.slabs, $0.info.remoteFrees] }))
         if let t = r.freeTimeline {
             let orders = t.zones.first?.blocks.first?.count ?? 0
+            let types = MigrateType.allCases.map { "free_\(String(describing: $0).lowercased())" }
             var rows: [[Any]] = []
             for z in t.zones {
                 for (k, blocks) in z.blocks.enumerated() {
                     let pages = blocks.enumerated().reduce(0) { $0 + $1.element << $1.offset }
-                    rows.append([Double(t.tNS[k]) / 1e9, z.node, z.zone] + blocks + [pages])
+                    let byType: [Any] = z.freeByType.map { $0[k].map { $0 as Any } } ?? types.map { _ in "" as Any }
+                    rows.append([Double(t.tNS[k]) / 1e9, z.node, z.zone] + blocks + [pages] + byType)
                 }
             }
-            try atomic(dir, "free_timeline.csv", csv(["t_s", "node", "zone"] + (0..<orders).map { "order\($0)" } + ["free_pages"], rows))
+            try atomic(dir, "free_timeline.csv", csv(["t_s", "node", "zone"] + (0..<orders).map { "order\($0)" } + ["free_pages"] + types, rows))
         }
         for (name, h) in outcome.histograms {
             var text = ""

@@ -1,10 +1,12 @@
 import Foundation
 import KernelMM
 
-/// Free blocks per order of every zone over the measured phase: `/proc/buddyinfo` read at a
-/// fixed interval, so fragmentation and watermark dips show as a picture rather than one
-/// end-of-run row. Reads the zones' counters without their locks (lock statistics stay the
-/// workload's own) from a thread of its own, never from a CPU actor.
+/// Free blocks per order and free pages per migrate type of every zone over the measured
+/// phase: `/proc/buddyinfo` and pagetypeinfo's totals read at a fixed interval, so
+/// fragmentation and watermark dips show as a picture rather than one end-of-run row. Reads
+/// the zones' counters without their locks (lock statistics stay the workload's own) from a
+/// thread of its own, never from a CPU actor; a deterministic run, which has no clock to
+/// sample by, calls `sample()` itself every so many operations.
 final class FreeAreaSampler: @unchecked Sendable {
     let zones: [Zone]
     let intervalNS: UInt64
@@ -16,12 +18,13 @@ final class FreeAreaSampler: @unchecked Sendable {
     private var start: UInt64 = 0
     private(set) var timeline: RunResult.FreeTimeline
 
-    /// At most about 200 samples over `durationNS`, and no closer than 20 ms.
+    /// At most about 200 samples over `durationNS`, and no closer than 20 ms; 0 for a run that
+    /// samples by operations (`intervalNS` then reads 0).
     init(kernel: Kernel, durationNS: UInt64) {
         zones = kernel.zones.filter { !$0.isEmpty }
-        intervalNS = max(durationNS / 200, 20_000_000)
+        intervalNS = durationNS == 0 ? 0 : max(durationNS / 200, 20_000_000)
         timeline = .init(intervalNS: intervalNS, tNS: [],
-                         zones: zones.map { .init(node: $0.node, zone: "\($0.type)", blocks: []) })
+                         zones: zones.map { .init(node: $0.node, zone: "\($0.type)", blocks: [], freeByType: []) })
     }
 
     func start(at t0: UInt64) {
@@ -39,10 +42,16 @@ final class FreeAreaSampler: @unchecked Sendable {
         return timeline
     }
 
-    private func sample() {
+    func sample() {
         timeline.tNS.append(Clock.monotonicNS() - start)
-        for (i, z) in zones.enumerated() { timeline.zones[i].blocks.append(z.freeBlocksPerOrderUnlocked()) }
+        for (i, z) in zones.enumerated() {
+            timeline.zones[i].blocks.append(z.freeBlocksPerOrderUnlocked())
+            timeline.zones[i].freeByType?.append(z.freePagesPerMigrateTypeUnlocked())
+        }
     }
+
+    /// The first sample of a run that samples itself (no thread).
+    func begin(at t0: UInt64) { start = t0; sample() }
 
     private func loop() {
         while true {

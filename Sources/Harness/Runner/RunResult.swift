@@ -90,6 +90,10 @@ public struct RunResult: Codable, Sendable {
         public var zone: String
         /// `[sample][order]`: free blocks of that order.
         public var blocks: [[Int]]
+        /// `[sample][migrate type]`: free pages on each type's lists, in `MigrateType` order
+        /// (Unmovable, Movable, Reclaimable, HighAtomic, Isolate). Absent in results written
+        /// before it was sampled.
+        public var freeByType: [[Int]]?
     }
 
     public struct TLBFigures: Codable, Sendable {

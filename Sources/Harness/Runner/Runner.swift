@@ -71,7 +71,11 @@ public enum Runner {
         var timeline: RunResult.FreeTimeline? = nil
         var cpuStart = ProcessCPUTime.nowNS()
         if config.run.deterministic {
-            elapsed = runDeterministic(env, workers)
+            let sampler = FreeAreaSampler(kernel: env.kernel, durationNS: 0)
+            sampler.begin(at: Clock.monotonicNS())
+            elapsed = runDeterministic(env, workers, sampler: sampler)
+            sampler.sample()
+            timeline = sampler.timeline
         } else {
             if config.run.warmupNS > 0 {
                 _ = await phase(env, workers, durationNS: config.run.warmupNS, operations: nil, label: "warm-up", options: options)
@@ -265,11 +269,14 @@ public enum Runner {
 
     /// All CPUs on this thread, one operation at a time, in an order drawn from the seed: every
     /// counter comes out the same on every run.
-    static func runDeterministic(_ env: RunEnvironment, _ workers: [CPUWorker]) -> UInt64 {
+    static func runDeterministic(_ env: RunEnvironment, _ workers: [CPUWorker], sampler: FreeAreaSampler? = nil) -> UInt64 {
         let start = Clock.monotonicNS()
         let perCPU = env.config.run.operations ?? 10_000
         var rng = SplitMix(seed: env.config.run.seed)
         var remaining = workers.map { $0.isConsumerOnly ? 0 : perCPU }
+        // About 200 free-area samples over the run, by operations done (the same points every run).
+        let sampleEvery = Swift.max(1, remaining.reduce(0, +) / 200)
+        var steps = 0
         var active = workers.indices.filter { remaining[$0] > 0 }
         let consumers = workers.indices.filter { workers[$0].parts.contains(where: \.isConsumer) }
         while !active.isEmpty && !interrupted {
@@ -279,6 +286,8 @@ public enum Runner {
                 workers[i].step()
                 remaining[i] -= 1
                 if remaining[i] == 0 { active.remove(at: k) }
+                steps += 1
+                if steps % sampleEvery == 0 { sampler?.sample() }
             } else {
                 workers[consumers[k - active.count]].step()
             }

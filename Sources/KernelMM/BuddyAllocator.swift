@@ -91,13 +91,9 @@ extension ZoneCore {
     func rmqueueBulk(order: Int, mt: Int, flags: AllocFlags, count: Int, into list: UnsafeMutablePointer<PCPList>, cpu: Int) -> Int {
         var taken = 0
         while taken < count, let i = rmqueue(order: order, mt: mt, flags: flags) {
-            (meta + Int(i)).flagsOnce = .pcp
-            meta[Int(i)].owner = Int16(truncatingIfNeeded: cpu)
-            meta[Int(i)].next = list.pointee.head
-            list.pointee.head = i
+            pushPCP(i, onto: list, cpu: cpu)
             taken += 1
         }
-        list.pointee.count += Int32(taken)
         return taken
     }
 
@@ -106,15 +102,10 @@ extension ZoneCore {
     @inline(__always)
     func freePCPBulk(order: Int, count: Int, from list: UnsafeMutablePointer<PCPList>) {
         var n = 0
-        while n < count && list.pointee.head >= 0 {
-            let i = list.pointee.head
-            list.pointee.head = meta[Int(i)].next
-            (meta + Int(i)).flagsOnce = []
-            meta[Int(i)].owner = -1
+        while n < count, let i = popPCP(list) {
             freeOneBlock(i, order: order, mt: pageblockType(of: i))
             n += 1
         }
-        list.pointee.count -= Int32(n)
     }
 
     /// Models `__zone_watermark_ok()`: may an allocation of `order` leave the zone at or above

@@ -17,6 +17,9 @@ public final class CPUContext: @unchecked Sendable {
     public let zoneCount: Int
     /// Set by other threads (reclaim), cleared by the owner.
     @usableFromInline let drainFlag: UnsafeMutablePointer<UInt32>
+    /// `pcp->count` per zone: pages on all of the zone's lists, kept as they change so that a
+    /// free compares it with `pcp->high` without adding up twelve lists. Owner only.
+    @usableFromInline let pcpCount: UnsafeMutablePointer<Int>
 
     /// Who runs on this CPU now, for SLAB_STORE_USER tracks (`_RET_IP_` and `current->pid`):
     /// a call site registered with `SlabCallSite.register`, 0 for none (the entry point's own
@@ -44,13 +47,15 @@ public final class CPUContext: @unchecked Sendable {
         drainFlag.initialize(to: 0)
         pcp = Self.cacheAligned(PCPList.self, count: zoneCount * PerCPUPages.listsPerZone)
         pcp.initialize(repeating: PCPList(), count: zoneCount * PerCPUPages.listsPerZone)
+        pcpCount = Self.cacheAligned(Int.self, count: zoneCount)
+        pcpCount.initialize(repeating: 0, count: Swift.max(zoneCount, 1))
         events = Self.cacheAligned(ZoneEvents.self, count: zoneCount)
         events.initialize(repeating: ZoneEvents(), count: zoneCount)
     }
 
     deinit {
         for p in [UnsafeMutableRawPointer(hot), UnsafeMutableRawPointer(drainFlag), UnsafeMutableRawPointer(pcp),
-                  UnsafeMutableRawPointer(events)] { p.deallocate() }
+                  UnsafeMutableRawPointer(pcpCount), UnsafeMutableRawPointer(events)] { p.deallocate() }
     }
 
     static func cacheAligned<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {

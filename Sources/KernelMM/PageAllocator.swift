@@ -56,29 +56,19 @@ extension Kernel {
             m.pointee.next = list.pointee.head
             list.pointee.head = p.index
             list.pointee.count += 1
+            cpu.pcpCount[Int(p.zone)] &+= 1 << order
             // `nr_pcp_high()`: pages over every order's list against high; while reclaim is
             // under way (the zone below its high watermark, or someone waiting for free pages)
             // against min(4 × batch, high).
             let reclaim = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
             let high = reclaim ? Swift.min(z.pointee.pcpBatch << 2, z.pointee.pcpHigh) : z.pointee.pcpHigh
-            if pcpCount(cpu, zone: Int(p.zone)) >= high {
+            if cpu.pcpCount[Int(p.zone)] >= high {
                 drainPCPList(cpu, z, list, order: order, pages: PerCPUPages.toFree(batch: z.pointee.pcpBatch, high: high))
             }
         } else {
             giveBlock(cpu, z, p.index, order: order, mt: blockMT)
             freeWait.pagesFreed()
         }
-    }
-
-    /// `pcp->count`: pages on all of this CPU's lists of one zone, every order and migrate type
-    /// (the kernel keeps the sum; here it is added up, a dozen loads in one cache line or two).
-    @inline(__always) func pcpCount(_ cpu: CPUContext, zone: Int) -> Int {
-        let l = cpu.pcp + PerCPUPages.index(zone: zone, order: 0, mt: 0)
-        var pages = 0
-        for order in 0..<PerCPUPages.orders {
-            for mt in 0..<MigrateType.pcpTypes { pages &+= Int(l[order * MigrateType.pcpTypes + mt].count) << order }
-        }
-        return pages
     }
 
     /// `free_pcppages_bulk()` when the lists reached high: `pages` worth back to the buddy
@@ -89,6 +79,7 @@ extension Kernel {
                       order: Int, pages: Int) {
         let n = Swift.min(Int(list.pointee.count), Swift.max(pages >> order, 1))
         giveBulk(cpu, z, order: order, count: n, from: list, remoteCost: true)
+        cpu.pcpCount[z.pointee.index] &-= n << order
         cpu.events[z.pointee.index].pcpDrains &+= 1
         freeWait.pagesFreed()
     }
@@ -124,6 +115,7 @@ extension Kernel {
                 let list = cpu.pcp + PerCPUPages.index(zone: zi, order: order, mt: mt)
                 guard list.pointee.count > 0 else { continue }
                 freed += Int(list.pointee.count) << order
+                cpu.pcpCount[zi] &-= Int(list.pointee.count) << order
                 giveBulk(cpu, z, order: order, count: Int(list.pointee.count), from: list, remoteCost: false)
                 cpu.events[zi].pcpDrains &+= 1
               }
@@ -207,6 +199,7 @@ extension Kernel {
             let i = list.pointee.head
             list.pointee.head = z.pointee.meta[Int(i)].next
             list.pointee.count -= 1
+            cpu.pcpCount[z.pointee.index] &-= 1 << order
             return i
         }
         return takeBlock(cpu, z, order: order, mt: mt, flags: flags, mayBlock: mayBlock)
@@ -219,6 +212,7 @@ extension Kernel {
         arch_shake(4)
         let batch = Swift.max(z.pointee.pcpBatch >> order, 1)
         let got = takeBulk(cpu, z, order: order, mt: mt, flags: flags, count: batch, into: list, mayBlock: mayBlock)
+        cpu.pcpCount[z.pointee.index] &+= got << order
         cpu.events[z.pointee.index].pcpRefills &+= 1
         return got > 0
     }

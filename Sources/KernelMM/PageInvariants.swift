@@ -76,6 +76,9 @@ extension Kernel {
             }
             if free != z.freePages { bad("NR_FREE_PAGES \(z.freePages) but \(free) pages on free lists") }
             let onPCP = pcpPages(zone: z.index)
+            for cpu in cpus where cpu.pcpCount[z.index] != cpu.pcpPages(zone: z.index) {
+                bad("cpu\(cpu.id): pcp->count \(cpu.pcpCount[z.index]) but \(cpu.pcpPages(zone: z.index)) pages on its lists")
+            }
             var allocated = 0
             var i = 0
             while i < z.pages {

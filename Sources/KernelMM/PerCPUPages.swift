@@ -7,6 +7,32 @@ public struct PCPList: Sendable {
     public init() {}
 }
 
+extension ZoneCore {
+    /// A block taken from the buddy areas onto the head of a CPU's list (`list_add()` in
+    /// `rmqueue_bulk()`): marked as on a PCP list and owned by that CPU.
+    @inline(__always)
+    func pushPCP(_ i: Int32, onto list: UnsafeMutablePointer<PCPList>, cpu: Int) {
+        (meta + Int(i)).flagsOnce = .pcp
+        meta[Int(i)].owner = Int16(truncatingIfNeeded: cpu)
+        meta[Int(i)].next = list.pointee.head
+        list.pointee.head = i
+        list.pointee.count += 1
+    }
+
+    /// The block at the head of a CPU's list, unlinked and unmarked for the buddy areas
+    /// (`free_pcppages_bulk()`'s `list_del()`); nil when the list is empty.
+    @inline(__always)
+    func popPCP(_ list: UnsafeMutablePointer<PCPList>) -> Int32? {
+        let i = list.pointee.head
+        guard i >= 0 else { return nil }
+        list.pointee.head = meta[Int(i)].next
+        list.pointee.count -= 1
+        (meta + Int(i)).flagsOnce = []
+        meta[Int(i)].owner = -1
+        return i
+    }
+}
+
 /// Sizing of the per-CPU page lists (mm/page_alloc.c `zone_batchsize()`, `zone_highsize()`).
 ///
 /// `pcp->count` is pages over all orders of a zone's lists, compared with `pcp->high` on every

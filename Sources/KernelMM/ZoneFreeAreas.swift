@@ -97,13 +97,9 @@ extension ZoneCore {
             let got = tree.alloc(order: order, &t)
             tree.stats.record(t, cpu: cpu)
             guard let i = got else { break }
-            (meta + Int(i)).flagsOnce = .pcp
-            meta[Int(i)].owner = Int16(truncatingIfNeeded: cpu)
-            meta[Int(i)].next = list.pointee.head
-            list.pointee.head = i
+            pushPCP(i, onto: list, cpu: cpu)
             taken += 1
         }
-        list.pointee.count += Int32(taken)
         return taken
     }
 
@@ -111,16 +107,11 @@ extension ZoneCore {
     @inline(never)
     func atomicFreeBulk(_ tree: AtomicBuddy, order: Int, count: Int, from list: UnsafeMutablePointer<PCPList>, cpu: Int) {
         var n = 0
-        while n < count && list.pointee.head >= 0 {
-            let i = list.pointee.head
-            list.pointee.head = meta[Int(i)].next
-            (meta + Int(i)).flagsOnce = []
-            meta[Int(i)].owner = -1
+        while n < count, let i = popPCP(list) {
             var t = CASTally()
             tree.free(i, order: order, &t)
             tree.stats.record(t, cpu: cpu)
             n += 1
         }
-        list.pointee.count -= Int32(n)
     }
 }

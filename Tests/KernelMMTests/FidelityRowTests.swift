@@ -152,11 +152,11 @@ import Testing
         let blocks = (0..<3).map { _ in k.allocPages(cpu, .kernel, order: 3)! }
         // The lists are per order and migrate type (the pageblock's): count pages over all of them.
         k.freePages(cpu, blocks[0], order: 3)
-        #expect(k.pcpCount(cpu, zone: z.index) == 8)
+        #expect(cpu.pcpCount[z.index] == 8)
         k.freePages(cpu, blocks[1], order: 3)   // 16 pages: at high
-        #expect(k.pcpCount(cpu, zone: z.index) == 8, "two blocks are 16 pages, which reached high")
+        #expect(cpu.pcpCount[z.index] == 8, "two blocks are 16 pages, which reached high")
         k.freePages(cpu, blocks[2], order: 3)
-        #expect(k.pcpCount(cpu, zone: z.index) < 16)
+        #expect(cpu.pcpCount[z.index] < 16)
     }
 
     @Test("zone_highsize() at boot: the low watermark over the node's CPUs, at least 4 x batch")
@@ -178,7 +178,7 @@ import Testing
         _ = k.drainPCP(cpu)
         let held = z.drainBuddy(leaving: 100)   // below the high watermark: kswapd would be at work
         for p in pages.prefix(10) { k.freePages(cpu, p, order: 0) }
-        let count = k.pcpCount(cpu, zone: z.index)
+        let count = cpu.pcpCount[z.index]
         #expect(count > 0, "pressure lowers high; it does not empty the lists on every free")
         #expect(count < 16, "held below min(4 x batch, high) = 16")
         _ = k.drainPCP(cpu)

@@ -14,37 +14,17 @@ enum FreePagesByTypePlot {
         var panels = ""
         for z in shown {
             guard let byType = z.freeByType else { continue }
+            let used = MigrateType.allCases.filter { mt in byType.contains { $0[mt.rawValue] > 0 } }
+            guard !used.isEmpty else { continue }
             let file = "free-types-\(z.node)-\(z.zone).dat"
             data[file] = zip(t.tNS, byType).map { tn, pages in
                 ([String(format: "%.3f", Double(tn) / 1e9)] + pages.map(String.init)).joined(separator: " ")
             }.joined(separator: "\n") + "\n"
-            let used = MigrateType.allCases.filter { mt in byType.contains { $0[mt.rawValue] > 0 } }
-            guard !used.isEmpty else { continue }
             let lines = used.map { "'\(file)' using 1:($\($0.rawValue + 2) > 0 ? $\($0.rawValue + 2) : 1/0) with lines lw 1.5 lc rgb \"\(PlotAxes.colour($0.rawValue))\" title \"\($0)\"" }
-            panels += """
-                set title \(Gnuplot.quoted("node \(z.node) \(z.zone)"))
-                plot \(lines.joined(separator: ", \\\n     "))
-
-                """
+            panels += FreePagesPlot.panel(z, lines)
         }
         guard !panels.isEmpty else { return nil }
-        let count = data.count
-        let cols = count > 1 ? 2 : 1
-        let rows = (count + cols - 1) / cols
-        let height = max(rows * 400, 440)
         return Gnuplot.Plot(name: "free-pages-by-type", caption: "Free pages on each migrate type's free lists over the measured phase (\(FreePagesPlot.samplingNote(t))): pageblocks claimed by another type move free pages from one line to another. Types whose lists stayed empty are left out; a gap is a type with no free page at that moment.",
-                            data: data, script: """
-            if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo noenhanced size 1100,\(height) font "sans,9" } else { set terminal png noenhanced size 1100,\(height) }
-            set output "free-pages-by-type.png"
-            set multiplot layout \(rows),\(cols)
-            set xlabel "time since the measured phase began (s)"
-            set ylabel "free pages (log scale)"
-            set logscale y 10
-            set xrange [0:\(String(format: "%.3f", Double(t.tNS.last ?? 0) / 1e9))]
-            set format y "%.0s%c"
-            set key outside below horizontal samplen 2 font ",8"
-            \(panels)unset multiplot
-
-            """)
+                            data: data, script: FreePagesPlot.script(output: "free-pages-by-type.png", t, panels: panels, count: data.count))
     }
 }

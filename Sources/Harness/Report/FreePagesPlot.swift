@@ -60,19 +60,30 @@ enum FreePagesPlot {
             let lines = ["'\(file)' using 1:2 with lines lw 2 dt 2 lc rgb \"#000000\" title \"all orders\""]
                 + used.map { "'\(file)' using 1:\($0 + 3) with lines lw 1.5 lc rgb \"\(PlotAxes.colour($0))\" title \"order \($0)\"" }
                 + marks(watermarks["\(z.node) \(z.zone)"])
-            panels += """
-                set title \(Gnuplot.quoted("node \(z.node) \(z.zone)"))
-                plot \(lines.joined(separator: ", \\\n     "))
-
-                """
+            panels += panel(z, lines)
         }
-        let cols = shown.count > 1 ? 2 : 1
-        let rows = (shown.count + cols - 1) / cols
-        let height = max(rows * 400, 440)
         return Gnuplot.Plot(name: "free-pages", caption: "Free pages held in blocks of each order over the measured phase (buddyinfo \(samplingNote(t))) with the zone's watermarks in grey; dashed black: the zone's free pages in all orders. Each order has the same colour in every panel.",
-                            data: data, script: """
+                            data: data, script: script(output: "free-pages.png", t, panels: panels, count: shown.count))
+    }
+
+    /// One zone's panel of a free-pages timeline.
+    static func panel(_ z: RunResult.ZoneSeries, _ lines: [String]) -> String {
+        """
+        set title \(Gnuplot.quoted("node \(z.node) \(z.zone)"))
+        plot \(lines.joined(separator: ", \\\n     "))
+
+        """
+    }
+
+    /// The frame the free-pages timelines share: `count` panels, two per row, time since the
+    /// measured phase on x, free pages on a log y axis, the key below.
+    static func script(output: String, _ t: RunResult.FreeTimeline, panels: String, count: Int) -> String {
+        let cols = count > 1 ? 2 : 1
+        let rows = (count + cols - 1) / cols
+        let height = max(rows * 400, 440)
+        return """
             if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo noenhanced size 1100,\(height) font "sans,9" } else { set terminal png noenhanced size 1100,\(height) }
-            set output "free-pages.png"
+            set output "\(output)"
             set multiplot layout \(rows),\(cols)
             set xlabel "time since the measured phase began (s)"
             set ylabel "free pages (log scale)"
@@ -82,6 +93,6 @@ enum FreePagesPlot {
             set key outside below horizontal maxcols 7 samplen 2 font ",8"
             \(panels)unset multiplot
 
-            """)
+            """
     }
 }

@@ -134,7 +134,7 @@ extension ZoneCore {
         return highOrderBlockFree(order: order, flags: flags)
     }
 
-    @inline(never)
+    @inline(__always)
     func highOrderBlockFree(order: Int, flags: AllocFlags) -> Bool {
         let atomicRights = !flags.isDisjoint(with: [.highAtomic, .oom])
         for o in order...maxOrder where nrFreeBlocks(order: o) > 0 {

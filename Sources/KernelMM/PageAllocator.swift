@@ -192,6 +192,10 @@ extension Kernel {
     func rmqueue(_ cpu: CPUContext, _ z: UnsafeMutablePointer<ZoneCore>, order: Int, mt: Int, flags: AllocFlags,
                  mayBlock: Bool) -> Int32? {
         if order < PerCPUPages.orders {
+            // A lock-free zone is one pool whose pageblocks are all Movable, so its pages are
+            // freed to the Movable lists: every request takes from those, or each allocation
+            // of another type would refill from the pool while its frees pile up elsewhere.
+            let mt = z.pointee.atomic == nil ? mt : MigrateType.movable.rawValue
             let list = cpu.pcp + PerCPUPages.index(zone: z.pointee.index, order: order, mt: mt)
             if list.pointee.count == 0 && !refillPCP(cpu, z, list, order: order, mt: mt, flags: flags, mayBlock: mayBlock) {
                 return takeBlock(cpu, z, order: order, mt: mt, flags: flags, mayBlock: mayBlock)

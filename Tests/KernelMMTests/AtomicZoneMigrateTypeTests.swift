@@ -32,6 +32,21 @@ import Testing
         #expect(k.checkPages(expectAllFree: true).isEmpty)
     }
 
+    @Test("Atomic zone: its pages are freed to the Movable PCP list (their pageblock's type), so an unmovable request takes from that list too: alloc/free pairs refill once and never drain")
+    func onePCPList() throws {
+        let k = try TestKernel.make(perNode: 8 << 20, dma: 0, dma32: 0, lock: .atomic)
+        let z = k.nodes[0].zone(.normal)
+        let cpu = k.cpus[0]
+        for _ in 0..<2_000 {
+            let p = try #require(k.allocPages(cpu, .kernel, order: 0))
+            k.freePages(cpu, p, order: 0)
+        }
+        #expect(cpu.events[z.index].pcpRefills == 1 && cpu.events[z.index].pcpDrains == 0)
+        #expect(cpu.pcpCount[z.index] == cpu.pcpPages(zone: z.index))
+        k.drainPCP(cpu)
+        #expect(k.checkPages(expectAllFree: true).isEmpty)
+    }
+
     @Test("Atomic zone: compact_zone() skips it (no free lists for the free scanner), and a high-order request still succeeds from the pool")
     func compactionSkips() throws {
         let k = try TestKernel.make(perNode: 8 << 20, dma: 0, dma32: 0, lock: .atomic)

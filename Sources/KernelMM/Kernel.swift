@@ -163,6 +163,13 @@ public final class Kernel: @unchecked Sendable {
     /// Lets the next phase (the measured phase after the warm-up) run again.
     public func clearStop() { arch_store_release_u32(stopWord, 0) }
 
+    /// Stops the kcompactd threads (`kthread_stop()`), as the run's CPUs stop allocating:
+    /// nothing may migrate pages while address spaces are torn down. A later wake-up from
+    /// kswapd finds no thread and does nothing. Idempotent.
+    public func stopCompactionDaemons() {
+        for n in nodes { n.kcompactd?.stop() }
+    }
+
     /// Stops the kswapd and kcompactd threads. Idempotent.
     public func shutdown() {
         for n in nodes { n.kswapd?.stop(); n.kswapd = nil; n.kcompactd?.stop(); n.kcompactd = nil }

@@ -229,8 +229,8 @@ extension Kernel {
         m.pointee.refcount = 1
         m.pointee.owner = -1
         m.pointee.next = -1
-        m.pointee.privateWord = 0
-        m.pointee.cacheID = -1
+        m.privateWordOnce = 0
+        m.cacheIDOnce = -1
         m.pointee.slabCache = nil
         if gfp.contains(.zero) { memset(pageAddress(p), 0, PAGE_SIZE << order) }
         return p

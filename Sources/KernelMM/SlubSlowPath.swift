@@ -278,7 +278,7 @@ extension KmemCache {
         let pfn = kernel.pfn(ref).raw
         let head = kernel.pfnToPage(pfn)
         head.flagsOnce = head.flagsOnce.union(.slab)
-        head.pointee.cacheID = id
+        head.cacheIDOnce = id
         head.pointee.slabCache = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
         for t in 1..<(1 << layout.order) {
             kernel.pfnToPage(pfn + t).flagsOnce = .slabTail
@@ -466,9 +466,9 @@ extension KmemCache {
         let head = kernel.pfnToPage(pfn)
         head.flagsOnce = head.flagsOnce.subtracting(.slab)
         head.pointee.onPartial = 0
-        head.pointee.cacheID = -1
+        head.cacheIDOnce = -1
         head.pointee.slabCache = nil
-        head.pointee.privateWord = 0
+        head.privateWordOnce = 0
         for t in 1..<(1 << layout.order) {
             kernel.pfnToPage(pfn + t).flagsOnce = []
             kernel.pfnToPage(pfn + t).pointee.next = -1

@@ -301,6 +301,7 @@ public enum Runner {
     /// so this ends, but a run that kept millions of objects could take long: past `limitNS`
     /// the CPUs stop freeing and the returned note says what was left (nil: all freed).
     static func drain(_ env: RunEnvironment, _ workers: [CPUWorker], limitNS: UInt64) async -> String? {
+        env.kernel.stopCompactionDaemons()
         let deadline = Clock.monotonicNS() &+ limitNS
         if env.config.run.deterministic {
             for w in workers { w.releaseAll(deadline: deadline) }

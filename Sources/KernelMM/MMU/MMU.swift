@@ -30,6 +30,9 @@ public final class MMU: @unchecked Sendable {
     private var zeroPFN = -1
     private var nextASID = 1
     public private(set) var spaces: [AddressSpace] = []
+    /// IPIs sent by kernel threads (kcompactd migrating pages), which have no TLB of their own
+    /// to count them in; the targets' acknowledgements are counted in theirs.
+    private let kernelThreadIPIs = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
 
     public init(kernel: Kernel, geometry: TLB.Geometry = TLB.Geometry()) throws {
         self.kernel = kernel
@@ -41,10 +44,11 @@ public final class MMU: @unchecked Sendable {
         onlineFlags.initialize(from: inboxes.map(\.onlineMirror), count: inboxes.count)
         kernelSpace = try AddressSpace(asid: 0, name: "init_mm", kernel: kernel, cpu: kernel.cpus[0], isKernel: true,
                                        cpus: kernel.cpus.count)
+        kernelThreadIPIs.initialize(to: 0)
         kernel.migrator = self
     }
 
-    deinit { pendingFlags.deallocate(); onlineFlags.deallocate() }
+    deinit { pendingFlags.deallocate(); onlineFlags.deallocate(); kernelThreadIPIs.deallocate() }
 
     /// The user address spaces now (under the registry lock).
     func registryLockedSpaces() -> [AddressSpace] {
@@ -81,10 +85,15 @@ public final class MMU: @unchecked Sendable {
         kernelSpace.tablePages = 0
     }
 
-    /// TLB and shootdown figures summed over CPUs.
-    public var totals: TLB.Counters { tlbs.reduce(TLB.Counters()) { $0 + $1.counters } }
+    /// TLB and shootdown figures summed over CPUs, with the IPIs kernel threads sent.
+    public var totals: TLB.Counters {
+        var t = tlbs.reduce(TLB.Counters()) { $0 + $1.counters }
+        t.ipisSent &+= arch_load_relaxed_u64(kernelThreadIPIs)
+        return t
+    }
 
     public func resetCounters() {
+        arch_store_relaxed_u64(kernelThreadIPIs, 0)
         tlbs.forEach { $0.resetCounters() }
         spaces.forEach { $0.resetStats() }
         kernelSpace.resetStats()
@@ -209,6 +218,7 @@ public final class MMU: @unchecked Sendable {
             arch_cpu_relax()
         }
         let wait = Clock.monotonicNS() - t0
+        if tlb == nil { _ = arch_fetch_add_u64(kernelThreadIPIs, UInt64(sent)) }
         if let tlb {
             tlb.counters.ipisSent &+= UInt64(sent)
             tlb.counters.shootdownWaitNS &+= wait

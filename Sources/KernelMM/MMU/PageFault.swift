@@ -159,8 +159,8 @@ extension MMU {
                 // An anonymous 4 KiB page is on the LRU: movable, with its owner recorded.
                 let m = kernel.page(page)
                 m.flagsOnce = m.flagsOnce.union(.movable)
-                m.pointee.cacheID = Int32(space.asid)
-                m.pointee.privateWord = pageVA
+                m.cacheIDOnce = Int32(space.asid)
+                m.privateWordOnce = pageVA
             }
             return .success(space.pageTable.walk(va).pte)
         }

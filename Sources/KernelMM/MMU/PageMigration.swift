@@ -16,8 +16,8 @@ extension MMU: PageMigrator {
         let old = kernel.pfnToPage(from)
         // Read without owning the page, as isolate_migratepages_block() looks at a folio
         // before it holds it; everything is checked again under the owner's lock.
-        guard old.pointee.flags.contains(.movable), let space = space(asid: Int(old.pointee.cacheID)) else { return .skipped }
-        let va = old.pointee.privateWord
+        guard old.flagsOnce.contains(.movable), let space = space(asid: Int(old.cacheIDOnce)) else { return .skipped }
+        let va = old.privateWordOnce
         let entry = PTE(pfn: from, flags: PTE.migration).raw
         if sync { space.lock.lock(mayBlock: true, cpu: cpu) } else if !space.lock.tryLock(cpu: cpu) { return .skipped }
         var saved: UInt64 = 0
@@ -42,8 +42,8 @@ extension MMU: PageMigrator {
             let new = kernel.pfnToPage(to)
             new.flagsOnce = [.head, .movable]
             new.orderOnce = 0
-            new.pointee.cacheID = Int32(space.asid)
-            new.pointee.privateWord = va
+            new.cacheIDOnce = Int32(space.asid)
+            new.privateWordOnce = va
             arch_store_release_u64(slot, PTE(pfn: to, flags: saved).raw)
             result = .migrated
         } else {

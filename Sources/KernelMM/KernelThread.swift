@@ -45,16 +45,14 @@ final class KernelThread: @unchecked Sendable {
         thread = tid
     }
 
-    /// `wake_up_interruptible()`: `update` records what the waker wants under the lock; true
-    /// when this call woke a sleeping thread (false when a wake-up was already pending).
-    @discardableResult
-    func wake(_ update: () -> Void = {}) -> Bool {
+    /// `wake_up_interruptible()`: `update` records what the waker wants under the lock, told
+    /// whether this call is the one that wakes the thread (false when a wake-up is pending).
+    func wake(_ update: (_ wakes: Bool) -> Void = { _ in }) {
         locked {
-            update()
-            if woken { return false }
+            update(!woken)
+            if woken { return }
             woken = true
             pthread_cond_signal(cond)
-            return true
         }
     }
 

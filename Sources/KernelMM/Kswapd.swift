@@ -40,11 +40,11 @@ final class Kswapd: @unchecked Sendable {
     func start() { thread.start { [unowned self] in self.pass() } }
 
     func wake(order: Int, highest: ZoneType) {
-        let woke = thread.wake {
+        thread.wake { wakes in
             if highestZone.map({ $0.rawValue < highest.rawValue }) ?? true { highestZone = highest }
             self.order = Swift.max(self.order, order)
+            if wakes { wakeupCount += 1 }
         }
-        if woke { thread.locked { wakeupCount += 1 } }
     }
 
     func stop() { thread.stop() }

@@ -59,11 +59,15 @@ extension Kernel {
             cpu.pcpCount[Int(p.zone)] &+= 1 << order
             // `nr_pcp_high()`: pages over every order's list against high; while reclaim is
             // under way (the zone below its high watermark, or someone waiting for free pages)
-            // against min(4 × batch, high).
-            let reclaim = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
-            let high = reclaim ? Swift.min(z.pointee.pcpBatch << 2, z.pointee.pcpHigh) : z.pointee.pcpHigh
-            if cpu.pcpCount[Int(p.zone)] >= high {
-                drainPCPList(cpu, z, list, order: order, pages: PerCPUPages.toFree(batch: z.pointee.pcpBatch, high: high))
+            // against min(4 × batch, high). Below that lower mark neither can drain, so the
+            // zone's free count (a line other CPUs' buddy operations write) is read only above it.
+            let count = cpu.pcpCount[Int(p.zone)]
+            if count >= Swift.min(z.pointee.pcpBatch << 2, z.pointee.pcpHigh) {
+                let reclaim = z.pointee.freePages < z.pointee.watermarks.high || freeWait.hasWaiters
+                let high = reclaim ? Swift.min(z.pointee.pcpBatch << 2, z.pointee.pcpHigh) : z.pointee.pcpHigh
+                if count >= high {
+                    drainPCPList(cpu, z, list, order: order, pages: PerCPUPages.toFree(batch: z.pointee.pcpBatch, high: high))
+                }
             }
         } else {
             giveBlock(cpu, z, p.index, order: order, mt: blockMT)

@@ -126,8 +126,78 @@ import Topology
     func benchRunnerCase() async throws {
         let cases = Benchmarks.allCases(hostCPUs: 1).filter { $0.name.localizedCaseInsensitiveContains("runner") }
         #expect(cases.count == 1 && cases[0].reference == Benchmarks.glibc && cases[0].cpus == 1)
-        let r = try await BenchRunner.measure(RunnerBench.runnerCase(), iterations: 5_000, runs: 1)
-        #expect(r.nsPerOp > 0 && r.runs.count == 1)
+        let r = try await BenchRunner.measure(RunnerBench.runnerCase(), iterations: 5_000, runs: 3,
+                                              reference: Benchmarks.glibcCase(cpus: 1))
+        #expect(r.nsPerOp > 0 && r.runs.count == 3)
+        // Timed in pairs with its reference: the ratio is the median of the three pairs' ratios.
+        let ref = try #require(r.referenceRuns)
+        #expect(ref.count == 3 && ref.allSatisfy { $0 > 0 })
+        #expect(r.ratio == zip(r.runs, ref).map { $0 / $1 }.sorted()[1])
+    }
+
+    @Test("Each slab kind's own copy of the per-operation path allocates and frees that kind: a kmalloc/kmem_cache_alloc/alloc_pages mix under every lifetime counts every free against its allocation")
+    func specializedPathsFreeTheirKind() async throws {
+        for lifetime in ["", "lifetime: { keep: 3, order: lifo }", "lifetime: { keep: 3, order: fifo }",
+                         "lifetime: { keep: 3, order: random }", "lifetime: { keep: 1, order: lifo }"] {
+            let cfg = try Self.config("""
+                name: kinds
+                topology: { synthetic: "pack:1 [numa] core:1 pu:1" }
+                memory: { per_node: 32MiB, zones: { DMA: 0MiB, DMA32: 0MiB } }
+                caches: [ { name: obj, size: 256 } ]
+                run: { operations: 3000, deterministic: true, seed: 4, sample_rate: 3 }
+                workloads:
+                  - name: w
+                    cpus: all
+                    \(lifetime)
+                    mix: [ { op: kmem_cache_alloc, cache: obj }, { op: kmalloc, size: 64 }, { op: alloc_pages, order: 0, weight: 0.5 } ]
+                """)
+            let r = try await Runner.run(cfg, options: RunnerTests.quick()).result
+            #expect(r.invariants.passed, "\(lifetime): \(r.invariants.violations)")
+            func count(_ op: String) -> UInt64 { r.operations.filter { $0.op == op }.reduce(0) { $0 + $1.count } }
+            let allocs = [count("kmalloc"), count("kmem_cache_alloc"), count("alloc_pages")]
+            let frees = [count("kfree"), count("kmem_cache_free"), count("free_pages")]
+            #expect(allocs.reduce(0, +) == 3000 && allocs.allSatisfy { $0 > 500 }, "\(lifetime): \(allocs)")
+            let held: UInt64 = lifetime.contains("keep: 3") ? 3 : lifetime.contains("keep: 1") ? 1 : 0
+            #expect(frees.reduce(0, +) == 3000 - held, "\(lifetime): \(frees)")
+            for k in 0..<3 { #expect(frees[k] <= allocs[k] && frees[k] + held >= allocs[k], "\(lifetime): \(allocs) \(frees)") }
+            // Latencies are sampled on every copy of the path (one in three).
+            #expect(r.operations.filter { $0.count > 0 }.allSatisfy { $0.samples > 0 }, "\(lifetime)")
+        }
+    }
+
+    @Test("The integer operation draw picks the entry the floating-point cumulative search picks, for every draw tried")
+    func weightedPickMatchesFloatingPoint() {
+        var rng = SplitMix(seed: 11)
+        for t in 0..<300 {
+            let n = 1 + t % 23
+            // Weights from tiny to large, some zero (an entry that is never drawn).
+            let weights: [Double] = (0..<n).map { k in
+                if k > 0 && rng.below(5) == 0 { return 0 }
+                return Double(1 + rng.below(1000)) * [1e-9, 1e-3, 1, 7.3, 1e6][rng.below(5)]
+            }
+            var sum = 0.0
+            let cumulative = weights.map { sum += $0; return sum }
+            let pick = WeightedPick(cumulative: cumulative)
+            defer { pick.deallocate() }
+            func reference(_ m: UInt64) -> Int {
+                let x = WeightedPick.point(m, total: cumulative[n - 1])
+                return CumulativeSearch.first(above: x, count: n) { cumulative[$0] }
+            }
+            var draws: [UInt64] = [0, (1 << 53) - 1]
+            for _ in 0..<200 { draws.append(rng.next() >> 11) }
+            // Each threshold and its neighbours: where a rounding slip would show.
+            for k in 0..<(n - 1) {
+                let th = WeightedPick.threshold(cumulative[k], total: cumulative[n - 1])
+                draws += [th, th &- 1, th + 1].filter { $0 < 1 << 53 }
+            }
+            for m in draws { #expect(pick.index(m) == reference(m), "weights \(weights), draw \(m)") }
+        }
+        // The draw takes one generator step, as `unit()` did.
+        var a = SplitMix(seed: 5), b = SplitMix(seed: 5)
+        let pick = WeightedPick(cumulative: [1, 2, 3])
+        defer { pick.deallocate() }
+        _ = pick.pick(&a); _ = b.unit()
+        #expect(a.next() == b.next())
     }
 
     @Test("A 384-CPU, 24-node hwloc machine runs a short phase on every CPU with every figure and check in place")

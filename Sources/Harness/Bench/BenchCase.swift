@@ -13,6 +13,9 @@ public struct BenchResult: Sendable, Codable {
     /// Name of the reference this figure is compared with, and the ratio (this / reference).
     public var reference: String?
     public var ratio: Double?
+    /// The reference timed beside each run of this case (one reference run right before each
+    /// of `runs`), when it had one: the ratio is the median of the pairs' ratios.
+    public var referenceRuns: [Double]?
     public var note: String?
 
     /// (max - min) / median of the runs: how far to trust the median.
@@ -35,35 +38,61 @@ struct BenchCase: Sendable {
 
 /// Runs cases: each CPU's loop runs inside its CPU actor (no hop per operation); the figure is
 /// the mean over CPUs of (elapsed / iterations), median over runs.
+///
+/// A case with a reference is timed in pairs: before each of its runs the reference loop runs
+/// once on the first CPU, and the ratio is the median of the pairs' ratios. A shared VM's speed
+/// drifts over seconds (the glibc pair measured 13 ns and 23 ns minutes apart here, within
+/// one process as well), so a reference timed once, before every case, would carry that drift
+/// into every ratio; a pair sees the same machine.
 enum BenchRunner {
-    static func measure(_ c: BenchCase, iterations: Int, runs: Int) async throws -> BenchResult {
+    static func measure(_ c: BenchCase, iterations: Int, runs: Int, reference: BenchCase? = nil) async throws -> BenchResult {
         let (loops, teardown) = try c.make()
         defer { teardown() }
+        let (refLoops, refTeardown) = try reference?.make() ?? ([], {})
+        defer { refTeardown() }
         let host = HostBinding.shared.machine.pus
         let cpus = (0..<c.cpus).map { CPU(id: $0, node: 0, hostPU: host[$0 % host.count].osIndex) }
         defer { cpus.forEach { $0.shutdown() } }
-        var figures: [Double] = []
+        var figures: [Double] = [], refFigures: [Double] = []
         for run in 0...runs {
-            let perCPU = await withTaskGroup(of: Double.self) { group in
-                for (i, cpu) in cpus.enumerated() {
-                    let loop = loops[i]
-                    group.addTask {
-                        await cpu.run {
-                            let t0 = Clock.monotonicNS()
-                            loop(iterations)
-                            return Double(Clock.monotonicNS() - t0) / Double(iterations)
-                        }
-                    }
-                }
-                var all: [Double] = []
-                for await x in group { all.append(x) }
-                return all.reduce(0, +) / Double(all.count)
+            if let refLoop = refLoops.first {
+                let ref = await timed(Array(cpus.prefix(1)), [refLoop], iterations)
+                if run > 0 { refFigures.append(ref) }
             }
+            let perCPU = await timed(cpus, loops, iterations)
             if run > 0 { figures.append(perCPU) }  // run 0 is the warm-up
         }
-        let sorted = figures.sorted()
-        return BenchResult(group: c.group, name: c.name, cpus: c.cpus, nsPerOp: sorted[sorted.count / 2],
-                           runs: figures, reference: c.reference, ratio: nil, note: c.note)
+        var result = BenchResult(group: c.group, name: c.name, cpus: c.cpus, nsPerOp: median(figures),
+                                 runs: figures, reference: c.reference, ratio: nil, note: c.note)
+        if !refFigures.isEmpty {
+            result.referenceRuns = refFigures
+            result.ratio = median(zip(figures, refFigures).map { $0 / $1 })
+        }
+        return result
+    }
+
+    /// One timed run: every CPU's loop at once; the mean over CPUs of ns per iteration.
+    static func timed(_ cpus: [CPU], _ loops: [@Sendable (Int) -> Void], _ iterations: Int) async -> Double {
+        await withTaskGroup(of: Double.self) { group in
+            for (i, cpu) in cpus.enumerated() {
+                let loop = loops[i]
+                group.addTask {
+                    await cpu.run {
+                        let t0 = Clock.monotonicNS()
+                        loop(iterations)
+                        return Double(Clock.monotonicNS() - t0) / Double(iterations)
+                    }
+                }
+            }
+            var all: [Double] = []
+            for await x in group { all.append(x) }
+            return all.reduce(0, +) / Double(all.count)
+        }
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let sorted = xs.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 }
 

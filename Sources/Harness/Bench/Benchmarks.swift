@@ -105,8 +105,9 @@ public enum Benchmarks {
         let host = HostBinding.shared.machine.pus.count
         var results: [BenchResult] = []
         for c in allCases(hostCPUs: host) where filter == nil || c.name.localizedCaseInsensitiveContains(filter!) || c.name == glibc {
-            var r = try await BenchRunner.measure(c, iterations: iterations, runs: runs)
-            if let ref = r.reference, let base = results.first(where: { $0.name == ref }) { r.ratio = r.nsPerOp / base.nsPerOp }
+            // A case with a reference times it beside each of its runs (`BenchRunner`).
+            let reference = c.reference == glibc ? glibcCase(cpus: 1) : nil
+            let r = try await BenchRunner.measure(c, iterations: iterations, runs: runs, reference: reference)
             progress(r)
             results.append(r)
         }

@@ -78,8 +78,8 @@ final class CPUWorker: @unchecked Sendable {
         enum Mode: UInt8 { case produce, consume, replay }
         var mode: Mode
         var opCount: Int
-        /// `opCount` cumulative weights and plans, owned by the worker.
-        var cumulative: UnsafeMutablePointer<Double>
+        /// The weighted draw and `opCount` plans, owned by the worker.
+        var pick: WeightedPick
         var plans: UnsafeMutablePointer<OpPlan>
         var atomicShare: Double
         var gfp: GFP
@@ -115,10 +115,8 @@ final class CPUWorker: @unchecked Sendable {
         for (i, p) in parts.enumerated() {
             let spec = p.spec
             let n = p.ops.count
-            let cumulative = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
             let plans = UnsafeMutablePointer<OpPlan>.allocate(capacity: max(n, 1))
             for k in 0..<n {
-                cumulative[k] = p.cumulative[k]
                 let op = p.ops[k]
                 plans.advanced(by: k).initialize(to: OpPlan(kind: op.kind, size: DrawPlan(op.size), order: DrawPlan(op.order),
                                                             cacheIndex: p.cacheIndex[k], index: k))
@@ -127,7 +125,7 @@ final class CPUWorker: @unchecked Sendable {
             if case .keep(let n, let order) = spec.lifetime { keep = n; keepOrder = order }
             let mode: HotPart.Mode = p.replay != nil ? .replay : p.isConsumer ? .consume : .produce
             hot.advanced(by: i).initialize(to: HotPart(
-                mode: mode, opCount: n, cumulative: cumulative, plans: plans, atomicShare: spec.atomicShare,
+                mode: mode, opCount: n, pick: WeightedPick(cumulative: p.cumulative), plans: plans, atomicShare: spec.atomicShare,
                 gfp: spec.gfp, useMalloc: spec.allocator == .malloc, touchBytes: spec.touch?.bytes ?? 0,
                 touchPattern: spec.touch?.pattern ?? 0x5a, keep: keep, keepOrder: keepOrder,
                 sharesMappings: env.published[spec.name] != nil && env.spaces[spec.name] != nil,
@@ -164,7 +162,7 @@ final class CPUWorker: @unchecked Sendable {
             for k in 0..<h.opCount { h.plans[k].size.release(); h.plans[k].order.release() }
             h.plans.deinitialize(count: h.opCount)
             h.plans.deallocate()
-            h.cumulative.deallocate()
+            h.pick.deallocate()
             windows[i].deallocate()
         }
         hot.deallocate()
@@ -212,19 +210,32 @@ final class CPUWorker: @unchecked Sendable {
         return false
     }
 
+    /// One allocation of part `i`, kept or freed by its lifetime. The operation is drawn once
+    /// and the path then splits by kind, so that each slab kind runs a copy of `produce(_:_:kind:)`
+    /// in which the allocation, the counters and the free of that kind are fixed: in a random
+    /// mix the draw is the one branch the CPU cannot predict, instead of one per switch on the
+    /// kind (draw, allocate, cell, free), each a misprediction.
     func produce(_ i: Int) -> Bool {
         let h = hot + i
         if h.pointee.sharesMappings { touchSharedMapping(i) }
-        let n = h.pointee.opCount
-        let cumulative = h.pointee.cumulative
         // The draw consumes the generator the same way whatever the mix (seeded runs replay).
-        let x = rng.unit()
-        let k = n == 1 ? 0 : CumulativeSearch.first(above: x * cumulative[n - 1], count: n) { cumulative[$0] }
-        let op = h.pointee.plans[k]
+        let op = h.pointee.plans + h.pointee.pick.pick(&rng)
+        switch op.pointee.kind {
+        case .kmemCacheAlloc: return produce(i, op, CacheAllocChoice.self)
+        case .kmalloc: return produce(i, op, KmallocChoice.self)
+        default: return produce(i, op, HeldChoice.self)
+        }
+    }
+
+    /// Specialized per choice (a generic over a type, not a value, so the optimizer clones it
+    /// whatever its size): in the slab kinds' copies `kind` is a constant.
+    func produce<Choice: OpKindChoice>(_ i: Int, _ op: UnsafeMutablePointer<OpPlan>, _: Choice.Type) -> Bool {
+        let h = hot + i
+        let kind = Choice.kind(op.pointee.kind)
         let share = h.pointee.atomicShare
-        let atomic = share > 0 && op.kind != .vmalloc && rng.unit() < share
+        let atomic = share > 0 && kind != .vmalloc && rng.unit() < share
         // Sizes and orders are drawn before the clock starts: the harness is not the allocator.
-        let arg = op.drawArgument(&rng)
+        let arg = op.pointee.drawArgument(&rng)
         let gfp: GFP = atomic ? .atomic : h.pointee.gfp
         let useMalloc = h.pointee.useMalloc
         let timed = sampling(&allocCountdown)
@@ -232,20 +243,20 @@ final class CPUWorker: @unchecked Sendable {
         let rec: ObjectRecord?
         if atomic {
             stats.atomicOps &+= 1
-            rec = cpu.atomicSection { allocate(op, arg, gfp: gfp, malloc: useMalloc) }
+            rec = cpu.atomicSection { allocate(kind, op, arg, gfp: gfp, malloc: useMalloc) }
         } else {
-            rec = allocate(op, arg, gfp: gfp, malloc: useMalloc)
+            rec = allocate(kind, op, arg, gfp: gfp, malloc: useMalloc)
         }
         let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
         // Given up because the run is ending: not an operation of the run.
         if rec == nil && kernelRef._withUnsafeGuaranteedRef({ $0.stopRequested }) { return false }
-        let cell = stats.cell(op.kind, GFPClass(gfp))
+        let cell = stats.cell(kind, GFPClass(gfp))
         if timed { stats.record(cell, ns: Clock.ns(ticks: elapsedTicks)) }
         stats.opCounts[cell] &+= 1
         guard let rec else { stats.failureCounts[cell] &+= 1; return true }
         if checksOwnership { claimNew(rec) }
         let touchBytes = h.pointee.touchBytes
-        if rec.kind == .mmap {
+        if kind == .mmap {
             touchMapping(rec, bytes: touchBytes > 0 ? min(touchBytes, Int(rec.arg)) : KernelMM.PAGE_SIZE, pattern: h.pointee.touchPattern)
             env.published[parts[i].spec.name]?.publish(va: UInt64(UInt(bitPattern: rec.pointer)), pages: (Int(rec.arg) + KernelMM.PAGE_SIZE - 1) / KernelMM.PAGE_SIZE)
         } else {
@@ -255,10 +266,13 @@ final class CPUWorker: @unchecked Sendable {
         }
         let keep = h.pointee.keep
         if keep < 0 {
-            release(rec, part: i)
+            release(rec, part: i, Choice.self)
+        } else if h.pointee.keepOrder == .lifo && windows[i].count >= keep {
+            // A full LIFO window would take the new object in and hand it straight back.
+            release(rec, part: i, Choice.self)
         } else {
             windows[i].append(rec)
-            if windows[i].count > keep { release(evict(i, h.pointee.keepOrder), part: i) }
+            if windows[i].count > keep { release(evict(i, h.pointee.keepOrder), part: i, HeldChoice.self) }
         }
         return true
     }
@@ -286,8 +300,8 @@ final class CPUWorker: @unchecked Sendable {
     }
 
     /// Frees an object here, or hands it to the consumer workload.
-    @inline(__always) func release(_ rec: ObjectRecord, part i: Int) {
-        if hot[i].handsOff { handOff(rec, part: i) } else { timedFree(rec) }
+    @inline(__always) func release<Choice: OpKindChoice>(_ rec: ObjectRecord, part i: Int, _: Choice.Type) {
+        if hot[i].handsOff { handOff(rec, part: i) } else { timedFree(rec, Choice.self) }
     }
 
     @inline(never) func handOff(_ rec: ObjectRecord, part i: Int) {
@@ -314,12 +328,15 @@ final class CPUWorker: @unchecked Sendable {
         return did
     }
 
-    @inline(__always) func timedFree(_ rec: ObjectRecord) {
+    @inline(__always) func timedFree(_ rec: ObjectRecord) { timedFree(rec, HeldChoice.self) }
+
+    /// Specialized per choice (see `OpKindChoice`): the slab kinds' copies call their free directly.
+    func timedFree<Choice: OpKindChoice>(_ rec: ObjectRecord, _: Choice.Type) {
         let timed = sampling(&freeCountdown)
         let t0 = timed ? Clock.ticks() : 0
         if checksOwnership { releaseOwned(rec) }
-        free(rec)
-        let cell = stats.cell(rec.kind.freeKind, .blocking)
+        free(rec, Choice.self)
+        let cell = stats.cell(Choice.kind(rec.kind).freeKind, .blocking)
         if timed { stats.record(cell, ns: Clock.ns(ticks: Clock.ticks() &- t0)) }
         stats.opCounts[cell] &+= 1
     }
@@ -333,45 +350,81 @@ final class CPUWorker: @unchecked Sendable {
 
     // MARK: the allocators
 
-    /// One allocation; `arg` is the size or order drawn for it (`OpPlan.drawArgument`).
-    func allocate(_ op: OpPlan, _ arg: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
-        switch op.kind {
+    /// One allocation; `arg` is the size or order drawn for it (`OpPlan.drawArgument`). A small
+    /// switch, inlined where `kind` is a constant (the kind's copy of `produce`): the call into
+    /// the allocator is then direct, and the record's kind a constant its free folds on. The
+    /// slab kinds call the allocator's closure (which the optimizer outlines around the inlined
+    /// `kmalloc`/`kmem_cache_alloc`) with no wrapper between; the rest go through outlined calls.
+    @inline(__always)
+    func allocate(_ kind: OpKind, _ op: UnsafeMutablePointer<OpPlan>, _ arg: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
+        switch kind {
         case .kmalloc:
-            let size = arg
-            let p = useMalloc ? malloc(size) : slabRef._withUnsafeGuaranteedRef { $0.kmalloc(cpu, size, gfp) }
-            return p.map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(size), malloc: useMalloc) }
+            return kmallocObject(arg, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(arg), malloc: useMalloc) }
         case .kmemCacheAlloc:
-            let p = cacheRefs[op.cacheIndex]._withUnsafeGuaranteedRef { cache in
-                useMalloc ? malloc(cache.objectSize) : cache.alloc(cpu, gfp)
-            }
-            return p.map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(op.cacheIndex), malloc: useMalloc) }
+            let index = op.pointee.cacheIndex
+            return cacheObject(index, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(index), malloc: useMalloc) }
         case .allocPages:
-            let order = arg
-            let p = useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order)
-                : kernelRef._withUnsafeGuaranteedRef { $0.getFreePages(cpu, gfp, order: order) }
-            return p.map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(order), malloc: useMalloc) }
+            return pagesObject(arg, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(arg), malloc: useMalloc) }
         case .vmalloc:
-            let size = arg
-            let p = useMalloc ? malloc(size) : env.vmalloc.vmalloc(cpu, size, gfp: gfp)
-            return p.map { ObjectRecord(pointer: $0, kind: .vmalloc, arg: Int32(size), malloc: useMalloc) }
+            return vmallocObject(arg, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .vmalloc, arg: Int32(arg), malloc: useMalloc) }
         case .mmap:
-            let size = arg
-            let index = env.spaceIndex(parts[turnPart].spec.name)
-            let spec = parts[turnPart].ops[op.index]
-            guard index >= 0, let va = env.mmu.mmap(cpu, env.spaceList[Int(index)], length: size, prot: spec.prot,
-                                                   policy: spec.policy, huge: spec.huge) else { return nil }
-            return ObjectRecord(pointer: UnsafeMutableRawPointer(bitPattern: UInt(va))!, kind: .mmap, arg: Int32(size),
-                                malloc: false, space: index)
+            return mapping(op, length: arg)
         default:
             return nil
         }
     }
 
-    func free(_ rec: ObjectRecord) {
+    @inline(__always) func kmallocObject(_ size: Int, _ gfp: GFP, _ useMalloc: Bool) -> UnsafeMutableRawPointer? {
+        useMalloc ? malloc(size) : slabRef._withUnsafeGuaranteedRef { $0.kmalloc(cpu, size, gfp) }
+    }
+
+    @inline(__always) func cacheObject(_ index: Int, _ gfp: GFP, _ useMalloc: Bool) -> UnsafeMutableRawPointer? {
+        cacheRefs[index]._withUnsafeGuaranteedRef { cache in useMalloc ? malloc(cache.objectSize) : cache.alloc(cpu, gfp) }
+    }
+
+    @inline(never) func pagesObject(_ order: Int, _ gfp: GFP, _ useMalloc: Bool) -> UnsafeMutableRawPointer? {
+        useMalloc ? aligned_alloc(KernelMM.PAGE_SIZE, KernelMM.PAGE_SIZE << order)
+            : kernelRef._withUnsafeGuaranteedRef { $0.getFreePages(cpu, gfp, order: order) }
+    }
+
+    @inline(never) func vmallocObject(_ size: Int, _ gfp: GFP, _ useMalloc: Bool) -> UnsafeMutableRawPointer? {
+        useMalloc ? malloc(size) : env.vmalloc.vmalloc(cpu, size, gfp: gfp)
+    }
+
+    @inline(never) func mapping(_ op: UnsafeMutablePointer<OpPlan>, length size: Int) -> ObjectRecord? {
+        let index = env.spaceIndex(parts[turnPart].spec.name)
+        let spec = parts[turnPart].ops[op.pointee.index]
+        guard index >= 0, let va = env.mmu.mmap(cpu, env.spaceList[Int(index)], length: size, prot: spec.prot,
+                                               policy: spec.policy, huge: spec.huge) else { return nil }
+        return ObjectRecord(pointer: UnsafeMutableRawPointer(bitPattern: UInt(va))!, kind: .mmap, arg: Int32(size),
+                            malloc: false, space: index)
+    }
+
+    /// A small switch over outlined frees: where the record's kind is a constant (an object
+    /// freed in the copy of `produce` that allocated it) the call is direct.
+    @inline(__always) func free(_ rec: ObjectRecord) { free(rec, HeldChoice.self) }
+
+    @inline(__always) func free<Choice: OpKindChoice>(_ rec: ObjectRecord, _: Choice.Type) {
+        assert(Choice.kind(rec.kind) == rec.kind, "a \(rec.kind) record freed on the \(Choice.self) path")
         if rec.malloc { Foundation.free(rec.pointer); return }
+        switch Choice.kind(rec.kind) {
+        case .kmalloc: kfreeObject(rec.pointer)
+        case .kmemCacheAlloc: cacheFree(Int(rec.arg), rec.pointer)
+        case .allocPages, .vmalloc, .mmap: freeOther(rec)
+        default: break
+        }
+    }
+
+    @inline(__always) func kfreeObject(_ p: UnsafeMutableRawPointer) {
+        slabRef._withUnsafeGuaranteedRef { $0.kfree(cpu, p) }
+    }
+
+    @inline(__always) func cacheFree(_ index: Int, _ p: UnsafeMutableRawPointer) {
+        cacheRefs[index]._withUnsafeGuaranteedRef { $0.free(cpu, p) }
+    }
+
+    @inline(never) func freeOther(_ rec: ObjectRecord) {
         switch rec.kind {
-        case .kmalloc: slabRef._withUnsafeGuaranteedRef { $0.kfree(cpu, rec.pointer) }
-        case .kmemCacheAlloc: cacheRefs[Int(rec.arg)]._withUnsafeGuaranteedRef { $0.free(cpu, rec.pointer) }
         case .allocPages: kernelRef._withUnsafeGuaranteedRef { $0.freePages(cpu, address: rec.pointer, order: Int(rec.arg)) }
         case .vmalloc: env.vmalloc.vfree(cpu, rec.pointer)
         case .mmap: env.mmu.munmap(cpu, env.spaceList[Int(rec.space)], UInt64(UInt(bitPattern: rec.pointer)), length: Int(rec.arg))

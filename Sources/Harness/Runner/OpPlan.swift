@@ -21,6 +21,23 @@ struct OpPlan {
     }
 }
 
+/// Which kind a copy of the per-operation path (`CPUWorker.produce`, `release`, `free`) handles:
+/// a constant for the two slab kinds (each gets its own specialized copy, with no switch on the
+/// kind left in it), the kind the plan or record holds for the rest.
+protocol OpKindChoice { static func kind(_ held: OpKind) -> OpKind }
+
+enum KmallocChoice: OpKindChoice {
+    @inline(__always) static func kind(_: OpKind) -> OpKind { .kmalloc }
+}
+
+enum CacheAllocChoice: OpKindChoice {
+    @inline(__always) static func kind(_: OpKind) -> OpKind { .kmemCacheAlloc }
+}
+
+enum HeldChoice: OpKindChoice {
+    @inline(__always) static func kind(_ held: OpKind) -> OpKind { held }
+}
+
 /// `Distribution` as plain values: weighted tables live in memory the worker owns.
 struct DrawPlan {
     var lo: Int
@@ -56,6 +73,7 @@ struct DrawPlan {
 
 /// The first entry of a cumulative weight table above a drawn point, by binary search: the same
 /// pick as a scan from the front (so seeded runs replay), in O(log n) for tables of thousands.
+/// (Weighted sizes and orders; the operation draw itself is a `WeightedPick`.)
 enum CumulativeSearch {
     @inline(__always)
     static func first(above x: Double, count: Int, _ cumulative: (Int) -> Double) -> Int {

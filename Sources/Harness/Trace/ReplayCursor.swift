@@ -43,15 +43,17 @@ extension CPUWorker {
         if c.pace { waitUntil(op.timeNS, c.plan) }
         if op.kind == .free { return replayFree(op, c) }
         let kind = op.opKind
-        let plan = OpPlan(kind: kind, size: DrawPlan(.fixed(0)), order: DrawPlan(.fixed(0)),
+        var plan = OpPlan(kind: kind, size: DrawPlan(.fixed(0)), order: DrawPlan(.fixed(0)),
                           cacheIndex: kind == .kmemCacheAlloc ? c.cacheIndex[Int(op.arg)] : -1, index: 0)
         let gfp = GFP(rawValue: op.gfp)
         let cls = GFPClass(gfp)
         let timed = sampling(&allocCountdown)
         let t0 = timed ? Clock.ticks() : 0
         // An allocation that may not sleep runs as atomic context, as it did in the kernel.
-        let rec = gfp.allowsBlocking ? allocate(plan, Int(op.arg), gfp: gfp, malloc: false)
-            : cpu.atomicSection { allocate(plan, Int(op.arg), gfp: gfp, malloc: false) }
+        let rec = withUnsafeMutablePointer(to: &plan) { plan in
+            gfp.allowsBlocking ? allocate(kind, plan, Int(op.arg), gfp: gfp, malloc: false)
+                : cpu.atomicSection { allocate(kind, plan, Int(op.arg), gfp: gfp, malloc: false) }
+        }
         let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
         if !gfp.allowsBlocking { stats.atomicOps &+= 1 }
         let cell = stats.cell(kind, cls)

@@ -165,6 +165,42 @@ import Topology
         }
     }
 
+    @Test("Drawing the next operation ahead leaves every seeded draw where it was: the same operations, sizes, atomic picks and random evictions, counter for counter")
+    func drawAheadKeepsSeededDraws() throws {
+        let cfg = try Self.config("""
+            name: ahead
+            topology: { synthetic: "pack:1 [numa] core:1 pu:1" }
+            memory: { per_node: 32MiB, zones: { DMA: 0MiB, DMA32: 0MiB } }
+            caches: [ { name: obj, size: 256 } ]
+            run: { operations: 4000, deterministic: true, seed: 9 }
+            workloads:
+              - name: w
+                cpus: all
+                atomic_share: 0.2
+                lifetime: { keep: 40, order: random }
+                mix: [ { op: kmem_cache_alloc, cache: obj }, { op: kmalloc, size: { uniform: [8, 2000] } }, { op: alloc_pages, order: { uniform: [0, 3] }, weight: 0.3 } ]
+            """)
+        func counts(drawAhead: Bool) throws -> ([UInt64], [UInt64], UInt64) {
+            let env = try RunEnvironment(config: cfg)
+            let w = try #require(Runner.makeWorkers(env, drawAhead: drawAhead).first)
+            #expect(w.drawsAhead == drawAhead)
+            for _ in 0..<4000 { w.step() }
+            let ops = (0..<CPUStats.cellCount).map { w.stats.opCounts[$0] }
+            let locality = w.stats.locality[0]
+            // Where the objects landed says which objects the random evictions picked.
+            let base = UInt(bitPattern: env.kernel.physicalBase)
+            let held = (0..<w.windows[0].count).map { UInt64(UInt(bitPattern: w.windows[0][$0].pointer) &- base) }
+            w.releaseAll(); w.flushPerCPU()
+            env.shutdown(); env.kernel.unmapArenas()
+            return (ops, held, locality)
+        }
+        let (a, heldA, locA) = try counts(drawAhead: true)
+        let (b, heldB, locB) = try counts(drawAhead: false)
+        #expect(a == b)
+        #expect(heldA == heldB && locA == locB)
+        #expect(a.reduce(0, +) > 7000)
+    }
+
     @Test("The integer operation draw picks the entry the floating-point cumulative search picks, for every draw tried")
     func weightedPickMatchesFloatingPoint() {
         var rng = SplitMix(seed: 11)

@@ -26,6 +26,12 @@ final class CPUWorker: @unchecked Sendable {
     let hot: UnsafeMutablePointer<HotPart>
     let windows: UnsafeMutablePointer<ObjectWindow>
     @exclusivity(unchecked) var turn = 0
+    /// One producing part with nothing else drawing between its operations: the next
+    /// operation is drawn at the end of this one (`nextOp`), which is where the generator would
+    /// reach it anyway, so seeded runs draw what they drew; the random branch on the kind then
+    /// waits on a stored value instead of the whole draw, and mispredicts for less.
+    let drawsAhead: Bool
+    @exclusivity(unchecked) var nextOp: UnsafeMutablePointer<OpPlan>? = nil
     /// The workload part being stepped (for operations that need its address space).
     @exclusivity(unchecked) var turnPart = 0
     let sampleRate: Int
@@ -96,7 +102,7 @@ final class CPUWorker: @unchecked Sendable {
         var handsOff: Bool
     }
 
-    init(cpu: CPUContext, env: RunEnvironment, parts: [WorkloadPart], seed: UInt64) {
+    init(cpu: CPUContext, env: RunEnvironment, parts: [WorkloadPart], seed: UInt64, drawAhead: Bool = true) {
         self.cpu = cpu
         self.env = env
         slabRef = .passUnretained(env.slab)
@@ -133,6 +139,7 @@ final class CPUWorker: @unchecked Sendable {
             windows.advanced(by: i).initialize(to: ObjectWindow(reserving: keep >= 0 ? min(keep + 1, 1 << 20) : 0))
         }
         stats = CPUStats(nodes: env.machine.nodes.count)
+        drawsAhead = drawAhead && parts.count == 1 && hot[0].mode == .produce && !hot[0].sharesMappings && hot[0].opCount > 0
         rng = SplitMix(seed: seed &+ UInt64(cpu.id) &* 0x9E37_79B9)
         sampleRate = max(env.config.run.sampleRate, 1)
         allocCountdown = 1
@@ -152,6 +159,7 @@ final class CPUWorker: @unchecked Sendable {
         if let settings = env.config.faults, let ledger = env.faultLedger {
             faults = FaultInjector(settings: settings, ledger: ledger, seed: env.config.run.seed, cpu: cpu.id)
         }
+        if drawsAhead { nextOp = hot[0].plans + hot[0].pick.pick(&rng) }
     }
 
     deinit {
@@ -219,7 +227,9 @@ final class CPUWorker: @unchecked Sendable {
         let h = hot + i
         if h.pointee.sharesMappings { touchSharedMapping(i) }
         // The draw consumes the generator the same way whatever the mix (seeded runs replay).
-        let op = h.pointee.plans + h.pointee.pick.pick(&rng)
+        let op = drawsAhead ? nextOp.unsafelyUnwrapped : h.pointee.plans + h.pointee.pick.pick(&rng)
+        // After every draw of this operation (the atomic share, size, random eviction).
+        defer { if drawsAhead { nextOp = h.pointee.plans + h.pointee.pick.pick(&rng) } }
         switch op.pointee.kind {
         case .kmemCacheAlloc: return produce(i, op, CacheAllocChoice.self)
         case .kmalloc: return produce(i, op, KmallocChoice.self)
@@ -331,7 +341,7 @@ final class CPUWorker: @unchecked Sendable {
     @inline(__always) func timedFree(_ rec: ObjectRecord) { timedFree(rec, HeldChoice.self) }
 
     /// Specialized per choice (see `OpKindChoice`): the slab kinds' copies call their free directly.
-    func timedFree<Choice: OpKindChoice>(_ rec: ObjectRecord, _: Choice.Type) {
+    @inline(__always) func timedFree<Choice: OpKindChoice>(_ rec: ObjectRecord, _: Choice.Type) {
         let timed = sampling(&freeCountdown)
         let t0 = timed ? Clock.ticks() : 0
         if checksOwnership { releaseOwned(rec) }

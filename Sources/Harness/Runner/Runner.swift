@@ -141,7 +141,8 @@ public enum Runner {
 
     // MARK: set-up
 
-    static func makeWorkers(_ env: RunEnvironment) -> [CPUWorker] {
+    /// `drawAhead: false` only for the test that checks drawing ahead changes no seeded draw.
+    static func makeWorkers(_ env: RunEnvironment, drawAhead: Bool = true) -> [CPUWorker] {
         let config = env.config
         // One ring per (producer CPU, consumer CPU) of each handoff.
         var outgoing: [String: [Int: [HandoffRing]]] = [:]
@@ -171,7 +172,7 @@ public enum Runner {
                 part.incoming = incoming[w.name]?[id] ?? []
                 parts.append(part)
             }
-            return CPUWorker(cpu: env.kernel.cpus[id], env: env, parts: parts, seed: config.run.seed)
+            return CPUWorker(cpu: env.kernel.cpus[id], env: env, parts: parts, seed: config.run.seed, drawAhead: drawAhead)
         }
     }
 

@@ -41,9 +41,8 @@ public final class Kernel: @unchecked Sendable {
     public let physicalPages: Int
     /// `mem_map`: one `struct page` per PFN, all zones together.
     @usableFromInline let memMap: UnsafeMutablePointer<Page>
-    /// PFN → node without a divide on the free paths (`pfn_to_nid()` reads it from the page
-    /// flags; here nodes are equal PFN ranges); nil when PFNs exceed 32 bits.
-    @usableFromInline let nodeDivisor: ReciprocalDivisor?
+    /// `pfn_to_nid()` (a value the slab layer copies: see `PFNToNode`).
+    public let pfnToNode: PFNToNode
     private let shrinkerLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var shrinkers: [Shrinker] = []
     /// One reclaimer per node at a time: kswapd and direct reclaimers take turns.
@@ -69,7 +68,7 @@ public final class Kernel: @unchecked Sendable {
         let pagesPerNode = config.perNodeBytes / PAGE_SIZE
         physicalBase = try NodeMemory.reserve(bytes: config.perNodeBytes * machine.nodes.count)
         physicalPages = pagesPerNode * machine.nodes.count
-        nodeDivisor = physicalPages < 1 << 32 && pagesPerNode > 0 ? ReciprocalDivisor(pagesPerNode) : nil
+        pfnToNode = PFNToNode(pagesPerNode: pagesPerNode, physicalPages: physicalPages)
         memMap = .allocate(capacity: Swift.max(physicalPages, 1))
         memMap.initialize(repeating: .empty, count: Swift.max(physicalPages, 1))
         var nodes: [Node] = []
@@ -309,10 +308,7 @@ public final class Kernel: @unchecked Sendable {
     public var pagesPerNode: Int { config.perNodeBytes / PAGE_SIZE }
 
     /// `pfn_to_nid()`.
-    @inlinable public func nodeOf(pfn: Int) -> Int {
-        if let d = nodeDivisor, UInt(bitPattern: pfn) < 1 << 32 { return d.divide(pfn) }
-        return pfn / (config.perNodeBytes >> PAGE_SHIFT)
-    }
+    @inlinable public func nodeOf(pfn: Int) -> Int { pfnToNode(pfn) }
 
     /// The zone-relative reference of a PFN.
     public func pageRef(pfn: Int) -> PageRef {

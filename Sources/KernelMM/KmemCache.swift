@@ -18,6 +18,11 @@ public final class KmemCache: @unchecked Sendable {
     let ctor: Constructor?
     unowned(unsafe) let kernel: Kernel
     unowned(unsafe) let allocator: SlabAllocator
+    /// The kernel's `pfn_to_nid()`, held here: the free paths ask it without a call on the
+    /// shared kernel object (see `PFNToNode`).
+    let pfnToNode: PFNToNode
+    /// The kernel's node count (the row width of `remoteFrees`), for the same reason.
+    let nodeCount: Int
     /// `[cpu]`, one 128-byte `KmemCacheCPU` each.
     @usableFromInline let percpu: UnsafeMutablePointer<KmemCacheCPU>
     @usableFromInline let fastPath: Bool
@@ -50,6 +55,8 @@ public final class KmemCache: @unchecked Sendable {
         self.ctor = ctor
         self.kernel = kernel
         self.allocator = allocator
+        pfnToNode = kernel.pfnToNode
+        nodeCount = kernel.nodes.count
         fastPath = flags.intersection(.debug).isEmpty
         freePointerOffset = layout.freePointerOffset
         objectSize = size

@@ -52,7 +52,7 @@ extension KmemCache {
         let head = layout.order > 0
         return "Slab \(Self.hex(kernel.pfnToPage(pfn))) objects=\(layout.objectsPerSlab) used=\(w.inuse) "
             + "fp=\(Self.hex(w.hasFree ? object(pfn, w.freelist) : nil)) flags=0x\(String(head ? 0x40 : 0, radix: 16))"
-            + "(\(head ? "head|" : "")node=\(kernel.nodeOf(pfn: pfn)))"
+            + "(\(head ? "head|" : "")node=\(pfnToNode(pfn)))"
     }
 
     func count(_ kind: SlabErrorKind) { _ = arch_fetch_add_u64(errorCounts + kind.rawValue, 1) }

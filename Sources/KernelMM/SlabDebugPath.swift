@@ -75,7 +75,7 @@ extension KmemCache {
     func allocSingleFromNewSlab(_ cpu: CPUContext, _ pfn: Int, _ obj: UnsafeMutableRawPointer, origSize: Int) -> UnsafeMutableRawPointer? {
         storeWord(pfn, freelist: next(obj), inuse: 1, frozen: false, owner: cpu.id)
         guard allocDebugProcessing(pfn, obj, origSize: origSize) else { return nil }
-        unowned(unsafe) let n = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
+        unowned(unsafe) let n = nodeRefs[pfnToNode(pfn)].takeUnretainedValue()
         n.lock.lock(mayBlock: false, cpu: cpu)
         if load(pfn).inuse == layout.objectsPerSlab { addFull(n, pfn) } else { addPartial(n, pfn) }
         n.slabs += 1
@@ -87,10 +87,10 @@ extension KmemCache {
     /// that was full goes back on the partial list, one that empties while the node has
     /// `min_partial` partial slabs goes back to the page allocator.
     func debugFree(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer, pfn: Int) {
-        unowned(unsafe) let n = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
+        unowned(unsafe) let n = nodeRefs[pfnToNode(pfn)].takeUnretainedValue()
         let c = percpu + cpu.id
         var discard = false
-        let node = kernel.nodeOf(pfn: pfn)
+        let node = pfnToNode(pfn)
         let held = c.pointee.heldNode == Int32(node)
         if !held { n.lock.lock(mayBlock: false, cpu: cpu) }
         if freeDebugProcessing(pfn, obj, cpu: cpu) {
@@ -109,7 +109,7 @@ extension KmemCache {
                     removePartial(n, pfn)
                 }
                 if discard { n.slabs -= 1 }
-                if w.owner != cpu.id { remoteFrees[cpu.id * kernel.nodes.count + kernel.nodeOf(pfn: pfn)] &+= 1 }
+                if w.owner != cpu.id { remoteFrees[cpu.id * nodeCount + pfnToNode(pfn)] &+= 1 }
                 c.pointee.frees &+= 1
                 c.pointee.slowFrees &+= 1
             }
@@ -141,7 +141,7 @@ extension KmemCache {
         if kernel.pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(kernel.pfnToPage(pfn).pointee.next) }
         guard kernel.pfnToPage(pfn).pointee.flags.contains(.slab), kernel.pfnToPage(pfn).pointee.cacheID == id,
               c.pointee.heldNode < 0 else { return false }
-        let node = kernel.nodeOf(pfn: pfn)
+        let node = pfnToNode(pfn)
         unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
         n.lock.lock(mayBlock: false, cpu: cpu)
         c.pointee.heldNode = Int32(node)

@@ -140,7 +140,7 @@ extension KmemCache {
                 let obj = self.object(pfn, i)!
                 guard let t = self.track(obj, alloc: alloc) else { continue }
                 let age = now &- t.when
-                let node = self.kernel.nodeOf(pfn: pfn)
+                let node = self.pfnToNode(pfn)
                 if var l = byKey[t.addr] {
                     l.count += 1
                     l.minAge = min(l.minAge, age); l.maxAge = max(l.maxAge, age); l.sumAge += age

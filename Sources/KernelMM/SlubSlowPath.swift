@@ -198,7 +198,7 @@ extension KmemCache {
         var discard: Int32 = -1   // chained through Page.next
         while c.pointee.partialHead >= 0 {
             let pfn = Int(popCPUPartial(c))
-            let node = kernel.nodeOf(pfn: pfn)
+            let node = pfnToNode(pfn)
             unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()
             if held != node {
                 if held >= 0 { nodeRefs[held].takeUnretainedValue().lock.unlock(cpu: cpu) }
@@ -260,7 +260,7 @@ extension KmemCache {
         let rest = next(obj)
         arch_store_release_u64(word(pfn), SlabWord(freelist: index(pfn, rest), inuse: 1, frozen: false, owner: cpu.id).raw)
         if rest != nil {
-            unowned(unsafe) let home = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
+            unowned(unsafe) let home = nodeRefs[pfnToNode(pfn)].takeUnretainedValue()
             home.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
             addPartial(home, pfn)
             home.lock.unlock(cpu: cpu)
@@ -373,7 +373,7 @@ extension KmemCache {
     /// goes onto its node's partial list, one that becomes empty may be discarded — both under
     /// the node lock, taken before the cmpxchg so that the list and the word agree.
     func slabFree(_ cpu: CPUContext, pfn: Int, head: UnsafeMutableRawPointer, tail: UnsafeMutableRawPointer, count: Int) {
-        let slabNode = kernel.nodeOf(pfn: pfn)
+        let slabNode = pfnToNode(pfn)
         unowned(unsafe) let n = nodeRefs[slabNode].takeUnretainedValue()
         var locked = false
         var old = load(pfn)
@@ -398,7 +398,7 @@ extension KmemCache {
             if cmpxchg(pfn, old, new) { break }
         }
         // Freed by a CPU other than the one that took the slab: the remote free of DESIGN.md.
-        if old.owner != cpu.id { remoteFrees[cpu.id * kernel.nodes.count + slabNode] &+= 1 }
+        if old.owner != cpu.id { remoteFrees[cpu.id * nodeCount + slabNode] &+= 1 }
         if toCPUPartial {
             if locked { n.lock.unlock(cpu: cpu) }
             putCPUPartial(cpu, pfn)
@@ -439,7 +439,7 @@ extension KmemCache {
                 return
             }
         }
-        unowned(unsafe) let n = nodeRefs[kernel.nodeOf(pfn: pfn)].takeUnretainedValue()
+        unowned(unsafe) let n = nodeRefs[pfnToNode(pfn)].takeUnretainedValue()
         n.lock.lock(mayBlock: mayBlock(cpu, gfp), cpu: cpu)
         var new: SlabWord
         while true {

@@ -19,6 +19,12 @@ final class CPUWorker: @unchecked Sendable {
     let kernelRef: Unmanaged<Kernel>
     let cacheRefs: UnsafeMutablePointer<Unmanaged<KmemCache>>
     let stats: CPUStats
+    /// The stats' counter words, reached without going through the stats object on every
+    /// operation: the per-cell counts, and this CPU's own node in the locality row.
+    let opCounts: UnsafeMutablePointer<UInt64>
+    let localAllocations: UnsafeMutablePointer<UInt64>
+    /// `parts.count`, read on every step.
+    let partCount: Int
     @exclusivity(unchecked) var rng: SplitMix
     @exclusivity(unchecked) var parts: [WorkloadPart]
     /// Each part's per-operation settings as plain values (`HotPart`), and its window: what
@@ -139,6 +145,9 @@ final class CPUWorker: @unchecked Sendable {
             windows.advanced(by: i).initialize(to: ObjectWindow(reserving: keep >= 0 ? min(keep + 1, 1 << 20) : 0))
         }
         stats = CPUStats(nodes: env.machine.nodes.count)
+        opCounts = stats.opCounts
+        localAllocations = stats.locality + cpu.node
+        partCount = parts.count
         drawsAhead = drawAhead && parts.count == 1 && hot[0].mode == .produce && !hot[0].sharesMappings && hot[0].opCount > 0
         rng = SplitMix(seed: seed &+ UInt64(cpu.id) &* 0x9E37_79B9)
         sampleRate = max(env.config.run.sampleRate, 1)
@@ -188,7 +197,7 @@ final class CPUWorker: @unchecked Sendable {
         // Shootdown IPIs are answered between operations; the sender sets the flag.
         if arch_load_relaxed_u32(ipiPending) != 0 { env.mmu.poll(cpu) }
         let i = turn
-        turn = turn &+ 1 == parts.count ? 0 : turn &+ 1
+        turn = turn &+ 1 == partCount ? 0 : turn &+ 1
         turnPart = i
         let did: Bool
         switch hot[i].mode {
@@ -262,7 +271,7 @@ final class CPUWorker: @unchecked Sendable {
         if rec == nil && kernelRef._withUnsafeGuaranteedRef({ $0.stopRequested }) { return false }
         let cell = stats.cell(kind, GFPClass(gfp))
         if timed { stats.record(cell, ns: Clock.ns(ticks: elapsedTicks)) }
-        stats.opCounts[cell] &+= 1
+        opCounts[cell] &+= 1
         guard let rec else { stats.failureCounts[cell] &+= 1; return true }
         if checksOwnership { claimNew(rec) }
         let touchBytes = h.pointee.touchBytes
@@ -348,7 +357,7 @@ final class CPUWorker: @unchecked Sendable {
         free(rec, Choice.self)
         let cell = stats.cell(Choice.kind(rec.kind).freeKind, .blocking)
         if timed { stats.record(cell, ns: Clock.ns(ticks: Clock.ticks() &- t0)) }
-        stats.opCounts[cell] &+= 1
+        opCounts[cell] &+= 1
     }
 
     /// Debug runs: the freed object must be out.
@@ -455,7 +464,7 @@ final class CPUWorker: @unchecked Sendable {
     @inline(__always) func account(_ rec: ObjectRecord) {
         guard !rec.malloc else { return }
         // Most objects come from this CPU's own node: two compares instead of a division.
-        if UInt(bitPattern: rec.pointer) &- localBase < nodeBytes { stats.locality[cpu.node] &+= 1; return }
+        if UInt(bitPattern: rec.pointer) &- localBase < nodeBytes { localAllocations.pointee &+= 1; return }
         accountElsewhere(rec)
     }
 

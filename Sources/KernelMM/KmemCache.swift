@@ -21,8 +21,6 @@ public final class KmemCache: @unchecked Sendable {
     /// The kernel's `pfn_to_nid()`, held here: the free paths ask it without a call on the
     /// shared kernel object (see `PFNToNode`).
     let pfnToNode: PFNToNode
-    /// The kernel's node count (the row width of `remoteFrees`), for the same reason.
-    let nodeCount: Int
     /// `[cpu]`, one 128-byte `KmemCacheCPU` each.
     @usableFromInline let percpu: UnsafeMutablePointer<KmemCacheCPU>
     @usableFromInline let fastPath: Bool
@@ -56,7 +54,6 @@ public final class KmemCache: @unchecked Sendable {
         self.kernel = kernel
         self.allocator = allocator
         pfnToNode = kernel.pfnToNode
-        nodeCount = kernel.nodes.count
         fastPath = flags.intersection(.debug).isEmpty
         freePointerOffset = layout.freePointerOffset
         objectSize = size

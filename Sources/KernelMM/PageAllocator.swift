@@ -51,11 +51,7 @@ extension Kernel {
         if order < PerCPUPages.orders {
             let mt = blockMT < MigrateType.pcpTypes ? blockMT : MigrateType.movable.rawValue
             let list = cpu.pcp + PerCPUPages.index(zone: Int(p.zone), order: order, mt: mt)
-            m.flagsOnce = .pcp
-            m.pointee.owner = Int16(truncatingIfNeeded: cpu.id)
-            m.pointee.next = list.pointee.head
-            list.pointee.head = p.index
-            list.pointee.count += 1
+            z.pointee.pushPCP(p.index, onto: list, cpu: cpu.id)
             cpu.pcpCount[Int(p.zone)] &+= 1 << order
             // `nr_pcp_high()`: pages over every order's list against high; while reclaim is
             // under way (the zone below its high watermark, or someone waiting for free pages)

@@ -109,7 +109,7 @@ extension KmemCache {
                     removePartial(n, pfn)
                 }
                 if discard { n.slabs -= 1 }
-                if w.owner != cpu.id { remoteFrees[cpu.id * nodeCount + pfnToNode(pfn)] &+= 1 }
+                if w.owner != cpu.id { remoteFrees[cpu.id * nodes.count + pfnToNode(pfn)] &+= 1 }
                 c.pointee.frees &+= 1
                 c.pointee.slowFrees &+= 1
             }

@@ -398,7 +398,7 @@ extension KmemCache {
             if cmpxchg(pfn, old, new) { break }
         }
         // Freed by a CPU other than the one that took the slab: the remote free of DESIGN.md.
-        if old.owner != cpu.id { remoteFrees[cpu.id * nodeCount + slabNode] &+= 1 }
+        if old.owner != cpu.id { remoteFrees[cpu.id * nodes.count + slabNode] &+= 1 }
         if toCPUPartial {
             if locked { n.lock.unlock(cpu: cpu) }
             putCPUPartial(cpu, pfn)

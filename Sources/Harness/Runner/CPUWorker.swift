@@ -228,10 +228,10 @@ final class CPUWorker: @unchecked Sendable {
     }
 
     /// One allocation of part `i`, kept or freed by its lifetime. The operation is drawn once
-    /// and the path then splits by kind, so that each slab kind runs a copy of `produce(_:_:kind:)`
-    /// in which the allocation, the counters and the free of that kind are fixed: in a random
-    /// mix the draw is the one branch the CPU cannot predict, instead of one per switch on the
-    /// kind (draw, allocate, cell, free), each a misprediction.
+    /// and the path then splits by kind, so that each slab kind runs its own copy of
+    /// `produce(_:_:_:)` in which the argument draw, the allocation, the counters and the free
+    /// of that kind are fixed: in a random mix the split is the one branch the CPU cannot
+    /// predict, instead of one per switch on the kind, each a misprediction.
     func produce(_ i: Int) -> Bool {
         let h = hot + i
         if h.pointee.sharesMappings { touchSharedMapping(i) }
@@ -254,7 +254,7 @@ final class CPUWorker: @unchecked Sendable {
         let share = h.pointee.atomicShare
         let atomic = share > 0 && kind != .vmalloc && rng.unit() < share
         // Sizes and orders are drawn before the clock starts: the harness is not the allocator.
-        let arg = op.pointee.drawArgument(&rng)
+        let arg = op.pointee.drawArgument(as: kind, &rng)
         let gfp: GFP = atomic ? .atomic : h.pointee.gfp
         let useMalloc = h.pointee.useMalloc
         let timed = sampling(&allocCountdown)
@@ -419,8 +419,8 @@ final class CPUWorker: @unchecked Sendable {
                             malloc: false, space: index)
     }
 
-    /// A small switch over outlined frees: where the record's kind is a constant (an object
-    /// freed in the copy of `produce` that allocated it) the call is direct.
+    /// A small switch over the frees: where the record's kind is a constant (an object freed in
+    /// the copy of `produce` that allocated it) it folds to that kind's free.
     @inline(__always) func free(_ rec: ObjectRecord) { free(rec, HeldChoice.self) }
 
     @inline(__always) func free<Choice: OpKindChoice>(_ rec: ObjectRecord, _: Choice.Type) {

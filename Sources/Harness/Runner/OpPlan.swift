@@ -11,8 +11,10 @@ struct OpPlan {
     var index: Int
 
     /// The size (kmalloc, vmalloc, mmap) or order (alloc_pages) of the next operation; nothing
-    /// is drawn for kmem_cache_alloc, so the generator's sequence is what it always was.
-    @inline(__always) func drawArgument(_ rng: inout SplitMix) -> Int {
+    /// is drawn for kmem_cache_alloc, so the generator's sequence is what it always was. `kind`
+    /// is this plan's kind, passed in so that a copy of the path specialized for it folds the
+    /// switch instead of branching on the stored kind again.
+    @inline(__always) func drawArgument(as kind: OpKind, _ rng: inout SplitMix) -> Int {
         switch kind {
         case .kmalloc, .vmalloc, .mmap: return size.draw(&rng)
         case .allocPages: return order.draw(&rng)

@@ -35,7 +35,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "numastress",
-            dependencies: ["Harness", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Harness", "KernelMM", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "KernelMM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "Topology"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"], resources: [.copy("Fixtures")]),

@@ -5,10 +5,13 @@ import Foundation
 /// with a lock-free per-CPU freelist in front (`this_cpu_cmpxchg`-free here because only the
 /// owner touches it) and per-node partial lists behind a node lock.
 ///
-/// - Alloc fast path (`slab_alloc_node`): pop the CPU freelist.
-/// - Free fast path (`do_slab_free`): the object lies in this CPU's slab → push.
-/// - Everything else (`___slab_alloc`, `__slab_free`) is in SlubSlowPath.swift; caches with
-///   debug flags always take it, so that every object is checked.
+/// - Alloc fast path (`slab_alloc_node`): pop the CPU's main sheaf when the cache has sheaves
+///   (`alloc_from_pcs`), else pop the CPU freelist.
+/// - Free fast path: a local-node object onto the main sheaf (`free_to_pcs`), else, when it
+///   lies in this CPU's slab, onto the CPU freelist (`do_slab_free`).
+/// - Everything else (`___slab_alloc`, `__slab_free`) is in SlubSlowPath.swift, the sheaves'
+///   slow paths in SlubSheafPath.swift; caches with debug flags always take the slab slow
+///   path, so that every object is checked.
 public final class KmemCache: @unchecked Sendable {
     public let name: String
     public let id: Int32
@@ -20,7 +23,7 @@ public final class KmemCache: @unchecked Sendable {
     unowned(unsafe) let allocator: SlabAllocator
     /// The kernel's `pfn_to_nid()`, held here: the free paths ask it without a call on the
     /// shared kernel object (see `PFNToNode`).
-    let pfnToNode: PFNToNode
+    @usableFromInline let pfnToNode: PFNToNode
     /// `[cpu]`, one 128-byte `KmemCacheCPU` each.
     @usableFromInline let percpu: UnsafeMutablePointer<KmemCacheCPU>
     @usableFromInline let fastPath: Bool
@@ -42,8 +45,24 @@ public final class KmemCache: @unchecked Sendable {
     let errorCounts: UnsafeMutablePointer<UInt64>
     /// `s->reciprocal_size`: an offset in a slab to an object index without a divide.
     let reciprocalSize: ReciprocalDivisor
+    /// `s->sheaf_capacity`: objects per sheaf; 0 for a cache without sheaves.
+    public let sheafCapacity: Int
+    @usableFromInline let hasSheaves: Bool
+    /// `s->cpu_sheaves`: `[cpu]` when the cache has sheaves (one unused entry otherwise).
+    @usableFromInline let sheaves: UnsafeMutablePointer<PerCPUSheaves>
+    let sheafSlots: Int
+    /// The capacity-0 sheaf every CPU's `main` starts as (see `PerCPUSheaves`).
+    let bootstrapSheaf: UnsafeMutablePointer<SlabSheaf>
+    /// `n->barn` of each node, reached unretained (see `nodeRefs`).
+    let barns: [NodeBarn]
+    let barnRefs: UnsafeMutablePointer<Unmanaged<NodeBarn>>
+    /// The direct map and `mem_map`, for the sheaf free path's `virt_to_slab()`.
+    @usableFromInline let directMapBase: UInt
+    @usableFromInline let directMapBytes: UInt
+    @usableFromInline let memMap: UnsafeMutablePointer<Page>
 
     init(name: String, id: Int32, size: Int, align: Int, flags: SlabFlags, ctor: Constructor?,
+         sheafCapacity requested: Int = 0, sheafMode: SheafMode = .optIn,
          kernel: Kernel, allocator: SlabAllocator, nodePolicy: LockPolicy) throws {
         guard !name.isEmpty else { throw SlabError("cache name must not be empty") }
         self.name = name
@@ -73,6 +92,18 @@ public final class KmemCache: @unchecked Sendable {
         reciprocalSize = ReciprocalDivisor(layout.size)
         minPartial = min(10, max(5, (Int.bitWidth - 1 - layout.size.leadingZeroBitCount) / 2))
         cpuPartialSlabs = fastPath ? Self.cpuPartialSlabs(size: layout.size, objectsPerSlab: layout.objectsPerSlab) : 0
+        sheafCapacity = SlabSheaf.capacity(mode: sheafMode, requested: requested, slotSize: layout.size, debug: !fastPath)
+        hasSheaves = sheafCapacity > 0
+        bootstrapSheaf = SlabSheaf.allocate(capacity: 0)
+        sheafSlots = hasSheaves ? cpus : 1
+        sheaves = CPUContext.cacheAligned(PerCPUSheaves.self, count: sheafSlots)
+        sheaves.initialize(repeating: PerCPUSheaves(bootstrap: bootstrapSheaf), count: sheafSlots)
+        barns = hasSheaves ? kernel.nodes.map { NodeBarn(name: "\(name) node \($0.id) barn", log: kernel.log) } : []
+        barnRefs = .allocate(capacity: max(barns.count, 1))
+        for (i, b) in barns.enumerated() { barnRefs[i] = Unmanaged.passUnretained(b) }
+        directMapBase = UInt(bitPattern: kernel.physicalBase)
+        directMapBytes = UInt(kernel.physicalPages) << UInt(PAGE_SHIFT)
+        memMap = kernel.memMap
     }
 
     /// `set_cpu_partial()` of Linux 6.12: an object budget by slot size (6, 24, 52 or 120
@@ -85,6 +116,7 @@ public final class KmemCache: @unchecked Sendable {
 
     deinit {
         UnsafeMutableRawPointer(percpu).deallocate()
+        releaseSheafMemory()
         remoteFrees.deallocate(); counters.deallocate(); errorCounts.deallocate(); nodeRefs.deallocate()
     }
 
@@ -94,6 +126,7 @@ public final class KmemCache: @unchecked Sendable {
     @inlinable @inline(__always)
     public func alloc(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
         if _slowPath(cpu.sleepForbidden(gfp)) { mightAllocReport(cpu) }
+        if hasSheaves, let obj = allocFromSheaves(cpu, gfp) { return obj }
         let c = percpu + cpu.id
         if fastPath, let obj = c.pointee.freelist {
             c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -109,6 +142,7 @@ public final class KmemCache: @unchecked Sendable {
     @inlinable @inline(__always)
     public func alloc(_ cpu: CPUContext, _ gfp: GFP, origSize: Int) -> UnsafeMutableRawPointer? {
         if _slowPath(cpu.sleepForbidden(gfp)) { mightAllocReport(cpu) }
+        if hasSheaves, let obj = allocFromSheaves(cpu, gfp) { return obj }
         let c = percpu + cpu.id
         if fastPath, let obj = c.pointee.freelist {
             c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -121,7 +155,14 @@ public final class KmemCache: @unchecked Sendable {
 
     /// `kmem_cache_alloc_node(cache, gfp, node)`.
     public func allocNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
-        if node == cpu.node { return alloc(cpu, gfp) }
+        if node == cpu.node {
+            // `alloc_from_pcs()` with a node: only while the object on top is from that node.
+            if hasSheaves && !sheafTopIsFrom(cpu, node: node) {
+                if cpu.sleepForbidden(gfp) { mightAllocReport(cpu) }
+                return allocSlow(cpu, gfp, node: nil, origSize: objectSize)
+            }
+            return alloc(cpu, gfp)
+        }
         if cpu.sleepForbidden(gfp) { mightAllocReport(cpu) }
         return allocSlow(cpu, gfp, node: node, origSize: objectSize)
     }
@@ -134,6 +175,7 @@ public final class KmemCache: @unchecked Sendable {
     /// `kmem_cache_free(cache, obj)` on `cpu`.
     @inlinable @inline(__always)
     public func free(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) {
+        if hasSheaves && freeToSheaves(cpu, obj) { return }
         let c = percpu + cpu.id
         if fastPath && UInt(bitPattern: obj) &- c.pointee.slabBase < c.pointee.slabBytes && obj != c.pointee.freelist {
             obj.storeBytes(of: c.pointee.freelist, toByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -148,8 +190,14 @@ public final class KmemCache: @unchecked Sendable {
 
     /// Objects handed out and not yet freed (summed over CPUs; exact when they are quiet).
     public var objectsInUse: Int {
-        (0..<kernel.cpus.count).reduce(0) { $0 + Int(percpu[$1].allocs) - Int(percpu[$1].frees) }
+        (0..<kernel.cpus.count).reduce(0) { $0 + Int(allocations(onCPU: $1)) - Int(percpu[$1].frees) - Int(sheafStats($1).freeCPUSheaf) }
     }
+
+    /// Objects handed out on `cpu`, from its sheaves and from its slabs.
+    public func allocations(onCPU cpu: Int) -> UInt64 { percpu[cpu].allocs &+ sheafStats(cpu).allocCPUSheaf }
+
+    /// The sheaf counters of `cpu` (all zero for a cache without sheaves).
+    public func sheafStats(_ cpu: Int) -> PerCPUSheaves { hasSheaves ? sheaves[cpu] : PerCPUSheaves(bootstrap: bootstrapSheaf) }
 
     public var slabs: Int { Int(arch_load_relaxed_u64(counters)) }
     public var ctorCalls: Int { Int(arch_load_relaxed_u64(counters + 1)) }

@@ -38,12 +38,17 @@ public final class SlabAllocator: @unchecked Sendable {
     /// The `slub_debug=` options in force: debug flags for each cache by name.
     public let debugOptions: SlubDebugOptions
 
+    /// Which caches have percpu sheaves (`SheafMode`).
+    public let sheafMode: SheafMode
+
     /// `debug` adds flags to every cache; `slubDebug` (the kernel's `slub_debug=` string,
     /// parsed) adds flags to each cache by its name, kmalloc caches included.
-    public init(kernel: Kernel, nodePolicy: LockPolicy = .spin, debug: SlabFlags = [], slubDebug: SlubDebugOptions = .off) throws {
+    public init(kernel: Kernel, nodePolicy: LockPolicy = .spin, debug: SlabFlags = [], slubDebug: SlubDebugOptions = .off,
+                sheaves: SheafMode = .optIn) throws {
         self.kernel = kernel
         self.nodePolicy = nodePolicy
         self.debugOptions = slubDebug
+        self.sheafMode = sheaves
         table = .allocate(capacity: Self.maxCaches)
         table.initialize(repeating: nil, count: Self.maxCaches)
         kmallocTable = .allocate(capacity: Self.kmallocSizes.count)
@@ -51,9 +56,9 @@ public final class SlabAllocator: @unchecked Sendable {
         var normal: [KmemCache] = [], dma: [KmemCache] = []
         for size in Self.kmallocSizes {
             normal.append(try makeCache(name: Self.kmallocCacheName(size: size, dma: false), size: size, align: 0,
-                                        flags: debug.union(.kmalloc), ctor: nil))
+                                        flags: debug.union(.kmalloc), ctor: nil, sheafCapacity: 0))
             dma.append(try makeCache(name: Self.kmallocCacheName(size: size, dma: true), size: size, align: 0,
-                                     flags: debug.union([.cacheDMA, .kmalloc]), ctor: nil))
+                                     flags: debug.union([.cacheDMA, .kmalloc]), ctor: nil, sheafCapacity: 0))
         }
         kmallocNormal = normal
         kmallocDMA = dma
@@ -69,19 +74,24 @@ public final class SlabAllocator: @unchecked Sendable {
         table.deallocate(); kmallocTable.deallocate(); kmallocDMATable.deallocate()
     }
 
-    /// `kmem_cache_create(name, size, align, flags, ctor)`. A failure throws `SlabError`, or
-    /// `KernelPanic` when the flags hold SLAB_PANIC.
+    /// `kmem_cache_create(name, size, align, flags, ctor)`, with `sheafCapacity` as
+    /// `kmem_cache_args.sheaf_capacity` (6.18: objects per percpu sheaf, 0 for none). A failure
+    /// throws `SlabError`, or `KernelPanic` when the flags hold SLAB_PANIC.
     public func createCache(name: String, size: Int, align: Int = 0, flags: SlabFlags = [],
-                            ctor: KmemCache.Constructor? = nil) throws -> KmemCache {
+                            ctor: KmemCache.Constructor? = nil, sheafCapacity: Int = 0) throws -> KmemCache {
         do {
-            return try makeCache(name: name, size: size, align: align, flags: flags, ctor: ctor)
+            return try makeCache(name: name, size: size, align: align, flags: flags, ctor: ctor, sheafCapacity: sheafCapacity)
         } catch let e as SlabError where flags.contains(.panic) {
             kernel.log.report(.slabError, "kmem_cache_create: Failed to create slab '\(name)'. Error \(e.message)")
             throw KernelPanic(message: "kmem_cache_create: Failed to create slab '\(name)'")
         }
     }
 
-    private func makeCache(name: String, size: Int, align: Int, flags: SlabFlags, ctor: KmemCache.Constructor?) throws -> KmemCache {
+    private func makeCache(name: String, size: Int, align: Int, flags: SlabFlags, ctor: KmemCache.Constructor?,
+                           sheafCapacity: Int) throws -> KmemCache {
+        guard (0...SlabSheaf.maxCapacity).contains(sheafCapacity) else {
+            throw SlabError("sheaf_capacity must be 0…\(SlabSheaf.maxCapacity), got \(sheafCapacity)")
+        }
         registryLock.lock(); defer { registryLock.unlock() }
         if caches.contains(where: { $0.name == name }) { throw SlabError("a cache named \(name) exists already") }
         guard let id = (0..<Int32(Self.maxCaches)).first(where: { table[Int($0)] == nil }) else {
@@ -89,6 +99,7 @@ public final class SlabAllocator: @unchecked Sendable {
         }
         let flags = debugOptions.flags(for: name, size: size, align: align, base: flags, hasCtor: ctor != nil, cpus: kernel.cpus.count)
         let cache = try KmemCache(name: name, id: id, size: size, align: align, flags: flags, ctor: ctor,
+                                  sheafCapacity: sheafCapacity, sheafMode: sheafMode,
                                   kernel: kernel, allocator: self, nodePolicy: nodePolicy)
         caches.append(cache)
         table[Int(id)] = Unmanaged.passUnretained(cache)
@@ -108,6 +119,7 @@ public final class SlabAllocator: @unchecked Sendable {
             throw SlabError("kmem_cache_destroy \(cache.name): Slab cache still has objects")
         }
         for other in kernel.cpus { cache.flush(other) }
+        cache.flushBarns(cpu)
         cache.shrink(cpu)
         registryLock.lock()
         caches.removeAll { $0 === cache }
@@ -124,11 +136,13 @@ public final class SlabAllocator: @unchecked Sendable {
         return caches
     }
 
-    /// Flushes every CPU slab of every cache, then discards empty slabs: the end of a run, with
-    /// the CPUs quiet. `cpu` receives the freed pages on its PCP lists.
+    /// Flushes every CPU's sheaves and slab and every barn of every cache, then discards empty
+    /// slabs: the end of a run, with the CPUs quiet. `cpu` receives the freed pages on its PCP
+    /// lists.
     public func flushAll(cpu: CPUContext) {
         for c in allCaches {
             for other in kernel.cpus { c.flush(other) }
+            c.flushBarns(cpu)
             c.shrink(cpu)
         }
     }

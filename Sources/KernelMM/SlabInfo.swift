@@ -1,7 +1,8 @@
 import Foundation
 
 /// `/proc/slabinfo` (version 2.1, mm/slab_common.c `cache_show`) and a `slabtop`-like table.
-/// Objects on CPU freelists count as free here (SLUB counts them active): the figures are exact.
+/// Objects on CPU freelists and in sheaves count as free here (SLUB counts them active): the
+/// figures are exact.
 extension SlabAllocator {
     public struct CacheInfo: Sendable, Codable, Equatable {
         public var name: String
@@ -21,6 +22,9 @@ extension SlabAllocator {
 
     /// `/sys/kernel/slab/<cache>/{alloc,free}_{fastpath,slowpath}`, `alloc_from_partial`,
     /// `alloc_slab`, `cpu_partial_alloc`, `cpu_partial_free`: where allocations and frees went.
+    /// With sheaves, the fast and slow paths also count what sheaf refills and flushes sent
+    /// through them (as the kernel's bulk paths count), so they are slab-path events, not
+    /// caller operations.
     public struct SlubStats: Sendable, Codable, Equatable {
         public var allocFastpath: UInt64
         public var allocSlowpath: UInt64
@@ -30,6 +34,41 @@ extension SlabAllocator {
         public var allocSlab: UInt64
         public var cpuPartialAlloc: UInt64
         public var cpuPartialFree: UInt64
+        /// The sheaf items, for a cache with sheaves only.
+        public var sheaves: SheafStats? = nil
+    }
+
+    /// `/sys/kernel/slab/<cache>/` of Linux 6.18 for a cache with sheaves: `sheaf_capacity`,
+    /// `alloc_cpu_sheaf`, `free_cpu_sheaf` (objects through the sheaves), `sheaf_refill` and
+    /// `sheaf_flush` (objects moved between sheaves and slabs), `sheaf_alloc`, `sheaf_free`,
+    /// `barn_get(_fail)`, `barn_put(_fail)`.
+    public struct SheafStats: Sendable, Codable, Equatable {
+        public var sheafCapacity: Int
+        public var allocCPUSheaf: UInt64 = 0
+        public var freeCPUSheaf: UInt64 = 0
+        public var sheafRefill: UInt64 = 0
+        public var sheafFlush: UInt64 = 0
+        public var sheafAlloc: UInt64 = 0
+        public var sheafFree: UInt64 = 0
+        public var barnGet: UInt64 = 0
+        public var barnGetFail: UInt64 = 0
+        public var barnPut: UInt64 = 0
+        public var barnPutFail: UInt64 = 0
+
+        public init(sheafCapacity: Int) { self.sheafCapacity = sheafCapacity }
+
+        /// Two caches' counters together (the capacity is left as it was).
+        public mutating func add(_ o: SheafStats) {
+            allocCPUSheaf += o.allocCPUSheaf; freeCPUSheaf += o.freeCPUSheaf
+            sheafRefill += o.sheafRefill; sheafFlush += o.sheafFlush; sheafAlloc += o.sheafAlloc; sheafFree += o.sheafFree
+            barnGet += o.barnGet; barnGetFail += o.barnGetFail; barnPut += o.barnPut; barnPutFail += o.barnPutFail
+        }
+
+        mutating func add(_ p: PerCPUSheaves) {
+            allocCPUSheaf += p.allocCPUSheaf; freeCPUSheaf += p.freeCPUSheaf
+            sheafRefill += p.sheafRefill; sheafFlush += p.sheafFlush; sheafAlloc += p.sheafAlloc; sheafFree += p.sheafFree
+            barnGet += p.barnGet; barnGetFail += p.barnGetFail; barnPut += p.barnPut; barnPutFail += p.barnPutFail
+        }
     }
 
     public func stats(_ c: KmemCache) -> SlubStats {
@@ -41,6 +80,17 @@ extension SlabAllocator {
             s.freeSlowpath += p.slowFrees; s.freeFastpath += p.frees &- p.slowFrees
             s.allocFromPartial += p.partialTaken; s.allocSlab += p.newSlabs
             s.cpuPartialAlloc += p.cpuPartialAlloc; s.cpuPartialFree += p.cpuPartialFree
+        }
+        if c.hasSheaves {
+            var sh = SheafStats(sheafCapacity: c.sheafCapacity)
+            for cpu in 0..<kernel.cpus.count {
+                let p = c.sheafStats(cpu)
+                sh.add(p)
+                // The slab paths that refills and flushes reached count where the kernel counts them.
+                s.allocSlowpath += p.refillSlowpath
+                s.freeFastpath += p.flushFastpath; s.freeSlowpath += p.flushSlowpath
+            }
+            s.sheaves = sh
         }
         return s
     }

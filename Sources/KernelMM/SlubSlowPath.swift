@@ -504,8 +504,10 @@ extension KmemCache {
 
     // MARK: flush, shrink
 
-    /// Gives back this CPU's slab (`flush_slab()` on the owning CPU).
+    /// Gives back this CPU's sheaves and slab (`pcs_flush_all()`, `flush_slab()` on the
+    /// owning CPU).
     public func flush(_ cpu: CPUContext) {
+        flushSheaves(cpu)
         deactivate(cpu, .kernel)
         putPartials(cpu)
     }

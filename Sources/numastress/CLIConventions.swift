@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import KernelMM
 
 /// What every command shares: the version line, the exit statuses a script can rely on, and
 /// enum options that ArgumentParser lists in help and completions.
@@ -16,6 +17,7 @@ enum CLIConventions {
 }
 
 extension AllocatorChoice: ExpressibleByArgument {}
+extension SheafMode: ExpressibleByArgument {}
 
 /// `--shake SEED` or `SEED:P`: schedule shaking with its seed and the chance per shaking point.
 struct ShakeSpec: ExpressibleByArgument {

@@ -47,7 +47,7 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
             for run in 0..<runs {
                 for (i, c) in contenders.enumerated() {
                     FileHandle.standardError.write(Data("\(name) run \(run + 1)/\(runs): \(c.label)\n".utf8))
-                    let root = "\(results)/\(stamp)/\(name)/\(c.label.split(separator: " ").first!)-\(run + 1)"
+                    let root = "\(results)/\(stamp)/\(name)/\(c.folder)-\(run + 1)"
                     measured[i].append(try child(c, config: config, root: root))
                 }
             }
@@ -71,7 +71,7 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
 
     /// One run of `numastress run` in a fresh process, with the contender's malloc preloaded.
     func child(_ c: AllocatorComparison.Contender, config: String, root: String) throws -> RunResult {
-        var args = ["run", config, "--allocator", c.allocator, "--quiet", "--no-probe", "--results", root]
+        var args = ["run", config, "--allocator", c.allocator, "--quiet", "--no-probe", "--results", root] + c.arguments
         if let duration { args += ["--duration", duration] }
         if let warmup { args += ["--warmup", warmup] }
         var env = ProcessInfo.processInfo.environment

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import KernelMM
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +33,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Send every workload's objects to this allocator: kernel (the modelled slab and page allocators) or malloc (the process's malloc/free).")
     var allocator: AllocatorChoice?
+
+    @Option(help: "Override run.sheaves: opt_in (Linux 6.18: percpu sheaves only for caches with sheaf_capacity) or all (Linux 7.0: every cache without debug flags, kmalloc caches included).")
+    var sheaves: SheafMode?
 
     @Option(help: "Override run.repetitions: how many times the run is repeated; compare judges timings over them (record baselines with 5 or more).")
     var repetitions: Int?
@@ -70,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
             guard repetitions >= 1 else { throw failInput("--repetitions: expected at least 1, got \(repetitions)") }
             cfg.override { $0.run.repetitions = repetitions }
         }
+        if let sheaves { cfg.override { $0.run.sheaves = sheaves } }
         if let allocator {
             cfg.override { c in for i in c.workloads.indices { c.workloads[i].allocator = allocator } }
         }

@@ -19,8 +19,11 @@ import Testing
     @Test("Peers whose library is missing are named with the Debian package to install")
     func contenders() {
         let (found, missing) = AllocatorComparison.contenders(libraryDirectories: ["/nonexistent"])
-        #expect(found.map(\.allocator) == ["kernel", "malloc"])
+        #expect(found.map(\.allocator) == ["kernel", "kernel", "malloc"])
         #expect(found.allSatisfy { $0.preload == nil })
+        // The second slab row is the same traffic with sheaves on every cache, in its own folder.
+        #expect(found[0].arguments.isEmpty && found[1].arguments == ["--sheaves", "all"])
+        #expect(Set(found.map(\.folder)).count == found.count)
         #expect(missing.map(\.package) == ["libjemalloc2", "libtcmalloc-minimal4", "libmimalloc2.0"])
     }
 

@@ -91,6 +91,12 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
         BadConfig(rule: "booleans are true or false",
                   yaml: head + "run: { deterministic: yes }\n",
                   expected: #"t.yaml:4:23: error: run.deterministic: expected true or false, got "yes""#),
+        BadConfig(rule: "run.sheaves is opt_in (6.18) or all (7.0)",
+                  yaml: head + "run: { sheaves: every }\n",
+                  expected: #"t.yaml:4:17: error: run.sheaves: expected opt_in or all, got "every""#),
+        BadConfig(rule: "a sheaf must fit the largest kmalloc cache",
+                  yaml: head + "caches: [ { name: c, size: 64, sheaf_capacity: 2000 } ]\n",
+                  expected: "t.yaml:4:48: error: caches[0].sheaf_capacity: "),
         BadConfig(rule: "on_slab_error is continue or abort",
                   yaml: head + "run: { on_slab_error: stop }\n",
                   expected: #"t.yaml:4:23: error: run.on_slab_error: expected continue or abort, got "stop""#),
@@ -209,6 +215,14 @@ struct BadConfig: Sendable, CustomTestStringConvertible {
         } catch {
             Issue.record("not a ConfigError: \(error)")
         }
+    }
+
+    @Test("sheaf_capacity is kmem_cache_args.sheaf_capacity; run.sheaves picks 6.18's opt-in or 7.0's sheaves for all")
+    func sheaves() throws {
+        let c = try Self.parse(Self.head + "caches: [ { name: c, size: 64, sheaf_capacity: 32 } ]\nrun: { sheaves: all }\n" + Self.oneWorkload)
+        #expect(c.caches.first?.sheafCapacity == 32)
+        #expect(c.run.sheaves == .all)
+        #expect(try Self.parse(Self.head + Self.oneWorkload).run.sheaves == .optIn)
     }
 
     @Test("the error text is file:line:column: error: message, with the hint in parentheses")

@@ -6,13 +6,16 @@ import Topology
 /// Pinned CPUs on two modelled nodes allocate locally and hand every other object to the other
 /// node's CPU to free (the remote free of SLUB's __slab_free, cmpxchg on the slab freelist),
 /// under each node-partial lock policy. Afterwards no object was handed out twice, remote frees
-/// were counted, and every object and slab page is back. Run under TSan by scripts/test in CI.
+/// were counted, and every object and slab page is back. With sheaves on every cache (7.0's
+/// arrangement) the local frees go through the CPUs' sheaves and the node barns while the
+/// remote ones go to the slabs. Run under TSan by scripts/test in CI.
 @Suite(.serialized) struct SlabConcurrencyTests {
-    @Test("Local alloc, remote free on two nodes: no double hand-out, everything back", arguments: LockPolicy.locks)
-    func remoteFrees(policy: LockPolicy) async throws {
+    @Test("Local alloc, remote free on two nodes: no double hand-out, everything back",
+          arguments: LockPolicy.locks, SheafMode.allCases)
+    func remoteFrees(policy: LockPolicy, sheaves: SheafMode) async throws {
         let k = try TestKernel.make("pack:2 [numa] core:1 pu:1", perNode: 32 << 20, lock: policy, kswapd: true)
         defer { k.shutdown() }
-        let slab = try SlabAllocator(kernel: k, nodePolicy: policy)
+        let slab = try SlabAllocator(kernel: k, nodePolicy: policy, sheaves: sheaves)
         let cache = try slab.createCache(name: "skbuff_head_cache", size: 232, flags: .hwcacheAlign)
         let owners = ObjectOwnership(kernel: k)
         let host = HostBinding.shared.machine.pus
@@ -73,6 +76,10 @@ import Topology
         // frees into it take the fast path. SlabTests checks the counting rule itself.)
         #expect(crossed.value >= 128, "objects handed across: \(crossed.value)")
         #expect(cache.errors(.doubleFree) == 0 && cache.errors(.invalidPointer) == 0)
+        if sheaves == .all {
+            let st = try #require(slab.stats(cache).sheaves)
+            #expect(st.allocCPUSheaf > 0 && st.freeCPUSheaf > 0, "local traffic went through the sheaves")
+        }
         // The end of a run: CPUs give back their slabs, empty slabs go to the buddy allocator.
         slab.flushAll(cpu: ctx[0])
         for cpu in cpus { await cpu.run { k.drainPCP(ctx[cpu.id]) } }

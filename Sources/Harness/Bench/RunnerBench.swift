@@ -28,7 +28,7 @@ enum RunnerBench {
             let teardown: @Sendable () -> Void = {
                 worker.releaseAll()
                 worker.flushPerCPU()
-                for c in env.slab.allCaches { c.shrink(worker.cpu) }
+                for c in env.slab.allCaches { c.flushBarns(worker.cpu); c.shrink(worker.cpu) }
                 env.mmu.teardown(cpu: worker.cpu)
                 env.kernel.drainPCP(worker.cpu)
                 env.shutdown()

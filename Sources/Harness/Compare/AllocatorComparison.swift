@@ -4,13 +4,17 @@ import Foundation
 /// each real malloc (glibc, and Debian's jemalloc, tcmalloc and mimalloc through LD_PRELOAD),
 /// each run in its own process, the median of several runs, as a ratio table against glibc.
 public enum AllocatorComparison {
-    /// One contender: how to run it (`allocator` override, library to preload).
+    /// One contender: how to run it (`allocator` override, library to preload, further `run`
+    /// options) and the folder its runs go to.
     public struct Contender: Sendable, Equatable {
         public var label: String
         public var allocator: String
         public var preload: String?
-        public init(label: String, allocator: String, preload: String?) {
-            self.label = label; self.allocator = allocator; self.preload = preload
+        public var arguments: [String]
+        public var folder: String
+        public init(label: String, allocator: String, preload: String?, arguments: [String] = [], folder: String? = nil) {
+            self.label = label; self.allocator = allocator; self.preload = preload; self.arguments = arguments
+            self.folder = folder ?? String(label.split(separator: " ").first ?? "run")
         }
     }
 
@@ -23,11 +27,15 @@ public enum AllocatorComparison {
 
     public static let libraryDirectories = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
 
-    /// The slab layer, glibc, then every peer whose library is installed; the missing ones are
-    /// returned as `(label, package)` so the caller can say what to install.
+    /// The slab layer as the config has it, the slab layer with percpu sheaves on every cache
+    /// (Linux 7.0's arrangement, `--sheaves all`), glibc, then every peer whose library is
+    /// installed; the missing ones are returned as `(label, package)` so the caller can say what
+    /// to install.
     public static func contenders(libraryDirectories dirs: [String] = libraryDirectories)
         -> (found: [Contender], missing: [(label: String, package: String)]) {
         var found = [Contender(label: "slab (modelled kmalloc/kmem_cache)", allocator: "kernel", preload: nil),
+                     Contender(label: "slab + sheaves on all caches (7.0)", allocator: "kernel", preload: nil,
+                               arguments: ["--sheaves", "all"], folder: "slab-sheaves"),
                      Contender(label: "glibc malloc", allocator: "malloc", preload: nil)]
         var missing: [(String, String)] = []
         for lib in peerLibraries {

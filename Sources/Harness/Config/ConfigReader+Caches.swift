@@ -50,6 +50,7 @@ extension ConfigReader {
                 }
             }
             if let v = f["ctor"] { spec.ctor = try bool(v, "\(path).ctor") }
+            if let v = f["sheaf_capacity"] { spec.sheafCapacity = try int(v, "\(path).sheaf_capacity", min: 0, max: SlabSheaf.maxCapacity) }
             do {
                 let flags = slubDebug.flags(for: spec.name, size: spec.size, align: spec.align, base: spec.flags, hasCtor: spec.ctor, cpus: cpus)
                 let layout = try SlabLayout(size: spec.size, align: spec.align, flags: flags,

@@ -98,6 +98,7 @@ struct ConfigReader {
             }
         }
         if let v = f["on_slab_error"] { r.onSlabError = try choice(v, "run.on_slab_error", [SlabErrorPolicy.continue, .abort]) }
+        if let v = f["sheaves"] { r.sheaves = try choice(v, "run.sheaves", SheafMode.allCases) }
         return r
     }
 }

@@ -63,13 +63,16 @@ public struct CacheSpec: Sendable, Equatable {
     public var flags: SlabFlags = []
     /// Give the cache a constructor that writes a pattern into each new object.
     public var ctor: Bool = false
-    public init(name: String, size: Int, align: Int = 0, flags: SlabFlags = [], ctor: Bool = false) {
-        self.name = name; self.size = size; self.align = align; self.flags = flags; self.ctor = ctor
+    /// `kmem_cache_args.sheaf_capacity` (Linux 6.18): objects per percpu sheaf, 0 for none.
+    public var sheafCapacity: Int = 0
+    public init(name: String, size: Int, align: Int = 0, flags: SlabFlags = [], ctor: Bool = false, sheafCapacity: Int = 0) {
+        self.name = name; self.size = size; self.align = align; self.flags = flags; self.ctor = ctor; self.sheafCapacity = sheafCapacity
     }
 }
 
 /// `run: { duration: 5s | operations: N, warmup: 1s, seed: 42, repetitions: 1, deterministic: false,
 /// sample_rate: 16, slub_debug: false|true|"FZPU,cache", validate_every: N, on_slab_error: continue|abort,
+/// sheaves: opt_in|all,
 /// max_cpus: N }`.
 public struct RunControl: Sendable, Equatable {
     /// Measured phase length in nanoseconds (ignored when `operations` is set).
@@ -95,6 +98,9 @@ public struct RunControl: Sendable, Equatable {
     /// measured phase (one pass always runs at its end while debugging); nil for none between.
     public var validateEvery: Int? = nil
     public var onSlabError: SlabErrorPolicy = .continue
+    /// Which caches have percpu sheaves: `opt_in` (Linux 6.18, those with `sheaf_capacity`) or
+    /// `all` (Linux 7.0, every cache without debug flags, kmalloc caches included).
+    public var sheaves: SheafMode = .optIn
     public init() {}
 }
 

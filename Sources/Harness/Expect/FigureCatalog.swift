@@ -15,6 +15,9 @@ public enum FigureCatalog {
     }
 
     static let latency = ["p50", "p90", "p99", "p999", "max"]
+    /// The percpu sheaf counters (`SlabAllocator.SheafStats`) under their sysfs names.
+    static let sheafFields = ["alloc_cpu_sheaf", "free_cpu_sheaf", "sheaf_refill", "sheaf_flush", "sheaf_alloc", "sheaf_free",
+                              "barn_get", "barn_get_fail", "barn_put", "barn_put_fail"]
     static let zoneFields = ["allocs", "failures", "watermark_hits", "reclaim_passes", "direct_reclaims", "sleeps",
                              "zone_fallbacks", "node_fallbacks", "pcp_refills", "pcp_drains", "reserve_allocs"]
     static let lockFields = ["acquisitions", "contended", "contended_pct", "spins", "sleeps", "wait_ns", "hold_ns",
@@ -56,8 +59,10 @@ public enum FigureCatalog {
                meaning: "TLBs and shootdowns of every CPU together"),
         Family(pattern: "cache.<cache>", fields: ["active_objs", "slabs", "remote_frees", "alloc_fastpath", "alloc_slowpath",
                                                   "free_fastpath", "free_slowpath", "alloc_from_partial", "alloc_slab", "errors",
-                                                  "slab_errors"],
-               meaning: "one slab cache: slabinfo, CONFIG_SLUB_STATS counters, SLUB debug errors (by report, and as the kernel's self-tests count them)"),
+                                                  "slab_errors"] + sheafFields,
+               meaning: "one slab cache: slabinfo, CONFIG_SLUB_STATS counters (the sheaf ones 0 without sheaves), SLUB debug errors (by report, and as the kernel's self-tests count them)"),
+        Family(pattern: "slab", fields: ["alloc_fastpath", "alloc_slowpath", "free_fastpath", "free_slowpath"] + sheafFields,
+               meaning: "every slab cache together: objects through the CPU slab's fast and slow paths and through the percpu sheaves"),
         Family(pattern: "validation", fields: ["passes", "errors"],
                meaning: "validate_slab_cache() passes over the debug caches (slub_debug) and the slab_errors they found"),
         Family(pattern: "handoff", fields: ["sent", "received", "full"], meaning: "objects passed between workloads"),

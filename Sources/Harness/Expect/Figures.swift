@@ -106,8 +106,14 @@ public struct Figures: Sendable {
                                   ("free_slowpath", s?.freeSlowpath ?? 0), ("alloc_from_partial", s?.allocFromPartial ?? 0),
                                   ("alloc_slab", s?.allocSlab ?? 0),
                                   ("errors", UInt64(c?.errors.values.reduce(0, +) ?? 0)),
-                                  ("slab_errors", UInt64(c?.slabErrors.flatMap { $0 } ?? 0))])
+                                  ("slab_errors", UInt64(c?.slabErrors.flatMap { $0 } ?? 0))]
+                                  + Self.sheafFields(s?.sheaves))
         }
+        // Every cache together: where the slab layer's traffic went.
+        let all = r.caches.compactMap(\.info.stats)
+        put("slab", [("alloc_fastpath", all.reduce(0) { $0 + $1.allocFastpath }), ("alloc_slowpath", all.reduce(0) { $0 + $1.allocSlowpath }),
+                     ("free_fastpath", all.reduce(0) { $0 + $1.freeFastpath }), ("free_slowpath", all.reduce(0) { $0 + $1.freeSlowpath })]
+            + Self.sheafFields(all.compactMap(\.sheaves).reduce(into: SlabAllocator.SheafStats(sheafCapacity: 0)) { $0.add($1) }))
         put("validation", [("passes", r.validation?.passes ?? 0), ("errors", r.validation?.errors ?? 0)])
         put("handoff", [("sent", r.handoff.sent), ("received", r.handoff.received), ("full", r.handoff.full)])
         v["invariants.violations"] = Double(r.invariants.violations.count)
@@ -120,5 +126,14 @@ public struct Figures: Sendable {
                                             ("missed", UInt64(k?.missed ?? 0))])
         }
         values = v
+    }
+
+    /// The sheaf counters of one cache or of all, in `FigureCatalog.sheafFields` order (zeros
+    /// for a cache without sheaves).
+    static func sheafFields(_ s: SlabAllocator.SheafStats?) -> [(String, UInt64)] {
+        let s = s ?? SlabAllocator.SheafStats(sheafCapacity: 0)
+        let values = [s.allocCPUSheaf, s.freeCPUSheaf, s.sheafRefill, s.sheafFlush, s.sheafAlloc, s.sheafFree,
+                      s.barnGet, s.barnGetFail, s.barnPut, s.barnPutFail]
+        return Array(zip(FigureCatalog.sheafFields, values))
     }
 }

@@ -115,7 +115,7 @@ enum ResultBuilder {
 
     static func caches(_ env: RunEnvironment) -> [RunResult.CacheFigures] {
         let cpus = env.kernel.cpus.count
-        let used = { (c: KmemCache) in (0..<cpus).contains { c.cpuStats($0).allocs > 0 } }
+        let used = { (c: KmemCache) in (0..<cpus).contains { c.allocations(onCPU: $0) > 0 } }
         return env.slab.allCaches.filter { $0.slabs > 0 || used($0) || !env.slab.isKmalloc($0) }.map { c in
             RunResult.CacheFigures(info: env.slab.info(c), flags: c.flags.description,
                                    errors: Dictionary(uniqueKeysWithValues: SlabErrorKind.allCases.map { (JSONCoding.snake("\($0)"), c.errors($0)) }),

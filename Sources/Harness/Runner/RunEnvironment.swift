@@ -48,7 +48,8 @@ final class RunEnvironment: @unchecked Sendable {
         log.observer = ledger
         faultLedger = ledger
         kernel = try Kernel(machine: machine, mapping: mapping, config: memory, log: log)
-        slab = try SlabAllocator(kernel: kernel, nodePolicy: config.locks.nodePartial, slubDebug: config.run.slubDebugOptions)
+        slab = try SlabAllocator(kernel: kernel, nodePolicy: config.locks.nodePartial, slubDebug: config.run.slubDebugOptions,
+                                 sheaves: config.run.sheaves)
         mmu = try MMU(kernel: kernel)
         mmu.debugChecks = config.run.slubDebug
         mmu.synchronousIPIs = config.run.deterministic
@@ -70,7 +71,7 @@ final class RunEnvironment: @unchecked Sendable {
             var ctor: KmemCache.Constructor? = nil
             if spec.ctor { ctor = { obj in obj.storeBytes(of: UInt8(0xC7), as: UInt8.self) } }
             made.append(try slab.createCache(name: spec.name, size: spec.size, align: spec.align,
-                                             flags: spec.flags, ctor: ctor))
+                                             flags: spec.flags, ctor: ctor, sheafCapacity: spec.sheafCapacity))
         }
         caches = made
         ownership = config.run.slubDebug ? ObjectOwnership(kernel: kernel) : nil

@@ -320,7 +320,8 @@ public enum Runner {
         }
         let cpu0 = env.kernel.cpus[env.cpuIDs.first ?? 0]
         let finish: @Sendable () -> Void = {
-            for c in env.slab.allCaches { c.shrink(cpu0) }
+            // Every CPU has flushed its own sheaves; the barns hold the rest (`barn_shrink()`).
+            for c in env.slab.allCaches { c.flushBarns(cpu0); c.shrink(cpu0) }
             env.vmalloc.runDeferred(cpu0)   // vfree_atomic()'s queue, as its work item would
             env.mmu.teardown(cpu: cpu0)
             env.kernel.drainPCP(cpu0)

@@ -126,15 +126,8 @@ public final class KmemCache: @unchecked Sendable {
     @inlinable @inline(__always)
     public func alloc(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
         if _slowPath(cpu.sleepForbidden(gfp)) { mightAllocReport(cpu) }
-        if hasSheaves, let obj = allocFromSheaves(cpu, gfp) { return obj }
-        let c = percpu + cpu.id
-        if fastPath, let obj = c.pointee.freelist {
-            c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
-            c.pointee.allocs &+= 1
-            if gfp.contains(.zero) { memset(obj, 0, objectSize) }
-            return obj
-        }
-        return allocSlow(cpu, gfp, node: nil, origSize: objectSize)
+        if hasSheaves { return allocSheaved(cpu, gfp, origSize: objectSize) }
+        return allocFromCPUSlab(cpu, gfp, origSize: objectSize)
     }
 
     /// `kmem_cache_alloc` for a kmalloc request of `origSize` bytes (`__kmalloc_cache`): the
@@ -142,7 +135,13 @@ public final class KmemCache: @unchecked Sendable {
     @inlinable @inline(__always)
     public func alloc(_ cpu: CPUContext, _ gfp: GFP, origSize: Int) -> UnsafeMutableRawPointer? {
         if _slowPath(cpu.sleepForbidden(gfp)) { mightAllocReport(cpu) }
-        if hasSheaves, let obj = allocFromSheaves(cpu, gfp) { return obj }
+        if hasSheaves { return allocSheaved(cpu, gfp, origSize: origSize) }
+        return allocFromCPUSlab(cpu, gfp, origSize: origSize)
+    }
+
+    /// Pop the CPU freelist, else the slow path (`slab_alloc_node` without sheaves).
+    @inlinable @inline(__always)
+    func allocFromCPUSlab(_ cpu: CPUContext, _ gfp: GFP, origSize: Int) -> UnsafeMutableRawPointer? {
         let c = percpu + cpu.id
         if fastPath, let obj = c.pointee.freelist {
             c.pointee.freelist = obj.load(fromByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -151,6 +150,14 @@ public final class KmemCache: @unchecked Sendable {
             return obj
         }
         return allocSlow(cpu, gfp, node: nil, origSize: origSize)
+    }
+
+    /// A cache with sheaves: the main sheaf, else the slabs. Out of line, so that the paths of
+    /// caches without sheaves stay as short as they were (which cache has them is fixed).
+    @usableFromInline @inline(never)
+    func allocSheaved(_ cpu: CPUContext, _ gfp: GFP, origSize: Int) -> UnsafeMutableRawPointer? {
+        if let obj = allocFromSheaves(cpu, gfp) { return obj }
+        return allocFromCPUSlab(cpu, gfp, origSize: origSize)
     }
 
     /// `kmem_cache_alloc_node(cache, gfp, node)`.
@@ -175,7 +182,14 @@ public final class KmemCache: @unchecked Sendable {
     /// `kmem_cache_free(cache, obj)` on `cpu`.
     @inlinable @inline(__always)
     public func free(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) {
-        if hasSheaves && freeToSheaves(cpu, obj) { return }
+        if hasSheaves { freeSheaved(cpu, obj); return }
+        freeToCPUSlab(cpu, obj)
+    }
+
+    /// The object lies in this CPU's slab → push on its freelist (`do_slab_free`); else the
+    /// slow path.
+    @inlinable @inline(__always)
+    func freeToCPUSlab(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) {
         let c = percpu + cpu.id
         if fastPath && UInt(bitPattern: obj) &- c.pointee.slabBase < c.pointee.slabBytes && obj != c.pointee.freelist {
             obj.storeBytes(of: c.pointee.freelist, toByteOffset: freePointerOffset, as: UnsafeMutableRawPointer?.self)
@@ -184,6 +198,13 @@ public final class KmemCache: @unchecked Sendable {
             return
         }
         freeSlow(cpu, obj)
+    }
+
+    /// A cache with sheaves: onto the main sheaf when the object is local, else to its slab.
+    @usableFromInline @inline(never)
+    func freeSheaved(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) {
+        if freeToSheaves(cpu, obj) { return }
+        freeToCPUSlab(cpu, obj)
     }
 
     // MARK: figures

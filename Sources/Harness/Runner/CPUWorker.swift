@@ -262,9 +262,9 @@ final class CPUWorker: @unchecked Sendable {
         let rec: ObjectRecord?
         if atomic {
             stats.atomicOps &+= 1
-            rec = cpu.atomicSection { allocate(kind, op, arg, gfp: gfp, malloc: useMalloc) }
+            rec = cpu.atomicSection { allocate(Choice.self, kind, op, arg, gfp: gfp, malloc: useMalloc) }
         } else {
-            rec = allocate(kind, op, arg, gfp: gfp, malloc: useMalloc)
+            rec = allocate(Choice.self, kind, op, arg, gfp: gfp, malloc: useMalloc)
         }
         let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
         // Given up because the run is ending: not an operation of the run.
@@ -374,6 +374,22 @@ final class CPUWorker: @unchecked Sendable {
     /// the allocator is then direct, and the record's kind a constant its free folds on. The
     /// slab kinds call the allocator's closure (which the optimizer outlines around the inlined
     /// `kmalloc`/`kmem_cache_alloc`) with no wrapper between; the rest go through outlined calls.
+    /// The copy's own allocation: for the slab kinds a direct call (the type test folds in the
+    /// specialized copy), so no switch on the kind is left for the branch predictor; the rest
+    /// through `allocate(_:_:_:gfp:malloc:)`.
+    @inline(__always)
+    func allocate<Choice: OpKindChoice>(_: Choice.Type, _ kind: OpKind, _ op: UnsafeMutablePointer<OpPlan>, _ arg: Int,
+                                        gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
+        if Choice.self == KmallocChoice.self {
+            return kmallocObject(arg, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(arg), malloc: useMalloc) }
+        }
+        if Choice.self == CacheAllocChoice.self {
+            let index = op.pointee.cacheIndex
+            return cacheObject(index, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(index), malloc: useMalloc) }
+        }
+        return allocate(kind, op, arg, gfp: gfp, malloc: useMalloc)
+    }
+
     @inline(__always)
     func allocate(_ kind: OpKind, _ op: UnsafeMutablePointer<OpPlan>, _ arg: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
         switch kind {

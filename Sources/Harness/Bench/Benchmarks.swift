@@ -45,6 +45,7 @@ public enum Benchmarks {
         for n in cpuCounts { cases.append(pcpBulkCase(cpus: n)) }
         cases.append(tlbCase(pages: 32, name: "translate, TLB hit (32 pages)"))
         cases.append(tlbCase(pages: 8192, name: "translate, TLB miss + 4-level walk (8192 pages)"))
+        cases += RandomOrderBench.cases()
         cases.append(TraceParseBench.parseCase())
         cases.append(RunnerBench.runnerCase())
         return cases

@@ -163,12 +163,9 @@ public final class KmemCache: @unchecked Sendable {
     /// `kmem_cache_alloc_node(cache, gfp, node)`.
     public func allocNode(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
         if node == cpu.node {
-            // `alloc_from_pcs()` with a node: only while the object on top is from that node.
-            if hasSheaves && !sheafTopIsFrom(cpu, node: node) {
-                if cpu.sleepForbidden(gfp) { mightAllocReport(cpu) }
-                return allocSlow(cpu, gfp, node: nil, origSize: objectSize)
-            }
-            return alloc(cpu, gfp)
+            guard hasSheaves else { return alloc(cpu, gfp) }
+            if cpu.sleepForbidden(gfp) { mightAllocReport(cpu) }
+            return allocFromSheaves(cpu, gfp, node: node) ?? allocFromCPUSlab(cpu, gfp, origSize: objectSize)
         }
         if cpu.sleepForbidden(gfp) { mightAllocReport(cpu) }
         return allocSlow(cpu, gfp, node: node, origSize: objectSize)

@@ -27,6 +27,9 @@ public struct KmemCacheCPU {
     /// Debug caches: the node whose list lock this CPU holds through `withSlabHeld` (its own
     /// frees into that node then take no lock), or -1.
     var heldNode: Int32 = -1
+    /// To 128 bytes, so that `percpu + cpu` starts every CPU on lines of its own.
+    private var pad0: Int32 = 0
+    private var pad1: UInt64 = 0
 
     init() {
         freelist = nil; slabBase = 0; slabBytes = 0; slabPFN = -1

@@ -3,9 +3,10 @@
 /// allocating, each list behind one spin lock. A CPU whose main and spare sheaves are both empty
 /// (or both full) trades a whole sheaf here instead of going to the slabs one object at a time.
 final class NodeBarn: @unchecked Sendable {
-    /// `MAX_FULL_SHEAVES`, `MAX_EMPTY_SHEAVES`.
+    /// `MAX_FULL_SHEAVES`: `replaceFull` refuses beyond it (`barn_put_full_sheaf()` of a CPU
+    /// that found no empty sheaf may still add one, as in the kernel). `MAX_EMPTY_SHEAVES` only
+    /// limits the kfree_rcu path, which the model does not have.
     static let maxFull = 10
-    static let maxEmpty = 10
 
     let lock: KernelLock
     var full: UnsafeMutablePointer<SlabSheaf>?

@@ -36,6 +36,11 @@ extension SlabAllocator {
         public var cpuPartialFree: UInt64
         /// The sheaf items, for a cache with sheaves only.
         public var sheaves: SheafStats? = nil
+
+        /// Allocations and frees counted on any path (sheaves included): what a slow-path
+        /// share is a share of.
+        public var allocEvents: UInt64 { allocFastpath + allocSlowpath + (sheaves?.allocCPUSheaf ?? 0) }
+        public var freeEvents: UInt64 { freeFastpath + freeSlowpath + (sheaves?.freeCPUSheaf ?? 0) }
     }
 
     /// `/sys/kernel/slab/<cache>/` of Linux 6.18 for a cache with sheaves: `sheaf_capacity`,

@@ -71,6 +71,8 @@ public struct PerCPUSheaves {
     public internal(set) var refillSlowpath: UInt64 = 0
     public internal(set) var flushFastpath: UInt64 = 0
     public internal(set) var flushSlowpath: UInt64 = 0
+    /// To 128 bytes, so that `sheaves + cpu` starts every CPU on lines of its own.
+    private var pad: UInt64 = 0
 
     init(bootstrap: UnsafeMutablePointer<SlabSheaf>) { main = bootstrap; spare = nil }
 }

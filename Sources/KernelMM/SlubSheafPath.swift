@@ -14,7 +14,7 @@ extension KmemCache {
 
     /// `alloc_from_pcs()`: the top of the main sheaf; when the main sheaf is empty, the slow
     /// part trades it for a full one. nil: allocate from the slabs instead.
-    @inlinable @inline(__always)
+    @inline(__always)
     func allocFromSheaves(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
         let pcs = sheaves + cpu.id
         let main = pcs.pointee.main
@@ -28,17 +28,20 @@ extension KmemCache {
     }
 
     /// `slab_free()` → `free_to_pcs()`: an object of this cache from a slab of this CPU's node
-    /// goes onto the main sheaf (a remote-node object goes back to its slab, so that sheaves
-    /// only ever hold local memory). False: free it to the slab.
-    @inlinable @inline(__always)
+    /// goes onto the main sheaf (a remote-node object goes back to its slab: frees never put
+    /// another node's memory into a sheaf). False: free it to the slab, whose path also reports
+    /// a pointer that is not this cache's object.
+    @inline(__always)
     func freeToSheaves(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) -> Bool {
         // virt_to_slab(): the page, its head for a multi-page slab; slab_nid() from the PFN.
         let offset = UInt(bitPattern: obj) &- directMapBase
         guard offset < directMapBytes else { return false }
         let pfn = Int(offset >> UInt(PAGE_SHIFT))
         var page = memMap + pfn
-        if page.pointee.flags.contains(.slabTail) { page = memMap + Int(page.pointee.next) }
-        guard page.pointee.cacheID == id, pfnToNode(pfn) == cpu.node else { return false }
+        var flags = page.flagsOnce
+        if flags.contains(.slabTail) { page = memMap + Int(page.pointee.next); flags = page.flagsOnce }
+        // A slab page of this cache (`cacheID` alone is also an anonymous page's ASID).
+        guard flags.contains(.slab), page.cacheIDOnce == id, pfnToNode(pfn) == cpu.node else { return false }
         let pcs = sheaves + cpu.id
         let main = pcs.pointee.main
         let size = main.pointee.size
@@ -102,8 +105,10 @@ extension KmemCache {
             empty = barn.getEmpty(cpu: cpu) ?? newSheaf(pcs)
         }
         refill(cpu, pcs, empty, gfp)
-        guard empty.pointee.size > 0 else {
-            // The slabs could not give a single object: the page allocator failed.
+        guard empty.pointee.size == empty.pointee.capacity else {
+            // The page allocator failed part way: as `__kmem_cache_alloc_bulk()` is all or
+            // nothing, what was taken goes back and the caller allocates from the slabs.
+            flush(cpu, pcs, empty)
             freeSheaf(pcs, empty)
             return false
         }
@@ -210,13 +215,20 @@ extension KmemCache {
         SlabSheaf.deallocate(s)
     }
 
-    /// `alloc_from_pcs()` asked for `node`: true when the object it would hand out is from
-    /// that node (or the main sheaf is empty, and the refill will decide).
-    func sheafTopIsFrom(_ cpu: CPUContext, node: Int) -> Bool {
-        let main = sheaves[cpu.id].main
-        guard main.pointee.size > 0 else { return true }
+    /// `alloc_from_pcs()` asked for this CPU's own `node`: the main sheaf is made non-empty as
+    /// for any allocation, and its top object is handed out only if it is from that node (a
+    /// refill may have taken a CPU slab from elsewhere). nil: allocate from the slabs.
+    @usableFromInline @inline(never)
+    func allocFromSheaves(_ cpu: CPUContext, _ gfp: GFP, node: Int) -> UnsafeMutableRawPointer? {
+        let pcs = sheaves + cpu.id
+        if pcs.pointee.main.pointee.size == 0 && !replaceEmptyMain(cpu, pcs, gfp) { return nil }
+        let main = pcs.pointee.main
         let obj = SlabSheaf.objects(main)[main.pointee.size - 1]
-        return pfnToNode(Int((UInt(bitPattern: obj) &- directMapBase) >> UInt(PAGE_SHIFT))) == node
+        guard pfnToNode(Int((UInt(bitPattern: obj) &- directMapBase) >> UInt(PAGE_SHIFT))) == node else { return nil }
+        main.pointee.size -= 1
+        pcs.pointee.allocCPUSheaf &+= 1
+        if gfp.contains(.zero) { memset(obj, 0, objectSize) }
+        return obj
     }
 
     // MARK: flushing (CPUs quiet)

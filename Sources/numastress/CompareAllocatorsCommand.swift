@@ -77,7 +77,7 @@ struct CompareAllocatorsCommand: AsyncParsableCommand {
         var env = ProcessInfo.processInfo.environment
         env["LD_PRELOAD"] = c.preload
         let out = try ChildProcess.run(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, args, environment: env)
-        guard out.status == 0 else {
+        guard AllocatorComparison.usable(c, exitStatus: out.status) else {
             throw failInput("\(c.label): numastress run exited with \(out.status): \(out.stderr.split(separator: "\n").last ?? "")")
         }
         guard let sub = try FileManager.default.subpathsOfDirectory(atPath: root).first(where: { $0.hasSuffix("result.json") }) else {

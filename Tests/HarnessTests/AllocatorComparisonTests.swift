@@ -27,6 +27,15 @@ import Testing
         #expect(missing.map(\.package) == ["libjemalloc2", "libtcmalloc-minimal4", "libmimalloc2.0"])
     }
 
+    @Test("A malloc row whose run failed only the config's slab expectations (exit 4) still counts; a slab row's does not")
+    func expectationFailures() {
+        let (found, _) = AllocatorComparison.contenders(libraryDirectories: ["/nonexistent"])
+        let slab = found[0], glibc = found[2]
+        #expect(AllocatorComparison.usable(glibc, exitStatus: 0) && AllocatorComparison.usable(glibc, exitStatus: 4))
+        #expect(!AllocatorComparison.usable(glibc, exitStatus: 1) && !AllocatorComparison.usable(glibc, exitStatus: 2))
+        #expect(AllocatorComparison.usable(slab, exitStatus: 0) && !AllocatorComparison.usable(slab, exitStatus: 4))
+    }
+
     @Test("The table gives time per operation as a ratio to glibc, from the median run")
     func table() {
         let slab = AllocatorComparison.Contender(label: "slab", allocator: "kernel", preload: nil)

@@ -19,6 +19,12 @@ import Foundation
 
     static func nodeLockAcquisitions(_ c: KmemCache) -> UInt64 { c.lockSnapshots().reduce(0) { $0 + $1.acquisitions } }
 
+    @Test("Per-CPU slab and sheaf state is 128 bytes a CPU, so neighbouring CPUs never share a cache line")
+    func perCPUStride() {
+        #expect(MemoryLayout<KmemCacheCPU>.stride == 128)
+        #expect(MemoryLayout<PerCPUSheaves>.stride == 128)
+    }
+
     @Test("set_cpu_partial() (6.12): 52 objects' worth x2 for 256-byte objects, 120 below, 24 from 1 KiB, 6 from a page; none for debug caches")
     func budget() throws {
         let (_, _, c) = try Self.make()

@@ -106,6 +106,50 @@ import Foundation
         #expect(try Self.sheaf(s, c).freeCPUSheaf == 1)
     }
 
+    @Test("kmem_cache_alloc_node() for the CPU's own node hands out the sheaf's top object only if it is from that node; a plain allocation takes it")
+    func allocNodeChecksTheTop() throws {
+        let (k, s, c) = try Self.make("pack:2 [numa] core:1 pu:1", capacity: 8)
+        let cpu = k.cpus[0]
+        let local = try #require(c.alloc(cpu, .kernel))   // main now a real sheaf with 7 objects
+        let remote = try #require(c.allocNode(cpu, .kernel, node: 1))
+        // A remote object on top, as a refill from another node's CPU slab would leave it.
+        let main = c.sheaves[cpu.id].main
+        SlabSheaf.objects(main)[main.pointee.size] = remote
+        main.pointee.size += 1
+        let got = try #require(c.allocNode(cpu, .kernel, node: 0))
+        #expect(got != remote && k.pfnToNode(k.virtToPFN(got)!) == 0)
+        #expect(main.pointee.size == 8, "the sheaf was left alone")
+        #expect(c.alloc(cpu, .kernel) == remote, "NUMA_NO_NODE takes whatever is on top")
+        for o in [local, remote, got] { c.free(cpu, o) }
+        _ = try Self.sheaf(s, c)
+    }
+
+    @Test("A pointer into a page that is not a slab is refused even when its cacheID word matches (it holds an ASID on anonymous pages)")
+    func notASlabPage() throws {
+        let (k, s, c) = try Self.make(capacity: 8)
+        let cpu = k.cpus[0]
+        let page = try #require(k.getFreePages(cpu, .kernel, order: 0))
+        let meta = k.pfnToPage(k.virtToPFN(page)!)
+        meta.pointee.cacheID = c.id
+        c.free(cpu, page)
+        #expect(c.errors(.invalidPointer) == 1)
+        #expect(try Self.sheaf(s, c).freeCPUSheaf == 0)
+        meta.pointee.cacheID = -1
+        k.freePages(cpu, address: page, order: 0)
+    }
+
+    @Test("kmem_cache_destroy() of a cache with sheaves: objects held in sheaves and barns are not the caller's, so it goes")
+    func destroyWithSheaves() throws {
+        let (k, s, c) = try Self.make(capacity: 4)
+        let cpu = k.cpus[0]
+        let objs = (0..<60).map { _ in c.alloc(cpu, .kernel)! }
+        for o in objs { c.free(k.cpus[1], o) }
+        #expect(c.barns[0].fullCount > 0)
+        try s.destroyCache(c, cpu: cpu)
+        #expect(c.slabs == 0)
+        #expect(!s.allCaches.contains { $0 === c })
+    }
+
     @Test("An allocation that may not block does not refill a sheaf (gfpflags_allow_blocking): the slabs serve it")
     func atomicDoesNotRefill() throws {
         let (k, s, c) = try Self.make(capacity: 8)
@@ -157,6 +201,14 @@ import Foundation
         #expect(s.allCaches.allSatisfy { $0.objectsInUse == 0 })
         s.flushAll(cpu: k.cpus[0])
         #expect(s.allCaches.allSatisfy { $0.slabs == 0 })
+        // Every sheaf made was freed again, but the main sheaf each CPU keeps (pcs_flush_all()
+        // empties it and leaves it in place).
+        for cache in s.allCaches where cache.hasSheaves {
+            let st = try #require(s.stats(cache).sheaves)
+            let mains = k.cpus.filter { cache.sheaves[$0.id].main != cache.bootstrapSheaf }.count
+            #expect(Int(st.sheafAlloc) - Int(st.sheafFree) == mains, "\(cache.name)")
+            #expect(k.cpus.allSatisfy { cache.sheaves[$0.id].spare == nil && cache.sheaves[$0.id].main.pointee.size == 0 })
+        }
         for cpu in k.cpus { k.drainPCP(cpu) }
         let v = k.checkPages(expectAllFree: true)
         #expect(v.isEmpty, "\(v.prefix(3))")

@@ -89,6 +89,14 @@ public enum AllocatorComparison {
         return out
     }
 
+    /// Whether a contender's run counts: it ended normally, or (a malloc contender only) with
+    /// failed expectations, exit 4. A config's expectations describe the modelled slab layer
+    /// (`cache.kmalloc-256.free_slowpath > 0`); a run on malloc leaves those figures at 0, which
+    /// says nothing about its timing. The slab rows must still meet them.
+    public static func usable(_ c: Contender, exitStatus: Int32) -> Bool {
+        exitStatus == 0 || (exitStatus == 4 && c.allocator == "malloc")
+    }
+
     /// A preload that did not take shows up as glibc in the child: the figure would be a lie.
     public static func preloadTook(_ row: Row) -> Bool {
         guard row.contender.preload != nil else { return true }

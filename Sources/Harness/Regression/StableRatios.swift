@@ -20,7 +20,7 @@ public enum StableRatios {
         for (name, n) in acquisitions { out["lock.\(name).acquisitions_per_op"] = Double(n) / ops }
         for c in r.caches {
             guard let s = c.info.stats else { continue }
-            let allocs = s.allocFastpath + s.allocSlowpath, frees = s.freeFastpath + s.freeSlowpath
+            let allocs = s.allocEvents, frees = s.freeEvents
             if allocs > 0 { out["slab.\(c.info.name).alloc_slowpath_share"] = Double(s.allocSlowpath) / Double(allocs) }
             if frees > 0 { out["slab.\(c.info.name).free_slowpath_share"] = Double(s.freeSlowpath) / Double(frees) }
         }

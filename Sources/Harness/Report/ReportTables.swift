@@ -91,8 +91,8 @@ enum ReportTables {
                                          "cpu partial alloc/free", "cross-CPU frees", "errors"], r.caches.map { c in
             let i = c.info, st = i.stats
             return [i.name, "\(i.objectSize)", "\(count(i.activeObjects)) / \(count(i.totalObjects))", count(i.slabs), "\(i.pagesPerSlab)",
-                    st.map { pct($0.allocSlowpath, $0.allocSlowpath + $0.allocFastpath) } ?? "-",
-                    st.map { pct($0.freeSlowpath, $0.freeSlowpath + $0.freeFastpath) } ?? "-",
+                    st.map { pct($0.allocSlowpath, $0.allocEvents) } ?? "-",
+                    st.map { pct($0.freeSlowpath, $0.freeEvents) } ?? "-",
                     st.map { "\(count($0.cpuPartialAlloc)) / \(count($0.cpuPartialFree))" } ?? "-",
                     count(i.remoteFrees), count(c.errors.values.reduce(0, +))]
         }))

@@ -64,8 +64,8 @@ public enum Summary {
                   r.caches.map { c in
                       let st = c.info.stats
                       return [c.info.name, "\(c.info.objectSize)", "\(c.info.totalObjects)", "\(c.info.slabs)",
-                              st.map { pct($0.allocSlowpath, $0.allocSlowpath + $0.allocFastpath) } ?? "-",
-                              st.map { pct($0.freeSlowpath, $0.freeSlowpath + $0.freeFastpath) } ?? "-",
+                              st.map { pct($0.allocSlowpath, $0.allocEvents) } ?? "-",
+                              st.map { pct($0.freeSlowpath, $0.freeEvents) } ?? "-",
                               st.map { "\($0.cpuPartialAlloc)/\($0.cpuPartialFree)" } ?? "-",
                               "\(c.info.remoteFrees)", "\(c.errors.values.reduce(0, +))"] })
         }

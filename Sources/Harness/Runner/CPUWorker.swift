@@ -369,14 +369,10 @@ final class CPUWorker: @unchecked Sendable {
 
     // MARK: the allocators
 
-    /// One allocation; `arg` is the size or order drawn for it (`OpPlan.drawArgument`). A small
-    /// switch, inlined where `kind` is a constant (the kind's copy of `produce`): the call into
-    /// the allocator is then direct, and the record's kind a constant its free folds on. The
-    /// slab kinds call the allocator's closure (which the optimizer outlines around the inlined
-    /// `kmalloc`/`kmem_cache_alloc`) with no wrapper between; the rest go through outlined calls.
-    /// The copy's own allocation: for the slab kinds a direct call (the type test folds in the
-    /// specialized copy), so no switch on the kind is left for the branch predictor; the rest
-    /// through `allocate(_:_:_:gfp:malloc:)`.
+    /// The copy's own allocation; `arg` is the size or order drawn for it
+    /// (`OpPlan.drawArgument`). For the slab kinds a direct call into the allocator (the type
+    /// test folds in the specialized copy), so no switch on the kind is left for the branch
+    /// predictor; `perf` showed the outlined switch below in the kmalloc copy before.
     @inline(__always)
     func allocate<Choice: OpKindChoice>(_: Choice.Type, _ kind: OpKind, _ op: UnsafeMutablePointer<OpPlan>, _ arg: Int,
                                         gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
@@ -390,6 +386,8 @@ final class CPUWorker: @unchecked Sendable {
         return allocate(kind, op, arg, gfp: gfp, malloc: useMalloc)
     }
 
+    /// One allocation of any kind: a switch on `kind`, with outlined calls for the kinds that
+    /// are not slab objects.
     @inline(__always)
     func allocate(_ kind: OpKind, _ op: UnsafeMutablePointer<OpPlan>, _ arg: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
         switch kind {

@@ -46,7 +46,15 @@ import Topology
             cpus.forEach { $0.shutdown() }
         }
         #expect(Set(tids).count == 12, "each CPU actor had a thread of its own")
-        let alive = Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { Int32($0) })
-        #expect(alive.intersection(tids).isEmpty, "threads still alive after shutdown: \(alive.intersection(tids))")
+        // pthread_join() returns when the kernel clears the thread's tid word, a moment before
+        // the exited task is reaped and leaves /proc/self/task (seen under TSan): give the
+        // reaping up to five seconds. A thread that was not joined never leaves.
+        func alive() -> Set<Int32> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { Int32($0) })
+                .intersection(tids)
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while !alive().isEmpty && Date() < deadline { usleep(1_000) }
+        #expect(alive().isEmpty, "threads still alive after shutdown: \(alive())")
     }
 }

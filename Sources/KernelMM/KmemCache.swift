@@ -23,7 +23,7 @@ public final class KmemCache: @unchecked Sendable {
     unowned(unsafe) let allocator: SlabAllocator
     /// The kernel's `pfn_to_nid()`, held here: the free paths ask it without a call on the
     /// shared kernel object (see `PFNToNode`).
-    @usableFromInline let pfnToNode: PFNToNode
+    let pfnToNode: PFNToNode
     /// `[cpu]`, one 128-byte `KmemCacheCPU` each.
     @usableFromInline let percpu: UnsafeMutablePointer<KmemCacheCPU>
     @usableFromInline let fastPath: Bool
@@ -49,7 +49,7 @@ public final class KmemCache: @unchecked Sendable {
     public let sheafCapacity: Int
     @usableFromInline let hasSheaves: Bool
     /// `s->cpu_sheaves`: `[cpu]` when the cache has sheaves (one unused entry otherwise).
-    @usableFromInline let sheaves: UnsafeMutablePointer<PerCPUSheaves>
+    let sheaves: UnsafeMutablePointer<PerCPUSheaves>
     let sheafSlots: Int
     /// The capacity-0 sheaf every CPU's `main` starts as (see `PerCPUSheaves`).
     let bootstrapSheaf: UnsafeMutablePointer<SlabSheaf>
@@ -57,9 +57,9 @@ public final class KmemCache: @unchecked Sendable {
     let barns: [NodeBarn]
     let barnRefs: UnsafeMutablePointer<Unmanaged<NodeBarn>>
     /// The direct map and `mem_map`, for the sheaf free path's `virt_to_slab()`.
-    @usableFromInline let directMapBase: UInt
-    @usableFromInline let directMapBytes: UInt
-    @usableFromInline let memMap: UnsafeMutablePointer<Page>
+    let directMapBase: UInt
+    let directMapBytes: UInt
+    let memMap: UnsafeMutablePointer<Page>
 
     init(name: String, id: Int32, size: Int, align: Int, flags: SlabFlags, ctor: Constructor?,
          sheafCapacity requested: Int = 0, sheafMode: SheafMode = .optIn,

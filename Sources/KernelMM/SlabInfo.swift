@@ -62,6 +62,13 @@ extension SlabAllocator {
 
         public init(sheafCapacity: Int) { self.sheafCapacity = sheafCapacity }
 
+        /// The counters' sysfs file names, and their values in the same order.
+        public static let sysfsNames = ["alloc_cpu_sheaf", "free_cpu_sheaf", "sheaf_refill", "sheaf_flush", "sheaf_alloc",
+                                        "sheaf_free", "barn_get", "barn_get_fail", "barn_put", "barn_put_fail"]
+        public var sysfsValues: [UInt64] {
+            [allocCPUSheaf, freeCPUSheaf, sheafRefill, sheafFlush, sheafAlloc, sheafFree, barnGet, barnGetFail, barnPut, barnPutFail]
+        }
+
         /// Two caches' counters together (the capacity is left as it was).
         public mutating func add(_ o: SheafStats) {
             allocCPUSheaf += o.allocCPUSheaf; freeCPUSheaf += o.freeCPUSheaf

@@ -12,8 +12,8 @@ public struct SlabSheaf {
     /// `barn_list`: the next sheaf on a barn's full or empty list.
     var next: UnsafeMutablePointer<SlabSheaf>?
     /// Objects held, `objects[0 ..< size]`, the last one handed out first.
-    @usableFromInline var size: Int
-    @usableFromInline var capacity: Int
+    var size: Int
+    var capacity: Int
     var pad: Int = 0
 
     /// The most objects a sheaf may hold here: the kernel sets no limit, but a larger sheaf
@@ -49,11 +49,11 @@ public struct SlabSheaf {
 /// `bootstrap_sheaf`; 6.18 allocates every main sheaf up front, which costs a 384-CPU model
 /// memory for caches a run never touches).
 public struct PerCPUSheaves {
-    @usableFromInline var main: UnsafeMutablePointer<SlabSheaf>
+    var main: UnsafeMutablePointer<SlabSheaf>
     var spare: UnsafeMutablePointer<SlabSheaf>?
     /// CONFIG_SLUB_STATS items of 6.18, by their sysfs names: `alloc_cpu_sheaf`, `free_cpu_sheaf`.
-    public var allocCPUSheaf: UInt64 = 0
-    public var freeCPUSheaf: UInt64 = 0
+    public internal(set) var allocCPUSheaf: UInt64 = 0
+    public internal(set) var freeCPUSheaf: UInt64 = 0
     /// `sheaf_refill` (objects put into sheaves from slabs), `sheaf_flush` (objects flushed
     /// from sheaves back to slabs), `sheaf_alloc`, `sheaf_free`.
     public internal(set) var sheafRefill: UInt64 = 0

@@ -12,25 +12,20 @@ import Foundation
 extension KmemCache {
     // MARK: fast paths
 
-    /// `alloc_from_pcs()`: the top of the main sheaf; when the main sheaf is empty, the slow
-    /// part trades it for a full one. nil: allocate from the slabs instead.
+    /// `alloc_from_pcs()`: the top of the main sheaf; an empty main sheaf is first traded for
+    /// a full one (out of line). nil: allocate from the slabs instead.
     @inline(__always)
     func allocFromSheaves(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
         let pcs = sheaves + cpu.id
-        let main = pcs.pointee.main
-        let size = main.pointee.size
-        guard _fastPath(size > 0) else { return allocFromSheavesSlow(cpu, gfp) }
-        main.pointee.size = size &- 1
-        let obj = UnsafeMutableRawPointer(main + 1).load(fromByteOffset: (size &- 1) &* 8, as: UnsafeMutableRawPointer.self)
-        pcs.pointee.allocCPUSheaf &+= 1
-        if gfp.contains(.zero) { memset(obj, 0, objectSize) }
-        return obj
+        if _slowPath(pcs.pointee.main.pointee.size == 0) && !replaceEmptyMain(cpu, pcs, gfp) { return nil }
+        return pop(pcs, gfp)
     }
 
     /// `slab_free()` → `free_to_pcs()`: an object of this cache from a slab of this CPU's node
     /// goes onto the main sheaf (a remote-node object goes back to its slab: frees never put
-    /// another node's memory into a sheaf). False: free it to the slab, whose path also reports
-    /// a pointer that is not this cache's object.
+    /// another node's memory into a sheaf); a full main sheaf is first traded for an empty one
+    /// (out of line). False: free it to the slab, whose path also reports a pointer that is not
+    /// this cache's object.
     @inline(__always)
     func freeToSheaves(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) -> Bool {
         // virt_to_slab(): the page, its head for a multi-page slab; slab_nid() from the PFN.
@@ -44,43 +39,38 @@ extension KmemCache {
         guard flags.contains(.slab), page.cacheIDOnce == id, pfnToNode(pfn) == cpu.node else { return false }
         let pcs = sheaves + cpu.id
         let main = pcs.pointee.main
-        let size = main.pointee.size
-        guard _fastPath(size < main.pointee.capacity) else { return freeToSheavesSlow(cpu, obj) }
-        UnsafeMutableRawPointer(main + 1).storeBytes(of: obj, toByteOffset: size &* 8, as: UnsafeMutableRawPointer.self)
-        main.pointee.size = size &+ 1
-        pcs.pointee.freeCPUSheaf &+= 1
+        if _slowPath(main.pointee.size == main.pointee.capacity) { replaceFullMain(cpu, pcs) }
+        push(pcs, obj)
         return true
     }
 
-    // MARK: slow paths
-
-    @usableFromInline @inline(never)
-    func allocFromSheavesSlow(_ cpu: CPUContext, _ gfp: GFP) -> UnsafeMutableRawPointer? {
-        let pcs = sheaves + cpu.id
-        guard replaceEmptyMain(cpu, pcs, gfp) else { return nil }
+    /// The main sheaf's top object, taken (the sheaf is not empty).
+    @inline(__always)
+    func pop(_ pcs: UnsafeMutablePointer<PerCPUSheaves>, _ gfp: GFP) -> UnsafeMutableRawPointer {
         let main = pcs.pointee.main
-        main.pointee.size -= 1
+        main.pointee.size &-= 1
         let obj = SlabSheaf.objects(main)[main.pointee.size]
         pcs.pointee.allocCPUSheaf &+= 1
         if gfp.contains(.zero) { memset(obj, 0, objectSize) }
         return obj
     }
 
-    @usableFromInline @inline(never)
-    func freeToSheavesSlow(_ cpu: CPUContext, _ obj: UnsafeMutableRawPointer) -> Bool {
-        let pcs = sheaves + cpu.id
-        replaceFullMain(cpu, pcs)
+    /// `obj` onto the main sheaf (which has room).
+    @inline(__always)
+    func push(_ pcs: UnsafeMutablePointer<PerCPUSheaves>, _ obj: UnsafeMutableRawPointer) {
         let main = pcs.pointee.main
         SlabSheaf.objects(main)[main.pointee.size] = obj
-        main.pointee.size += 1
+        main.pointee.size &+= 1
         pcs.pointee.freeCPUSheaf &+= 1
-        return true
     }
+
+    // MARK: slow paths
 
     /// `__pcs_replace_empty_main()`: the spare if it has objects; else a full sheaf from the
     /// node's barn for the empty main; else, when the caller may block, an empty sheaf (the
     /// spare, the barn's, or a new one) refilled from the slabs. False: the main sheaf stays
     /// empty and the caller allocates from the slabs.
+    @inline(never)
     func replaceEmptyMain(_ cpu: CPUContext, _ pcs: UnsafeMutablePointer<PerCPUSheaves>, _ gfp: GFP) -> Bool {
         let main = pcs.pointee.main
         if let spare = pcs.pointee.spare, spare.pointee.size > 0 {
@@ -126,6 +116,7 @@ extension KmemCache {
     /// swapped in; with both full, main goes to the barn for an empty one. A barn holding its
     /// limit of full sheaves refuses, and the spare is flushed to the slabs and reused; a barn
     /// with no empty sheaf leads to a new sheaf (never failing here, see `SlabSheaf`).
+    @inline(never)
     func replaceFullMain(_ cpu: CPUContext, _ pcs: UnsafeMutablePointer<PerCPUSheaves>) {
         unowned(unsafe) let barn = barnRefs[cpu.node].takeUnretainedValue()
         let main = pcs.pointee.main
@@ -223,13 +214,11 @@ extension KmemCache {
         let pcs = sheaves + cpu.id
         if pcs.pointee.main.pointee.size == 0 && !replaceEmptyMain(cpu, pcs, gfp) { return nil }
         let main = pcs.pointee.main
-        let obj = SlabSheaf.objects(main)[main.pointee.size - 1]
-        guard pfnToNode(Int((UInt(bitPattern: obj) &- directMapBase) >> UInt(PAGE_SHIFT))) == node else { return nil }
-        main.pointee.size -= 1
-        pcs.pointee.allocCPUSheaf &+= 1
-        if gfp.contains(.zero) { memset(obj, 0, objectSize) }
-        return obj
+        let top = SlabSheaf.objects(main)[main.pointee.size - 1]
+        guard pfnToNode(Int((UInt(bitPattern: top) &- directMapBase) >> UInt(PAGE_SHIFT))) == node else { return nil }
+        return pop(pcs, gfp)
     }
+
 
     // MARK: flushing (CPUs quiet)
 

@@ -15,9 +15,8 @@ public enum FigureCatalog {
     }
 
     static let latency = ["p50", "p90", "p99", "p999", "max"]
-    /// The percpu sheaf counters (`SlabAllocator.SheafStats`) under their sysfs names.
-    static let sheafFields = ["alloc_cpu_sheaf", "free_cpu_sheaf", "sheaf_refill", "sheaf_flush", "sheaf_alloc", "sheaf_free",
-                              "barn_get", "barn_get_fail", "barn_put", "barn_put_fail"]
+    /// The percpu sheaf counters under their sysfs names.
+    static let sheafFields = SlabAllocator.SheafStats.sysfsNames
     static let zoneFields = ["allocs", "failures", "watermark_hits", "reclaim_passes", "direct_reclaims", "sleeps",
                              "zone_fallbacks", "node_fallbacks", "pcp_refills", "pcp_drains", "reserve_allocs"]
     static let lockFields = ["acquisitions", "contended", "contended_pct", "spins", "sleeps", "wait_ns", "hold_ns",

@@ -128,12 +128,8 @@ public struct Figures: Sendable {
         values = v
     }
 
-    /// The sheaf counters of one cache or of all, in `FigureCatalog.sheafFields` order (zeros
-    /// for a cache without sheaves).
+    /// The sheaf counters of one cache or of all (zeros for a cache without sheaves).
     static func sheafFields(_ s: SlabAllocator.SheafStats?) -> [(String, UInt64)] {
-        let s = s ?? SlabAllocator.SheafStats(sheafCapacity: 0)
-        let values = [s.allocCPUSheaf, s.freeCPUSheaf, s.sheafRefill, s.sheafFlush, s.sheafAlloc, s.sheafFree,
-                      s.barnGet, s.barnGetFail, s.barnPut, s.barnPutFail]
-        return Array(zip(FigureCatalog.sheafFields, values))
+        Array(zip(SlabAllocator.SheafStats.sysfsNames, (s ?? SlabAllocator.SheafStats(sheafCapacity: 0)).sysfsValues))
     }
 }

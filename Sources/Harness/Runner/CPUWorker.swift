@@ -376,13 +376,8 @@ final class CPUWorker: @unchecked Sendable {
     @inline(__always)
     func allocate<Choice: OpKindChoice>(_: Choice.Type, _ kind: OpKind, _ op: UnsafeMutablePointer<OpPlan>, _ arg: Int,
                                         gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
-        if Choice.self == KmallocChoice.self {
-            return kmallocObject(arg, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(arg), malloc: useMalloc) }
-        }
-        if Choice.self == CacheAllocChoice.self {
-            let index = op.pointee.cacheIndex
-            return cacheObject(index, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(index), malloc: useMalloc) }
-        }
+        if Choice.self == KmallocChoice.self { return kmallocRecord(arg, gfp, useMalloc) }
+        if Choice.self == CacheAllocChoice.self { return cacheRecord(op, gfp, useMalloc) }
         return allocate(kind, op, arg, gfp: gfp, malloc: useMalloc)
     }
 
@@ -392,10 +387,9 @@ final class CPUWorker: @unchecked Sendable {
     func allocate(_ kind: OpKind, _ op: UnsafeMutablePointer<OpPlan>, _ arg: Int, gfp: GFP, malloc useMalloc: Bool) -> ObjectRecord? {
         switch kind {
         case .kmalloc:
-            return kmallocObject(arg, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(arg), malloc: useMalloc) }
+            return kmallocRecord(arg, gfp, useMalloc)
         case .kmemCacheAlloc:
-            let index = op.pointee.cacheIndex
-            return cacheObject(index, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(index), malloc: useMalloc) }
+            return cacheRecord(op, gfp, useMalloc)
         case .allocPages:
             return pagesObject(arg, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .allocPages, arg: Int32(arg), malloc: useMalloc) }
         case .vmalloc:
@@ -405,6 +399,15 @@ final class CPUWorker: @unchecked Sendable {
         default:
             return nil
         }
+    }
+
+    @inline(__always) func kmallocRecord(_ size: Int, _ gfp: GFP, _ useMalloc: Bool) -> ObjectRecord? {
+        kmallocObject(size, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmalloc, arg: Int32(size), malloc: useMalloc) }
+    }
+
+    @inline(__always) func cacheRecord(_ op: UnsafeMutablePointer<OpPlan>, _ gfp: GFP, _ useMalloc: Bool) -> ObjectRecord? {
+        let index = op.pointee.cacheIndex
+        return cacheObject(index, gfp, useMalloc).map { ObjectRecord(pointer: $0, kind: .kmemCacheAlloc, arg: Int32(index), malloc: useMalloc) }
     }
 
     @inline(__always) func kmallocObject(_ size: Int, _ gfp: GFP, _ useMalloc: Bool) -> UnsafeMutableRawPointer? {

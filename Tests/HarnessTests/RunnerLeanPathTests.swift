@@ -122,17 +122,23 @@ import Topology
         #expect(m.modelledNS[0][1] == 2 * m.modelledNS[0][0])
     }
 
-    @Test("bench's runner case steps the local-slab workload through Runner.runLoop on one CPU and is selected by --filter runner")
+    @Test("bench's runner cases step the local-slab workload through Runner.runLoop on one CPU, at the default sample rate and with sampling off, and are selected by --filter runner")
     func benchRunnerCase() async throws {
         let cases = Benchmarks.allCases(hostCPUs: 1).filter { $0.name.localizedCaseInsensitiveContains("runner") }
-        #expect(cases.count == 1 && cases[0].reference == Benchmarks.glibc && cases[0].cpus == 1)
-        let r = try await BenchRunner.measure(RunnerBench.runnerCase(), iterations: 5_000, runs: 3,
-                                              reference: Benchmarks.glibcCase(cpus: 1))
-        #expect(r.nsPerOp > 0 && r.runs.count == 3)
-        // Timed in pairs with its reference: the ratio is the median of the three pairs' ratios.
-        let ref = try #require(r.referenceRuns)
-        #expect(ref.count == 3 && ref.allSatisfy { $0 > 0 })
-        #expect(r.ratio == zip(r.runs, ref).map { $0 / $1 }.sorted()[1])
+        #expect(cases.map(\.name) == [RunnerBench.name, RunnerBench.unsampledName])
+        #expect(cases.allSatisfy { $0.reference == Benchmarks.glibc && $0.cpus == 1 })
+        for c in cases {
+            let r = try await BenchRunner.measure(c, iterations: 5_000, runs: 3, reference: Benchmarks.glibcCase(cpus: 1))
+            #expect(r.nsPerOp > 0 && r.runs.count == 3)
+            // Timed in pairs with its reference: the ratio is the median of the three pairs' ratios.
+            let ref = try #require(r.referenceRuns)
+            #expect(ref.count == 3 && ref.allSatisfy { $0 > 0 })
+            #expect(r.ratio == zip(r.runs, ref).map { $0 / $1 }.sorted()[1])
+        }
+        // The sampling-off case differs from the default one in the sample rate alone.
+        #expect(ScalingBench.yaml("local-slab", cpus: 1, durationMS: 1000, sampleRate: ConfigLimits.maxSampleRate)
+                == ScalingBench.yaml("local-slab", cpus: 1, durationMS: 1000)
+                    .replacingOccurrences(of: "seed: 1 }", with: "seed: 1, sample_rate: 1000000 }"))
     }
 
     @Test("Each slab kind's own copy of the per-operation path allocates and frees that kind: a kmalloc/kmem_cache_alloc/alloc_pages mix under every lifetime counts every free against its allocation")

@@ -47,7 +47,7 @@ public enum Benchmarks {
         cases.append(tlbCase(pages: 8192, name: "translate, TLB miss + 4-level walk (8192 pages)"))
         cases += RandomOrderBench.cases()
         cases.append(TraceParseBench.parseCase())
-        cases.append(RunnerBench.runnerCase())
+        cases += RunnerBench.cases()
         return cases
     }
 

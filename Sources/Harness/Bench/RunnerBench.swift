@@ -9,11 +9,18 @@ import Topology
 /// the allocator: the slab pair alone is a fraction of glibc's.
 enum RunnerBench {
     static let name = "runner: local-slab workload, one CPU, ns per operation"
+    static let unsampledName = "runner: same, latency sampling off (sample_rate 1000000)"
 
-    static func runnerCase() -> BenchCase {
+    /// The case the target is about (the default `sample_rate`), and the same loop
+    /// timing almost nothing: the difference is what latency sampling costs per operation.
+    static func cases() -> [BenchCase] {
+        [runnerCase(name: name, sampleRate: nil), runnerCase(name: unsampledName, sampleRate: ConfigLimits.maxSampleRate)]
+    }
+
+    static func runnerCase(name: String, sampleRate: Int?) -> BenchCase {
         BenchCase(group: "runner", name: name, cpus: 1, reference: Benchmarks.glibc,
                   note: "one operation = one allocation plus, once the window is full, one free") {
-            let yaml = ScalingBench.yaml("local-slab", cpus: 1, durationMS: 1000)
+            let yaml = ScalingBench.yaml("local-slab", cpus: 1, durationMS: 1000, sampleRate: sampleRate)
             let config = try ConfigLoader.parse(yaml: yaml, file: "bench-runner.yaml",
                                                 baseDirectory: FileManager.default.currentDirectoryPath)
             let env = try RunEnvironment(config: config)

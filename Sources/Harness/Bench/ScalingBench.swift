@@ -29,13 +29,14 @@ public enum ScalingBench {
         return counts
     }
 
-    static func yaml(_ workload: String, cpus n: Int, durationMS: Int) -> String {
+    static func yaml(_ workload: String, cpus n: Int, durationMS: Int, sampleRate: Int? = nil) -> String {
+        let rate = sampleRate.map { ", sample_rate: \($0)" } ?? ""
         let head = """
             name: scaling-\(workload)-\(n)
             topology: { synthetic: "pack:1 [numa] core:\(n) pu:1" }
             memory: { per_node: \(64 + 16 * n)MiB, zones: { DMA: 0MiB, DMA32: 0MiB } }
             caches: [ { name: obj, size: 256, flags: [SLAB_HWCACHE_ALIGN] } ]
-            run: { duration: \(durationMS)ms, warmup: 200ms, seed: 1 }
+            run: { duration: \(durationMS)ms, warmup: 200ms, seed: 1\(rate) }
             workloads:
 
             """

@@ -71,7 +71,7 @@ public struct CacheSpec: Sendable, Equatable {
 }
 
 /// `run: { duration: 5s | operations: N, warmup: 1s, seed: 42, repetitions: 1, deterministic: false,
-/// sample_rate: 16, slub_debug: false|true|"FZPU,cache", validate_every: N, on_slab_error: continue|abort,
+/// sample_rate: 64, slub_debug: false|true|"FZPU,cache", validate_every: N, on_slab_error: continue|abort,
 /// sheaves: opt_in|all,
 /// max_cpus: N }`.
 public struct RunControl: Sendable, Equatable {
@@ -85,7 +85,7 @@ public struct RunControl: Sendable, Equatable {
     /// All logical CPUs on one thread in a seeded interleaving: identical counters every run.
     public var deterministic: Bool = false
     /// Time one operation in N for the latency histograms (1 = every operation).
-    public var sampleRate: Int = 16
+    public var sampleRate: Int = 64
     /// SLUB debugging per cache, as the kernel's `slub_debug=` option sets it (`true`: F, Z, P
     /// and U for every cache).
     public var slubDebugOptions: SlubDebugOptions = .off

@@ -49,7 +49,7 @@ enum ReportTables {
 
     static func operations(_ r: RunResult) -> String {
         guard !r.operations.isEmpty else { return "" }
-        return section("Operations by GFP class", note: "Latency percentiles over the sampled operations (one in \(r.run.sampleRate)).",
+        return section("Operations by GFP class", note: "Latency percentiles over the sampled operations (one in \(r.run.sampleRate) on average).",
                        ReportPage.table(["op", "GFP class", "count", "failures", "samples", "p50", "p90", "p99", "p99.9", "max", "mean"],
                                         r.operations.map { o in
             [o.op, o.gfpClass, count(o.count), count(o.failures), count(o.samples), ns(o.p50NS), ns(o.p90NS), ns(o.p99NS),

@@ -91,8 +91,9 @@ final class CPUStats: @unchecked Sendable {
 
     @inline(__always) func cell(_ kind: OpKind, _ cls: GFPClass) -> Int { kind.index &* Self.classes &+ cls.rawValue }
 
-    /// One sampled latency (outlined: one operation in `sample_rate` comes here).
-    @inline(never) func record(_ cell: Int, ns: UInt64) { latencies.record(cell, ns) }
+    /// One sampled latency in TSC ticks (outlined: one operation in `sample_rate` comes here,
+    /// so the conversion to nanoseconds is done here rather than in the caller's path).
+    @inline(never) func record(_ cell: Int, ticks: UInt64) { latencies.record(cell, Clock.ns(ticks: ticks)) }
 
     /// Adds a cell's sampled latencies to a merged histogram.
     func addLatencies(_ cell: Int, into h: inout Histogram<UInt64>) { latencies.add(cell, into: &h) }

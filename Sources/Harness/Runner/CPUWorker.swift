@@ -40,9 +40,9 @@ final class CPUWorker: @unchecked Sendable {
     @exclusivity(unchecked) var nextOp: UnsafeMutablePointer<OpPlan>? = nil
     /// The workload part being stepped (for operations that need its address space).
     @exclusivity(unchecked) var turnPart = 0
-    let sampleRate: Int
-    /// Separate countdowns for allocations and frees, so that both are sampled whatever the
-    /// rate's parity.
+    /// The gaps between timed operations (`run.sample_rate` on average, see `SampleInterval`).
+    @exclusivity(unchecked) var sampleGaps: SampleInterval
+    /// Separate countdowns for allocations and frees, each to its next timed operation.
     @exclusivity(unchecked) var allocCountdown: Int
     @exclusivity(unchecked) var freeCountdown: Int
     /// Operations done, published for the progress line (relaxed store, read by the main thread).
@@ -150,7 +150,7 @@ final class CPUWorker: @unchecked Sendable {
         partCount = parts.count
         drawsAhead = drawAhead && parts.count == 1 && hot[0].mode == .produce && !hot[0].sharesMappings && hot[0].opCount > 0
         rng = SplitMix(seed: seed &+ UInt64(cpu.id) &* 0x9E37_79B9)
-        sampleRate = max(env.config.run.sampleRate, 1)
+        sampleGaps = SampleInterval(rate: max(env.config.run.sampleRate, 1), seed: env.config.run.seed, cpu: cpu.id)
         allocCountdown = 1
         freeCountdown = 1
         progress.initialize(to: 0)
@@ -223,9 +223,11 @@ final class CPUWorker: @unchecked Sendable {
 
     @inline(__always) func sampling(_ countdown: inout Int) -> Bool {
         countdown &-= 1
-        if countdown == 0 { countdown = sampleRate; return true }
+        if _slowPath(countdown == 0) { countdown = nextSampleGap(); return true }
         return false
     }
+
+    @inline(never) func nextSampleGap() -> Int { sampleGaps.next() }
 
     /// One allocation of part `i`, kept or freed by its lifetime. The operation is drawn once
     /// and the path then splits by kind, so that each slab kind runs its own copy of
@@ -270,7 +272,7 @@ final class CPUWorker: @unchecked Sendable {
         // Given up because the run is ending: not an operation of the run.
         if rec == nil && kernelRef._withUnsafeGuaranteedRef({ $0.stopRequested }) { return false }
         let cell = stats.cell(kind, GFPClass(gfp))
-        if timed { stats.record(cell, ns: Clock.ns(ticks: elapsedTicks)) }
+        if timed { stats.record(cell, ticks: elapsedTicks) }
         opCounts[cell] &+= 1
         guard let rec else { stats.failureCounts[cell] &+= 1; return true }
         if checksOwnership { claimNew(rec) }
@@ -356,7 +358,7 @@ final class CPUWorker: @unchecked Sendable {
         if checksOwnership { releaseOwned(rec) }
         free(rec, Choice.self)
         let cell = stats.cell(Choice.kind(rec.kind).freeKind, .blocking)
-        if timed { stats.record(cell, ns: Clock.ns(ticks: Clock.ticks() &- t0)) }
+        if timed { stats.record(cell, ticks: Clock.ticks() &- t0) }
         opCounts[cell] &+= 1
     }
 

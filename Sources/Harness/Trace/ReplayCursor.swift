@@ -57,7 +57,7 @@ extension CPUWorker {
         let elapsedTicks = timed ? Clock.ticks() &- t0 : 0
         if !gfp.allowsBlocking { stats.atomicOps &+= 1 }
         let cell = stats.cell(kind, cls)
-        if timed { stats.record(cell, ns: Clock.ns(ticks: elapsedTicks)) }
+        if timed { stats.record(cell, ticks: elapsedTicks) }
         stats.opCounts[cell] &+= 1
         guard let rec else {
             stats.failureCounts[cell] &+= 1

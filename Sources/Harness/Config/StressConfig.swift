@@ -84,7 +84,8 @@ public struct RunControl: Sendable, Equatable {
     public var repetitions: Int = 1
     /// All logical CPUs on one thread in a seeded interleaving: identical counters every run.
     public var deterministic: Bool = false
-    /// Time one operation in N for the latency histograms (1 = every operation).
+    /// Time one operation in N on average for the latency histograms, at drawn gaps
+    /// (`SampleInterval`; 1 = every operation).
     public var sampleRate: Int = 64
     /// SLUB debugging per cache, as the kernel's `slub_debug=` option sets it (`true`: F, Z, P
     /// and U for every cache).

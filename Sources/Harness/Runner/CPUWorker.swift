@@ -150,7 +150,7 @@ final class CPUWorker: @unchecked Sendable {
         partCount = parts.count
         drawsAhead = drawAhead && parts.count == 1 && hot[0].mode == .produce && !hot[0].sharesMappings && hot[0].opCount > 0
         rng = SplitMix(seed: seed &+ UInt64(cpu.id) &* 0x9E37_79B9)
-        sampleGaps = SampleInterval(rate: max(env.config.run.sampleRate, 1), seed: env.config.run.seed, cpu: cpu.id)
+        sampleGaps = SampleInterval(rate: max(env.config.run.sampleRate, 1), seed: seed, cpu: cpu.id)
         allocCountdown = 1
         freeCountdown = 1
         progress.initialize(to: 0)

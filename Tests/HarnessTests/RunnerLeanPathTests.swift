@@ -166,7 +166,7 @@ import Topology
             let held: UInt64 = lifetime.contains("keep: 3") ? 3 : lifetime.contains("keep: 1") ? 1 : 0
             #expect(frees.reduce(0, +) == 3000 - held, "\(lifetime): \(frees)")
             for k in 0..<3 { #expect(frees[k] <= allocs[k] && frees[k] + held >= allocs[k], "\(lifetime): \(allocs) \(frees)") }
-            // Latencies are sampled on every copy of the path (one in three).
+            // Latencies are sampled on every copy of the path (one in three on average).
             #expect(r.operations.filter { $0.count > 0 }.allSatisfy { $0.samples > 0 }, "\(lifetime)")
         }
     }

@@ -35,6 +35,29 @@ struct SampleIntervalTests {
         #expect(phases.count == 64)
     }
 
+    @Test("A runner CPU times its operations at drawn gaps: at the default rate (64) its timed operations fall on every phase of a 64-operation period, the first one included")
+    func workerSamplesAtDrawnGaps() throws {
+        let cfg = try RunnerTests.config("""
+            name: gaps
+            topology: { synthetic: "pack:1 [numa] core:1 pu:1" }
+            memory: { per_node: 16MiB, zones: { DMA: 0MiB, DMA32: 0MiB } }
+            caches: [ { name: obj, size: 64 } ]
+            run: { operations: 100, deterministic: true, seed: 3 }
+            workloads: [ { name: w, cpus: all, op: kmem_cache_alloc, cache: obj } ]
+            """)
+        #expect(cfg.run.sampleRate == 64)
+        let env = try RunEnvironment(config: cfg)
+        defer { env.shutdown(); env.kernel.unmapArenas() }
+        let w = try #require(Runner.makeWorkers(env).first)
+        var phases = Set<Int>(), timed = 0
+        for i in 0..<20_000 where w.sampling(&w.allocCountdown) {
+            phases.insert(i % 64)
+            timed += 1
+        }
+        #expect(phases.count == 64)
+        #expect(abs(timed - 20_000 / 64) < 40, "\(timed) timed of 20000")
+    }
+
     @Test("Each CPU draws its own gaps, and the same seed draws the same ones")
     func gapsPerCPUAndSeeded() {
         func gaps(seed: UInt64, cpu: Int) -> [Int] {

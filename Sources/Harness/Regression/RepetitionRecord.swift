@@ -5,7 +5,7 @@
 public struct RepetitionLatency: Codable, Sendable, Equatable {
     public var op: String
     public var gfpClass: String
-    /// Timed operations behind the percentiles (one in `sample_rate`).
+    /// Timed operations behind the percentiles (one in `sample_rate` on average).
     public var samples: UInt64
     /// Interpolated between the clock's steps (`InterpolatedPercentile`), so not always the
     /// summary's whole-nanosecond figure.

@@ -91,7 +91,7 @@ final class CPUStats: @unchecked Sendable {
 
     @inline(__always) func cell(_ kind: OpKind, _ cls: GFPClass) -> Int { kind.index &* Self.classes &+ cls.rawValue }
 
-    /// One sampled latency in TSC ticks (outlined: one operation in `sample_rate` comes here,
+    /// One sampled latency in TSC ticks (outlined: one operation in `sample_rate`, on average, comes here,
     /// so the conversion to nanoseconds is done here rather than in the caller's path).
     @inline(never) func record(_ cell: Int, ticks: UInt64) { latencies.record(cell, Clock.ns(ticks: ticks)) }
 

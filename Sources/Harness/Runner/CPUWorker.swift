@@ -151,8 +151,10 @@ final class CPUWorker: @unchecked Sendable {
         drawsAhead = drawAhead && parts.count == 1 && hot[0].mode == .produce && !hot[0].sharesMappings && hot[0].opCount > 0
         rng = SplitMix(seed: seed &+ UInt64(cpu.id) &* 0x9E37_79B9)
         sampleGaps = SampleInterval(rate: max(env.config.run.sampleRate, 1), seed: seed, cpu: cpu.id)
-        allocCountdown = 1
-        freeCountdown = 1
+        // The first timed operation is drawn too: a countdown of 1 would time every CPU's first
+        // (cold) allocation and free, a fixed phase that short runs would weigh heavily.
+        allocCountdown = sampleGaps.next()
+        freeCountdown = sampleGaps.next()
         progress.initialize(to: 0)
         touchInjectTicks = Array(repeating: 0, count: env.machine.nodes.count)
         validateLeft = env.config.run.slubDebug ? env.config.run.validateEvery ?? 0 : 0

@@ -37,6 +37,19 @@ extension KmemCache {
         let base = UInt(bitPattern: slabBase(pfn))
         return base..<base + UInt(KernelMM.PAGE_SIZE << layout.order)
     }
+
+    /// Whether `obj`'s slab was taken out of service by a failed allocation check
+    /// (`alloc_debug_processing()`: "Marking all objects used", the slab frozen): from then on
+    /// `check_slab()` refuses every free into it before any object check, and none of its
+    /// objects is handed out or checked again, so misuse there goes unseen. Only a debug
+    /// cache's slabs are frozen that way (a fast cache's frozen slab is a CPU's own). Ask with
+    /// the slab held (`withSlabHeld`), or the answer may be stale.
+    public func slabDisabled(_ obj: UnsafeRawPointer) -> Bool {
+        guard !fastPath, var pfn = kernel.virtToPFN(obj) else { return false }
+        if kernel.pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(kernel.pfnToPage(pfn).pointee.next) }
+        guard kernel.pfnToPage(pfn).pointee.flags.contains(.slab) else { return false }
+        return load(pfn).frozen
+    }
 }
 
 extension SlabAllocator {

@@ -109,4 +109,40 @@ import Testing
             #expect("\(error)".hasPrefix(expected), "\(error)")
         }
     }
+
+    @Test("No write after free, double free or red-zone write is made into a slab a failed allocation check took out of service: the kernel refuses every free there before checking it, so the fault would be missed (seen in concurrent misuse runs, where another CPU disables the slab between an object's allocation and its misuse)")
+    func noFaultInDisabledSlab() throws {
+        for kind in ["use_after_free", "double_free", "red_zone"] {
+            let cfg = try RunnerTests.config("""
+                name: disabled
+                topology: { synthetic: "pack:1 [numa] core:1 pu:1" }
+                memory: { per_node: 32MiB, zones: { DMA: 0MiB, DMA32: 0MiB } }
+                caches: [ { name: dentry, size: 192 } ]
+                run: { operations: 100, deterministic: true, seed: 5, slub_debug: true }
+                faults: { \(kind): 1.0 }
+                workloads: [ { name: w, cpus: all, op: kmem_cache_alloc, cache: dentry } ]
+                """)
+            let env = try RunEnvironment(config: cfg)
+            defer { env.shutdown(); env.kernel.unmapArenas() }
+            let w = try #require(Runner.makeWorkers(env).first)
+            let cache = env.caches[0], cpu = w.cpu
+            func injected() -> Int { env.faultLedger!.figures(cfg.faults!, slubDebug: true).injected }
+            // Three objects of one slab. A write into the first after its free fails the next
+            // allocation's poison check, which takes the slab out of service.
+            let a = try #require(cache.alloc(cpu, .kernel)), b = try #require(cache.alloc(cpu, .kernel))
+            #expect(cache.slabRange(a) == cache.slabRange(b))
+            cache.free(cpu, a)
+            (a + cache.objectSize / 2).storeBytes(of: 0, as: UInt8.self)
+            _ = cache.alloc(cpu, .kernel)
+            #expect(cache.disabledSlabs == 1 && cache.slabDisabled(b), "\(kind)")
+            #expect(!w.injectFault(ObjectRecord(pointer: b, kind: .kmemCacheAlloc, arg: 0, malloc: false), part: 0), "\(kind)")
+            #expect(injected() == 0, "\(kind): made into a slab out of service")
+            // In a slab in service the same fault is made (a free fault frees the object).
+            let d = try #require(cache.alloc(cpu, .kernel))
+            #expect(!cache.slabDisabled(d) && cache.slabRange(d) != cache.slabRange(b))
+            let freed = w.injectFault(ObjectRecord(pointer: d, kind: .kmemCacheAlloc, arg: 0, malloc: false), part: 0)
+            #expect(freed == (kind != "red_zone"), "\(kind)")
+            #expect(injected() == 1, "\(kind)")
+        }
+    }
 }

@@ -12,7 +12,11 @@ import KernelMM
 /// flag that would have caught it, and not made. Double frees and writes after free are
 /// made while the object's slab is held (`KmemCache.withSlabHeld`: a debug cache's node list
 /// lock, or the CPU's own slab of a fast cache), so no other CPU can allocate the object
-/// between the two frees or discard its slab before the write.
+/// between the two frees or discard its slab before the write. Nor is a free-path or write
+/// fault made in a slab an earlier failed allocation check took out of service
+/// (`KmemCache.slabDisabled`): the kernel refuses every free into it unchecked, so the fault
+/// would go unseen there — on a busy machine another CPU can disable the slab between this
+/// object's allocation and its misuse.
 struct FaultInjector {
     let ledger: FaultLedger
     let kinds: [FaultKind]
@@ -67,7 +71,7 @@ extension CPUWorker {
             // Under the slab's lock, so no write after free can be made into the slab at once
             // (see `FaultLedger.pendingWrite`).
             cache!.withSlabHeld(cpu, obj) {
-                guard let range = cache!.slabRange(obj), !ledger.pendingWrite(in: range) else { return }
+                guard let range = cache!.slabRange(obj), !cache!.slabDisabled(obj), !ledger.pendingWrite(in: range) else { return }
                 ledger.injected(kind, cpu: cpu.id, address: address, site: site)
                 (obj + cache!.objectSize).storeBytes(of: 0x5A, as: UInt8.self)
             }
@@ -86,6 +90,7 @@ extension CPUWorker {
             // the two frees or discard its slab before the write.
             var made = false
             cache!.withSlabHeld(cpu, obj) {
+                guard !cache!.slabDisabled(obj) else { return }
                 if kind == .useAfterFree {
                     guard let range = cache!.slabRange(obj), !ledger.pendingWrite(in: range) else { return }
                 }
@@ -105,7 +110,7 @@ extension CPUWorker {
                     (obj + at).storeBytes(of: 0x00, as: UInt8.self)
                 }
             }
-            return made   // not made (slab not held, or a write pending in it): a later object will do
+            return made   // not made (slab not held or out of service, or a write pending in it): a later object will do
         case .wrongCache:
             // kmem_cache_free() with a kmalloc cache of another size class than the object's.
             let other = slab.kmallocNormal.first { $0 !== cache }!

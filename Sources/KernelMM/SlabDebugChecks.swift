@@ -31,9 +31,7 @@ extension KmemCache {
     /// The addresses of the slab `obj` lies in (`virt_to_slab()`: all its pages), nil when
     /// `obj` is no slab memory.
     public func slabRange(_ obj: UnsafeRawPointer) -> Range<UInt>? {
-        guard var pfn = kernel.virtToPFN(obj) else { return nil }
-        if kernel.pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(kernel.pfnToPage(pfn).pointee.next) }
-        guard kernel.pfnToPage(pfn).pointee.flags.contains(.slab) else { return nil }
+        guard let pfn = kernel.slabHeadPFN(obj) else { return nil }
         let base = UInt(bitPattern: slabBase(pfn))
         return base..<base + UInt(KernelMM.PAGE_SIZE << layout.order)
     }
@@ -45,9 +43,7 @@ extension KmemCache {
     /// cache's slabs are frozen that way (a fast cache's frozen slab is a CPU's own). Ask with
     /// the slab held (`withSlabHeld`), or the answer may be stale.
     public func slabDisabled(_ obj: UnsafeRawPointer) -> Bool {
-        guard !fastPath, var pfn = kernel.virtToPFN(obj) else { return false }
-        if kernel.pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(kernel.pfnToPage(pfn).pointee.next) }
-        guard kernel.pfnToPage(pfn).pointee.flags.contains(.slab) else { return false }
+        guard !fastPath, let pfn = kernel.slabHeadPFN(obj) else { return false }
         return load(pfn).frozen
     }
 }
@@ -55,10 +51,18 @@ extension KmemCache {
 extension SlabAllocator {
     /// `virt_to_cache()`: the cache whose slab holds `p`, nil when `p` is no slab memory.
     public func cacheOf(_ p: UnsafeRawPointer) -> KmemCache? {
-        guard var pfn = kernel.virtToPFN(p) else { return nil }
-        var page = kernel.pfnToPage(pfn)
-        if page.pointee.flags.contains(.slabTail) { pfn = Int(page.pointee.next); page = kernel.pfnToPage(pfn) }
-        guard page.pointee.flags.contains(.slab) else { return nil }
-        return cache(id: page.pointee.cacheID)
+        guard let pfn = kernel.slabHeadPFN(p) else { return nil }
+        return cache(id: kernel.pfnToPage(pfn).pointee.cacheID)
+    }
+}
+
+extension Kernel {
+    /// `virt_to_slab()` for the lookups off the allocation paths (misuse checks, fault
+    /// injection): the PFN of the head page of the slab `p` lies in, nil when `p` is no slab
+    /// memory. The free paths do the same inline, reading each page word once.
+    func slabHeadPFN(_ p: UnsafeRawPointer) -> Int? {
+        guard var pfn = virtToPFN(p) else { return nil }
+        if pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(pfnToPage(pfn).pointee.next) }
+        return pfnToPage(pfn).pointee.flags.contains(.slab) ? pfn : nil
     }
 }

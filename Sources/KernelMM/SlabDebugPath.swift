@@ -137,9 +137,7 @@ extension KmemCache {
             body()
             return true
         }
-        guard var pfn = kernel.virtToPFN(obj) else { return false }
-        if kernel.pfnToPage(pfn).pointee.flags.contains(.slabTail) { pfn = Int(kernel.pfnToPage(pfn).pointee.next) }
-        guard kernel.pfnToPage(pfn).pointee.flags.contains(.slab), kernel.pfnToPage(pfn).pointee.cacheID == id,
+        guard let pfn = kernel.slabHeadPFN(obj), kernel.pfnToPage(pfn).pointee.cacheID == id,
               c.pointee.heldNode < 0 else { return false }
         let node = pfnToNode(pfn)
         unowned(unsafe) let n = nodeRefs[node].takeUnretainedValue()

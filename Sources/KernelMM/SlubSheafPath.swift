@@ -219,7 +219,6 @@ extension KmemCache {
         return pop(pcs, gfp)
     }
 
-
     // MARK: flushing (CPUs quiet)
 
     /// `pcs_flush_all()` for `cpu`: its main and spare sheaves back to the slabs; the spare is
